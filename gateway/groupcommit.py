@@ -1,0 +1,189 @@
+"""Durable SQLite writes with group commit.
+
+One writer thread owns the only write connection (WAL, ``synchronous=FULL``).
+Callers submit a function of the connection and await its result; the thread
+takes everything queued, runs each function inside its own SAVEPOINT, commits
+the batch once (one fsync) and only then resolves the callers' futures. A
+function that raises rolls back only its own savepoint.
+
+This module imports nothing from the project so that both the gateway's journal
+and the reference central store (``forwarder.central``) can use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_STOP = object()
+
+
+def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    if readonly:
+        conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+class GroupCommitWriter:
+    """Serialises writes through one thread and commits them in batches."""
+
+    def __init__(self, path: Path | str, schema: str = "", batch_max: int = 256) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.batch_max = batch_max
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._conn = connect(self.path)
+        if schema:
+            self._conn.executescript(schema)
+        self._thread = threading.Thread(target=self._run, name=f"group-commit:{self.path.name}", daemon=True)
+        self._closed = False
+        self.commits = 0
+        self.writes = 0
+        self._thread.start()
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` in the writer; return once its batch is durable."""
+        if self._closed:
+            raise RuntimeError("journal is closed")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._queue.put((fn, loop, fut))
+        return await fut
+
+    def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Blocking variant for code that runs outside an event loop (CLI)."""
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def settle(_loop: Any, _fut: Any, ok: bool, value: Any) -> None:
+            box["ok"], box["value"] = ok, value
+            done.set()
+
+        self._queue.put((fn, None, settle))
+        done.wait()
+        if not box["ok"]:
+            raise box["value"]
+        return box["value"]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout=30)
+        self._conn.close()
+
+    def _run(self) -> None:
+        conn = self._conn
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self.batch_max:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stop = True
+                    break
+                batch.append(nxt)
+            results: list[tuple[Any, Any, bool, Any]] = []
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for fn, loop, fut in batch:
+                    conn.execute("SAVEPOINT op")
+                    try:
+                        value = fn(conn)
+                    except BaseException as exc:
+                        conn.execute("ROLLBACK TO op")
+                        conn.execute("RELEASE op")
+                        results.append((loop, fut, False, exc))
+                    else:
+                        conn.execute("RELEASE op")
+                        results.append((loop, fut, True, value))
+                conn.execute("COMMIT")
+                self.commits += 1
+                self.writes += len(batch)
+            except BaseException as exc:  # the commit itself failed: nobody is durable
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                results = [(loop, fut, False, exc) for _fn, loop, fut in batch]
+            _settle_all(results)
+            if stop:
+                return
+
+
+def _settle_all(results: list[tuple[Any, Any, bool, Any]]) -> None:
+    by_loop: dict[Any, list[tuple[Any, bool, Any]]] = {}
+    for loop, fut, ok, value in results:
+        if loop is None:
+            fut(None, None, ok, value)
+        else:
+            by_loop.setdefault(loop, []).append((fut, ok, value))
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, items)
+        except RuntimeError:  # loop already closed: the callers are gone
+            pass
+
+
+def _resolve(items: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for fut, ok, value in items:
+        if fut.done():
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+
+
+class Reader:
+    """A pool-less read helper: one read-only connection per thread, used via ``asyncio.to_thread``."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def conn(self) -> sqlite3.Connection:
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = connect(self.path, readonly=True)
+            self._local.conn = c
+            with self._lock:
+                self._all.append(c)
+        return c
+
+    def query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return fn(self.conn())
+
+    async def aquery(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.to_thread(self.query, fn)
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._all:
+                try:
+                    c.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
