@@ -13,6 +13,7 @@ and the reference central store (``forwarder.central``) can use it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -121,10 +122,8 @@ class GroupCommitWriter:
                 self.commits += 1
                 self.writes += len(batch)
             except BaseException as exc:  # the commit itself failed: nobody is durable
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
                 results = [(loop, fut, False, exc) for _fn, loop, fut in batch]
             _settle_all(results)
             if stop:
@@ -139,10 +138,8 @@ def _settle_all(results: list[tuple[Any, Any, bool, Any]]) -> None:
         else:
             by_loop.setdefault(loop, []).append((fut, ok, value))
     for loop, items in by_loop.items():
-        try:
+        with contextlib.suppress(RuntimeError):  # loop already closed: the callers are gone
             loop.call_soon_threadsafe(_resolve, items)
-        except RuntimeError:  # loop already closed: the callers are gone
-            pass
 
 
 def _resolve(items: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -182,8 +179,6 @@ class Reader:
     def close(self) -> None:
         with self._lock:
             for c in self._all:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     c.close()
-                except sqlite3.Error:
-                    pass
             self._all.clear()

@@ -1,0 +1,136 @@
+"""Kannel smsbox get-url/post-url webhook (MO) and its delivery reports.
+
+What Kannel sends is in PEERS.md: ``from to text ts unixtime id smsc coding
+charset udh`` in the query; ``text`` is url-encoded *bytes* in ``charset``
+(UTF-16BE for UCS-2). With ``post-url`` the text is the body and the charset is
+in Content-Type. The reply body is always empty: receipts go out via sendsms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from channels.base import RawRequest, decode_text
+from channels.message import InboundMessage, Intake, Rejected
+
+DLR_STATUS = {"1": "delivered", "2": "failed", "4": "buffered", "8": "accepted", "16": "rejected"}
+
+
+def query_bytes(raw: RawRequest) -> dict[str, bytes]:
+    """Query parameters as raw bytes (latin-1 round trip keeps every byte)."""
+    parsed = parse_qs(raw.query.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    return {k: v[0].encode("latin-1") for k, v in parsed.items()}
+
+
+def _param(params: dict[str, bytes], name: str) -> str | None:
+    v = params.get(name)
+    return v.decode("utf-8", "replace") if v is not None else None
+
+
+def _charset_of(content_type: str | None) -> str | None:
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset":
+            return value.strip().strip('"')
+    return None
+
+
+def _received_at(params: dict[str, bytes]) -> datetime:
+    unix = _param(params, "unixtime")
+    if unix and unix.isdigit():
+        return datetime.fromtimestamp(int(unix), UTC)
+    ts = _param(params, "ts")
+    if ts:
+        try:
+            return datetime.strptime(ts, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
+
+
+class KannelAuth:
+    """Optional shared secret (``?secret=``) and allowed peer addresses for Kannel's calls."""
+
+    def __init__(self, shared_secret: str | None, allowed_sources: list[str]) -> None:
+        self.secret = shared_secret
+        self.allowed = set(allowed_sources)
+
+    def check(self, raw: RawRequest, params: dict[str, bytes]) -> None:
+        if self.allowed and raw.remote not in self.allowed:
+            raise Rejected(403, "source address not allowed")
+        if self.secret:
+            given = params.get("secret", b"")
+            if not hmac.compare_digest(given, self.secret.encode()):
+                raise Rejected(403, "bad or missing secret")
+
+
+class KannelChannel:
+    name = "sms.kannel"
+    path = "/channels/sms/kannel"
+    methods = ("GET", "POST")
+
+    def __init__(self, auth: KannelAuth) -> None:
+        self.auth = auth
+
+    def parse(self, raw: RawRequest) -> Intake:
+        params = query_bytes(raw)
+        self.auth.check(raw, params)
+        sender = _param(params, "from") or raw.headers.get("X-Kannel-From")
+        if not sender:
+            raise Rejected(400, "missing parameter: from")
+        receiver = _param(params, "to") or raw.headers.get("X-Kannel-To")
+        if not receiver:
+            raise Rejected(400, "missing parameter: to")
+        if raw.method == "POST" and "text" not in params:
+            data, charset = raw.body, _charset_of(raw.headers.get("Content-Type"))
+        elif "text" in params:
+            data, charset = params["text"], _param(params, "charset")
+        else:
+            raise Rejected(400, "missing parameter: text")
+        coding = _param(params, "coding") or raw.headers.get("X-Kannel-Coding") or "0"
+        if coding == "2" and not charset:
+            charset = "UTF-16BE"
+        text = decode_text(data, charset)
+        ext = _param(params, "id") or _param(params, "foreign_id")
+        if not ext:
+            digest = hashlib.sha256(b"\0".join([sender.encode(), receiver.encode(), params.get("ts", b""), data]))
+            ext = "sha256:" + digest.hexdigest()
+        msg = InboundMessage(
+            channel=self.name,
+            account=receiver,
+            external_id=ext,
+            sender=sender.lstrip("+"),
+            received_at=_received_at(params),
+            text=text,
+            metadata={"smsc": _param(params, "smsc"), "coding": coding},
+        )
+        return Intake(messages=[msg])
+
+
+class KannelDlrChannel:
+    """Delivery reports for our receipts: ``dlr-url`` points here with ``receipt=<id>&status=%d``."""
+
+    name = "sms.kannel.dlr"
+    path = "/channels/sms/kannel/dlr"
+    methods = ("GET",)
+
+    def __init__(self, auth: KannelAuth) -> None:
+        self.auth = auth
+
+    def parse(self, raw: RawRequest) -> Intake:
+        params = query_bytes(raw)
+        self.auth.check(raw, params)
+        receipt = _param(params, "receipt")
+        status = _param(params, "status")
+        if not receipt or not status:
+            raise Rejected(400, "missing parameter: receipt or status")
+        msg = InboundMessage(
+            channel=self.name,
+            account="dlr",
+            external_id=f"{receipt}:{status}",
+            metadata={"kind": "status", "status_of": receipt, "status": DLR_STATUS.get(status, f"code {status}")},
+        )
+        return Intake(messages=[msg])

@@ -1,0 +1,167 @@
+"""The outbox worker: at-least-once delivery of complaints to the central store.
+
+Each complaint is POSTed with ``Idempotency-Key`` (its id) and ``X-Signature``;
+failures back off exponentially with full jitter; after ``max_attempts`` the
+complaint becomes a dead letter until an operator retries it. The store being
+down never blocks intake or receipts: this worker just waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+
+class OutboxStore(Protocol):
+    """What the forwarder needs from the journal."""
+
+    def due_forwards(self, limit: int) -> list[tuple[str, str, str, int]]: ...  # id, tracking, record json, attempts
+
+    async def mark_forwarded(self, complaint_id: str, answer: dict[str, Any]) -> None: ...
+
+    async def mark_forward_failed(self, complaint_id: str, error: str, next_at: float, dead: bool) -> None: ...
+
+
+class DeliveryError(Exception):
+    def __init__(self, reason: str, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Wakeup:
+    """An event a worker sleeps on between polls: set by whoever made new work."""
+
+    def __init__(self, idle_seconds: float = 1.0) -> None:
+        self.idle_seconds = idle_seconds
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait(self) -> None:
+        """Return when woken, or after ``idle_seconds`` (the poll that catches retries coming due)."""
+        self._event.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), self.idle_seconds)
+
+
+@dataclass
+class Backoff:
+    base: float = 1.0
+    cap: float = 600.0
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base·2^attempt)]."""
+        return random.uniform(0, min(self.cap, self.base * (2 ** min(attempt, 30))))
+
+
+class CentralClient:
+    def __init__(self, base_url: str, hmac_key: str, timeout: float = 10.0) -> None:
+        self.url = base_url.rstrip("/") + "/v1/complaints"
+        self.key = hmac_key.encode()
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=self.timeout, connector=aiohttp.TCPConnector(limit=64, force_close=False)
+            )
+        return self._session
+
+    async def post(self, record_json: str, idempotency_key: str) -> dict[str, Any]:
+        body = record_json.encode()
+        signature = "sha256=" + hmac.new(self.key, body, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key, "X-Signature": signature}
+        try:
+            async with self.session.post(self.url, data=body, headers=headers) as resp:
+                if resp.status in (200, 201):
+                    return await resp.json()
+                detail = (await resp.text())[:200]
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"central store unreachable: {type(exc).__name__}", permanent=False) from exc
+        # 422 (record refused) and 409 (conflicting replay) will not get better by retrying
+        raise DeliveryError(f"central store answered {resp.status}: {detail}", permanent=resp.status in (409, 422))
+
+    async def status(self, tracking_id: str) -> dict[str, Any] | None:
+        try:
+            async with self.session.get(
+                f"{self.url}/{tracking_id}/status", timeout=aiohttp.ClientTimeout(total=3)
+            ) as resp:
+                if resp.status == 200:
+                    return await resp.json()
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+        return None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class Forwarder:
+    def __init__(
+        self,
+        store: OutboxStore,
+        client: CentralClient,
+        *,
+        concurrency: int = 32,
+        max_attempts: int = 12,
+        backoff: Backoff | None = None,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.backoff = backoff or Backoff()
+        self.wake = Wakeup(idle_seconds)
+        self._inflight: set[str] = set()
+        self.delivered = 0
+
+    async def run(self) -> None:
+        sem = asyncio.Semaphore(self.concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        while True:
+            due = await asyncio.to_thread(self.store.due_forwards, self.concurrency * 8)
+            fresh = [d for d in due if d[0] not in self._inflight]
+            for cid, tracking_id, record, attempts in fresh:
+                await sem.acquire()
+                self._inflight.add(cid)
+                t = asyncio.create_task(self._deliver(sem, cid, tracking_id, record, attempts))
+                tasks.add(t)
+                t.add_done_callback(tasks.discard)
+            if not fresh:
+                await self.wake.wait()
+
+    async def _deliver(self, sem: asyncio.Semaphore, cid: str, tracking_id: str, record: str, attempts: int) -> None:
+        try:
+            try:
+                answer = await self.client.post(record, cid)
+            except DeliveryError as exc:
+                dead = exc.permanent or attempts + 1 >= self.max_attempts
+                next_at = time.time() + self.backoff.delay(attempts)
+                log.warning("forward of %s failed (attempt %d): %s", tracking_id, attempts + 1, exc.reason)
+                await self.store.mark_forward_failed(cid, exc.reason, next_at, dead)
+            else:
+                await self.store.mark_forwarded(cid, answer)
+                self.delivered += 1
+        except Exception:
+            log.exception("forwarder: unexpected error for %s", tracking_id)
+        finally:
+            self._inflight.discard(cid)
+            sem.release()
+            self.wake.set()

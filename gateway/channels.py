@@ -1,0 +1,69 @@
+"""Which channels run, from the settings: every channel is off unless configured.
+
+The one place that knows every channel module (STYLE.md: no registration by
+import side effect).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.base import Completer, CursorStore, Poller, ReceiptSender, StartupCheck, WebhookChannel
+from channels.sms.json_hmac import JsonSmsChannel
+from channels.sms.kannel import KannelAuth, KannelChannel, KannelDlrChannel
+from channels.sms.sender import KannelSender
+from channels.sms.twilio import TwilioChannel
+from gateway.blobs import BlobStore
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Channels:
+    webhooks: list[WebhookChannel] = field(default_factory=list)
+    pollers: list[Poller] = field(default_factory=list)
+    senders: list[ReceiptSender] = field(default_factory=list)
+    completers: dict[str, Completer] = field(default_factory=dict)
+    checks: list[StartupCheck] = field(default_factory=list)
+    servers: list[Any] = field(default_factory=list)
+
+    def add(self, obj: Any) -> None:
+        """File one channel object under every role it plays."""
+        if isinstance(obj, WebhookChannel):
+            self.webhooks.append(obj)
+        if isinstance(obj, Poller) and hasattr(obj, "run"):
+            self.pollers.append(obj)
+        if isinstance(obj, ReceiptSender):
+            self.senders.append(obj)
+        if isinstance(obj, Completer) and hasattr(obj, "complete"):
+            self.completers[obj.name] = obj
+        if isinstance(obj, StartupCheck) and hasattr(obj, "check"):
+            self.checks.append(obj)
+
+
+def sms_channels(settings: Settings, found: Channels) -> None:
+    k = settings.sms.kannel
+    auth = KannelAuth(k.shared_secret, k.allowed_sources)
+    found.add(KannelChannel(auth))
+    found.add(KannelDlrChannel(auth))
+    dlr = f"http://{settings.http.host}:{settings.http.port}{KannelDlrChannel.path}"
+    if k.shared_secret:
+        dlr += f"?secret={k.shared_secret}"
+    found.add(KannelSender(k.sendsms_url, k.username, k.password, k.sender, dlr_url=dlr))
+    if settings.sms.json_hmac_key:
+        found.add(JsonSmsChannel(settings.sms.json_hmac_key))
+    if settings.sms.twilio_auth_token:
+        found.add(TwilioChannel(settings.sms.twilio_auth_token, settings.sms.twilio_url))
+    log.info("sms: Kannel webhook on; JSON aggregator %s; Twilio %s",
+             "on" if settings.sms.json_hmac_key else "off (sms.json_hmac_key not set)",
+             "on" if settings.sms.twilio_auth_token else "off (sms.twilio_auth_token not set)")
+
+
+def build_channels(settings: Settings, blobs: BlobStore, cursors: Callable[[str], CursorStore]) -> Channels:
+    found = Channels()
+    sms_channels(settings, found)
+    return found

@@ -1,0 +1,222 @@
+"""The normalising worker: journaled inbound messages → complaints, replies and receipts.
+
+Off the acknowledgement path. For each message in state ``received`` it runs the
+channel's deferred step (MIME parsing, downloads), then decides: a delivery
+status, a command (``CEK``, ``INFO``, help) or a complaint; and writes the
+outcome (complaint, sealed identity, receipt to send, intake-log events) in one
+durable transaction, so a crash at any point leaves it either undone or done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.base import Completer
+from channels.message import ChannelError, InboundMessage, Rejected
+from forwarder.outbox import Wakeup
+from gateway.journal import ComplaintRow, Event, InboundOutcome, Journal, ReceiptRow
+from gateway.receipts import Templates, style_for
+from normalizer.ids import uuid7
+from normalizer.keywords import extract_privacy_keywords, parse_command
+from normalizer.pii import find_pii
+from normalizer.pipeline import Normalizer
+from normalizer.tracking import new_tracking_id
+
+log = logging.getLogger(__name__)
+
+HELP_WORDS = {"/start", "/help", "help", "bantuan", "menu", "info"}
+StatusLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+class IntakeWorker:
+    def __init__(
+        self,
+        journal: Journal,
+        normalizer: Normalizer,
+        templates: Templates,
+        completers: dict[str, Completer],
+        central_status: StatusLookup,
+        *,
+        batch: int = 128,
+        max_attempts: int = 8,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.journal = journal
+        self.normalizer = normalizer
+        self.templates = templates
+        self.completers = completers
+        self.central_status = central_status
+        self.batch = batch
+        self.max_attempts = max_attempts
+        self.wake = Wakeup(idle_seconds)
+        self.on_written: list[Callable[[], None]] = []
+
+    async def run(self) -> None:
+        while True:
+            rows = await asyncio.to_thread(self.journal.due_inbound, self.batch)
+            if rows:
+                await self.process(rows)
+                continue
+            await self.wake.wait()
+
+    async def process(self, rows: list[tuple[str, InboundMessage, int]]) -> None:
+        outcomes: list[InboundOutcome] = []
+        for inbound_id, msg, attempts in rows:
+            try:
+                outcomes.append(await self.decide(inbound_id, msg))
+            except Exception as exc:  # keep the message; retry later, then mark it failed for an operator
+                reason = exc.reason if isinstance(exc, Rejected) else type(exc).__name__
+                give_up = isinstance(exc, Rejected) or attempts + 1 >= self.max_attempts
+                log.warning("inbound %s on %s not processed (attempt %d): %s", inbound_id, msg.channel, attempts + 1, reason)
+                if not isinstance(exc, ChannelError):
+                    log.debug("traceback", exc_info=True)
+                await self.journal.retry_inbound(inbound_id, reason, time.time() + min(300, 2**attempts), give_up)
+        if outcomes:
+            await self.journal.record_outcomes(outcomes)
+            for callback in self.on_written:
+                callback()
+
+    async def decide(self, inbound_id: str, msg: InboundMessage) -> InboundOutcome:
+        completer = self.completers.get(msg.channel)
+        if completer is not None:
+            msg = await completer.complete(msg)
+        kind = msg.metadata.get("kind", "complaint")
+        if kind == "status":
+            return self._delivery(inbound_id, msg, msg.metadata.get("status_of"), msg.metadata.get("status", "?"))
+        if kind in ("bounce", "auto_reply"):
+            return self._delivery(inbound_id, msg, msg.metadata.get(f"{kind}_of") or msg.metadata.get("bounce_of"), kind)
+        _, _, rest = extract_privacy_keywords(msg.text.strip())
+        if rest.strip().lower() in HELP_WORDS:
+            return self._reply(inbound_id, msg, "help", {}, "help")
+        command = parse_command(rest)
+        if command is not None and command.verb == "cek":
+            return await self._status_query(inbound_id, msg, command)
+        follow_up_of = None
+        text = None
+        review: list[str] = []
+        if command is not None and command.verb == "info":
+            if command.error:
+                review.append("follow_up_id_invalid")
+            else:
+                follow_up_of = command.tracking_id
+                if self.journal.complaint_by_tracking(follow_up_of) is None:
+                    review.append("follow_up_of_unknown")
+            text = command.text or ""
+        return self._complaint(inbound_id, msg, text, follow_up_of, review)
+
+    # --- outcomes ------------------------------------------------------------------------
+    def _complaint(
+        self, inbound_id: str, msg: InboundMessage, text: str | None, follow_up_of: str | None, review: list[str]
+    ) -> InboundOutcome:
+        ref = self.normalizer.reporter_ref(msg)
+        recent = self.journal.recent_by_reporter(ref, time.time() - self.normalizer.duplicate_window_s) if ref else []
+        complaint_id = uuid7()
+        n = self.normalizer.build(
+            msg,
+            complaint_id=complaint_id,
+            tracking_id=new_tracking_id(),
+            text=text,
+            follow_up_of=follow_up_of,
+            recent=recent,
+        )
+        c = n.complaint
+        if review:
+            c.needs_review.extend(review)
+        row = ComplaintRow(
+            id=c.id,
+            tracking_id=c.tracking_id,
+            inbound_id=inbound_id,
+            channel=c.channel,
+            record_json=c.model_dump_json(),
+            reporter_ref=c.reporter_ref,
+            anonymous=c.privacy.anonymous,
+            confidential=c.privacy.confidential,
+            vault=n.identity,
+        )
+        flags = ",".join(f for f, on in (("anonim", c.privacy.anonymous), ("rahasia", c.privacy.confidential)) if on)
+        top = c.category_suggestion[0].category if c.category_suggestion else None
+        events = [Event(c.channel, "normalized", c.tracking_id, n.contact_masked, top, flags or None)]
+        if c.needs_review:
+            events.append(Event(c.channel, "needs_review", c.tracking_id, n.contact_masked, top, flags or None,
+                                ",".join(c.needs_review)))
+        receipts: list[ReceiptRow] = []
+        if msg.suppress_receipt:
+            events.append(Event(c.channel, "receipt_suppressed", c.tracking_id, detail=msg.suppress_receipt))
+        elif msg.sender or msg.channel.startswith("letters"):
+            receipts.append(self._receipt_row(msg, c, complaint_id))
+        return InboundOutcome(inbound_id, "needs_review" if c.needs_review else "normalized", row, receipts, events)
+
+    def _receipt_row(self, msg: InboundMessage, c: Any, complaint_id: str) -> ReceiptRow:
+        style = style_for(msg.channel)
+        values = {"tracking_id": c.tracking_id, "follow_up_of": c.follow_up_of}
+        public = msg.metadata.get("reply_visibility") == "public"
+        if public:
+            private = c.privacy.confidential or c.privacy.anonymous or bool(find_pii(c.body))
+            text = self.templates.render("public", "private" if private else "receipt", **values)
+        elif c.follow_up_of:
+            text = self.templates.render(style, "follow_up", **values)
+        elif "no_substance" in c.needs_review:
+            text = self.templates.render(style, "need_details", **values)
+        elif c.privacy.anonymous:
+            text = self.templates.render(style, "receipt_anonymous" if style in ("sms", "chat") else "receipt", **values)
+        else:
+            text = self.templates.render(style, "receipt", **values)
+        body: dict[str, Any] = {"text": text, "public": public}
+        if style == "email":
+            body["subject"] = self.templates.render("email", "subject", **values)
+        return ReceiptRow(
+            dedup_key=f"receipt:{complaint_id}",
+            kind="receipt",
+            channel=msg.channel,
+            target={"to": msg.sender, "account": msg.account, "reply_context": msg.reply_context},
+            body=body,
+            complaint_id=complaint_id,
+            tracking_id=c.tracking_id,
+        )
+
+    def _reply(
+        self, inbound_id: str, msg: InboundMessage, key: str, values: dict[str, Any], what: str,
+        tracking_id: str | None = None,
+    ) -> InboundOutcome:
+        events = [Event(msg.channel, what, tracking_id)]
+        if not msg.sender or msg.suppress_receipt:
+            return InboundOutcome(inbound_id, "answered", events=events)
+        style = "chat" if style_for(msg.channel) == "letter" else style_for(msg.channel)
+        receipt = ReceiptRow(
+            dedup_key=f"reply:{inbound_id}",
+            kind="reply",
+            channel=msg.channel,
+            target={"to": msg.sender, "account": msg.account, "reply_context": msg.reply_context},
+            body={"text": self.templates.render(style, key, **values), "public": False},
+            tracking_id=None,
+        )
+        return InboundOutcome(inbound_id, "answered", receipts=[receipt], events=events)
+
+    async def _status_query(self, inbound_id: str, msg: InboundMessage, command: Any) -> InboundOutcome:
+        if command.error:
+            return self._reply(inbound_id, msg, "bad_tracking_id", {"reason": command.message_id}, "status_query")
+        tid = command.tracking_id
+        local = self.journal.complaint_by_tracking(tid)
+        if local is None:
+            return self._reply(inbound_id, msg, "status_unknown", {"tracking_id": tid}, "status_query", tid)
+        if local["confidential"] and self.normalizer.reporter_ref(msg) != local["reporter_ref"]:
+            return self._reply(inbound_id, msg, "status_forbidden", {"tracking_id": tid}, "status_query", tid)
+        remote = await self.central_status(tid)
+        status = (remote or {}).get("status") or local["state"]
+        due = ((remote or {}).get("due") or {}).get("verify_by")
+        values = {
+            "tracking_id": tid,
+            "status": self.templates.status_name(status),
+            "due": self.templates.due_suffix(due[:10] if due else None),
+        }
+        return self._reply(inbound_id, msg, "status", values, "status_query", tid)
+
+    def _delivery(self, inbound_id: str, msg: InboundMessage, ref: str | None, status: str) -> InboundOutcome:
+        event = Event(msg.channel, f"receipt_{status}", detail=None)
+        if not ref:
+            return InboundOutcome(inbound_id, "recorded", events=[event])
+        return InboundOutcome(inbound_id, "recorded", events=[event], delivery=(str(ref), status))

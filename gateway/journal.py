@@ -1,0 +1,504 @@
+"""The journal: every accepted message, complaint, outbox entry, receipt and intake-log event.
+
+SQLite in WAL mode with ``synchronous=FULL``, written through one group-commit
+writer (:mod:`gateway.groupcommit`) and read through read-only connections.
+The operations below are the storage interface the rest of the gateway uses;
+a PostgreSQL backend implements the same methods.
+
+Identity never lies here in clear: inbound payloads and reply targets are
+sealed with the vault key (:mod:`gateway.vault`) before they are written.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from channels.base import AcceptResult
+from channels.message import InboundMessage
+from gateway.groupcommit import GroupCommitWriter, Reader
+from gateway.vault import Sealer
+from normalizer.ids import uuid7
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbound (
+  id TEXT PRIMARY KEY,
+  channel TEXT NOT NULL,
+  account TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  state TEXT NOT NULL DEFAULT 'received',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL DEFAULT 0,
+  error TEXT,
+  created_at REAL NOT NULL,
+  UNIQUE (channel, account, external_id)
+);
+CREATE INDEX IF NOT EXISTS inbound_due ON inbound(state, next_at);
+CREATE TABLE IF NOT EXISTS complaints (
+  id TEXT PRIMARY KEY,
+  tracking_id TEXT NOT NULL UNIQUE,
+  inbound_id TEXT NOT NULL UNIQUE REFERENCES inbound(id),
+  channel TEXT NOT NULL,
+  record TEXT NOT NULL,
+  reporter_ref TEXT,
+  anonymous INTEGER NOT NULL,
+  confidential INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL DEFAULT 0,
+  last_error TEXT,
+  central_answer TEXT,
+  created_at REAL NOT NULL,
+  forwarded_at REAL
+);
+CREATE INDEX IF NOT EXISTS complaints_outbox ON complaints(state, next_at);
+CREATE INDEX IF NOT EXISTS complaints_reporter ON complaints(reporter_ref, created_at);
+CREATE TABLE IF NOT EXISTS vault (
+  complaint_id TEXT PRIMARY KEY REFERENCES complaints(id),
+  sealed BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS receipts (
+  id TEXT PRIMARY KEY,
+  dedup_key TEXT NOT NULL UNIQUE,
+  complaint_id TEXT,
+  tracking_id TEXT,
+  kind TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  target BLOB NOT NULL,
+  body BLOB NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL DEFAULT 0,
+  provider_id TEXT,
+  last_error TEXT,
+  created_at REAL NOT NULL,
+  sent_at REAL,
+  delivered_at REAL,
+  delivery_status TEXT
+);
+CREATE INDEX IF NOT EXISTS receipts_due ON receipts(state, next_at);
+CREATE INDEX IF NOT EXISTS receipts_tracking ON receipts(tracking_id);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at REAL NOT NULL,
+  channel TEXT NOT NULL,
+  tracking_id TEXT,
+  state TEXT NOT NULL,
+  contact TEXT,
+  category TEXT,
+  flags TEXT,
+  detail TEXT
+);
+CREATE TABLE IF NOT EXISTS cursors (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at REAL NOT NULL
+);
+"""
+
+
+@dataclass
+class Event:
+    """One intake-log entry; holds nothing a log may not hold (masked contact, no body)."""
+
+    channel: str
+    state: str
+    tracking_id: str | None = None
+    contact: str | None = None
+    category: str | None = None
+    flags: str | None = None
+    detail: str | None = None
+
+    def row(self, at: float) -> tuple[Any, ...]:
+        return (at, self.channel, self.tracking_id, self.state, self.contact, self.category, self.flags, self.detail)
+
+
+@dataclass
+class ReceiptRow:
+    """A reply to send: ``target`` and ``body`` are sealed at rest."""
+
+    dedup_key: str
+    kind: str
+    channel: str
+    target: dict[str, Any]
+    body: dict[str, Any]
+    complaint_id: str | None = None
+    tracking_id: str | None = None
+    state: str = "pending"
+
+
+@dataclass
+class ComplaintRow:
+    id: str
+    tracking_id: str
+    inbound_id: str
+    channel: str
+    record_json: str
+    reporter_ref: str | None
+    anonymous: bool
+    confidential: bool
+    vault: dict[str, Any]
+    state: str = "normalized"
+
+
+@dataclass
+class InboundOutcome:
+    """What the normaliser decided for one inbound message; written in one transaction."""
+
+    inbound_id: str
+    state: str  # normalized | answered | recorded | needs_review | failed | retry
+    complaint: ComplaintRow | None = None
+    receipts: list[ReceiptRow] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    error: str | None = None
+    retry_at: float | None = None
+    delivery: tuple[str, str] | None = None  # (receipt id, status) from a DLR/status callback
+
+
+EVENT_INSERT = (
+    "INSERT INTO events(at, channel, tracking_id, state, contact, category, flags, detail) VALUES (?,?,?,?,?,?,?,?)"
+)
+
+
+class Journal:
+    def __init__(self, path: Path, sealer: Sealer, batch_max: int = 256) -> None:
+        self.path = Path(path)
+        self.sealer = sealer
+        self.writer = GroupCommitWriter(self.path, SCHEMA, batch_max=batch_max)
+        self.reader = Reader(self.path)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.reader.close()
+
+    # --- sealing -------------------------------------------------------------------------
+    def seal_json(self, obj: Any) -> bytes:
+        return self.sealer.seal(json.dumps(obj, ensure_ascii=False, default=str).encode())
+
+    def open_json(self, blob: bytes) -> Any:
+        return json.loads(self.sealer.open(blob))
+
+    # --- intake (hot path) ---------------------------------------------------------------
+    async def accept(self, msg: InboundMessage) -> AcceptResult:
+        """Journal one message durably; a redelivery returns the first id with duplicate=True."""
+        return (await self.accept_many([msg]))[0]
+
+    async def accept_many(self, msgs: list[InboundMessage]) -> list[AcceptResult]:
+        rows = [
+            (uuid7(), m.channel, m.account, m.external_id, self.sealer.seal(m.model_dump_json().encode()))
+            for m in msgs
+        ]
+
+        def write(conn: sqlite3.Connection) -> list[AcceptResult]:
+            now = time.time()
+            out = []
+            for mid, channel, account, ext, payload in rows:
+                got = conn.execute(
+                    "INSERT INTO inbound(id, channel, account, external_id, payload, created_at) VALUES (?,?,?,?,?,?) "
+                    "ON CONFLICT(channel, account, external_id) DO NOTHING RETURNING id",
+                    (mid, channel, account, ext, payload, now),
+                ).fetchone()
+                if got is None:
+                    existing = conn.execute(
+                        "SELECT id FROM inbound WHERE channel=? AND account=? AND external_id=?", (channel, account, ext)
+                    ).fetchone()
+                    out.append(AcceptResult(existing[0], True))
+                else:
+                    conn.execute(EVENT_INSERT, Event(channel, "received").row(now))
+                    out.append(AcceptResult(mid, False))
+            return out
+
+        return await self.writer.write(write)
+
+    # --- normaliser ----------------------------------------------------------------------
+    def due_inbound(self, limit: int) -> list[tuple[str, InboundMessage, int]]:
+        def q(conn: sqlite3.Connection) -> list[tuple[str, InboundMessage, int]]:
+            rows = conn.execute(
+                "SELECT id, payload, attempts FROM inbound WHERE state='received' AND next_at<=? "
+                "ORDER BY created_at LIMIT ?",
+                (time.time(), limit),
+            ).fetchall()
+            return [(r[0], InboundMessage.model_validate_json(self.sealer.open(r[1])), r[2]) for r in rows]
+
+        return self.reader.query(q)
+
+    async def record_outcomes(self, outcomes: list[InboundOutcome]) -> list[bool]:
+        """Write every outcome in one durable batch; an item that conflicts (tracking-id clash) is retried."""
+        sealed = [
+            (
+                o,
+                self.seal_json(o.complaint.vault) if o.complaint else None,
+                [(r, self.seal_json(r.target), self.seal_json(r.body)) for r in o.receipts],
+            )
+            for o in outcomes
+        ]
+
+        def write(conn: sqlite3.Connection) -> list[bool]:
+            now = time.time()
+            done = []
+            for o, vault, receipts in sealed:
+                conn.execute("SAVEPOINT item")
+                try:
+                    _write_outcome(conn, now, o, vault, receipts)
+                except sqlite3.IntegrityError:
+                    conn.execute("ROLLBACK TO item")
+                    conn.execute("RELEASE item")
+                    done.append(False)
+                    continue
+                conn.execute("RELEASE item")
+                done.append(True)
+            return done
+
+        return await self.writer.write(write)
+
+    async def retry_inbound(self, inbound_id: str, error: str, next_at: float, give_up: bool) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE inbound SET attempts=attempts+1, next_at=?, error=?, state=? WHERE id=?",
+                (next_at, error, "failed" if give_up else "received", inbound_id),
+            )
+            if give_up:
+                row = conn.execute("SELECT channel FROM inbound WHERE id=?", (inbound_id,)).fetchone()
+                conn.execute(EVENT_INSERT, Event(row[0], "failed", detail=error).row(time.time()))
+
+        await self.writer.write(write)
+
+    def recent_by_reporter(self, reporter_ref: str, since: float) -> list[tuple[str, str]]:
+        def q(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+            rows = conn.execute(
+                "SELECT tracking_id, json_extract(record, '$.body') FROM complaints "
+                "WHERE reporter_ref=? AND created_at>=? ORDER BY created_at DESC LIMIT 20",
+                (reporter_ref, since),
+            ).fetchall()
+            return [(r[0], r[1] or "") for r in rows]
+
+        return self.reader.query(q)
+
+    def complaint_by_tracking(self, tracking_id: str) -> dict[str, Any] | None:
+        def q(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            r = conn.execute(
+                "SELECT id, tracking_id, channel, record, reporter_ref, anonymous, confidential, state, attempts, "
+                "last_error, central_answer, created_at, forwarded_at FROM complaints WHERE tracking_id=?",
+                (tracking_id,),
+            ).fetchone()
+            return dict(r) if r else None
+
+        return self.reader.query(q)
+
+    def vault_for(self, complaint_id: str) -> dict[str, Any] | None:
+        r = self.reader.query(lambda c: c.execute("SELECT sealed FROM vault WHERE complaint_id=?", (complaint_id,)).fetchone())
+        return self.open_json(r[0]) if r else None
+
+    # --- forwarder outbox ----------------------------------------------------------------
+    def due_forwards(self, limit: int) -> list[tuple[str, str, str, int]]:
+        return self.reader.query(
+            lambda c: [
+                tuple(r)
+                for r in c.execute(
+                    "SELECT id, tracking_id, record, attempts FROM complaints WHERE state='normalized' AND next_at<=? "
+                    "ORDER BY created_at LIMIT ?",
+                    (time.time(), limit),
+                ).fetchall()
+            ]
+        )
+
+    async def mark_forwarded(self, complaint_id: str, answer: dict[str, Any]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            now = time.time()
+            r = conn.execute(
+                "UPDATE complaints SET state='forwarded', central_answer=?, forwarded_at=?, last_error=NULL "
+                "WHERE id=? AND state!='forwarded' RETURNING channel, tracking_id",
+                (json.dumps(answer), now, complaint_id),
+            ).fetchone()
+            if r:
+                conn.execute(EVENT_INSERT, Event(r[0], "forwarded", tracking_id=r[1]).row(now))
+
+        await self.writer.write(write)
+
+    async def mark_forward_failed(self, complaint_id: str, error: str, next_at: float, dead: bool) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            r = conn.execute(
+                "UPDATE complaints SET attempts=attempts+1, next_at=?, last_error=?, state=? WHERE id=? "
+                "RETURNING channel, tracking_id",
+                (next_at, error, "dead_letter" if dead else "normalized", complaint_id),
+            ).fetchone()
+            if r and dead:
+                conn.execute(EVENT_INSERT, Event(r[0], "dead_letter", tracking_id=r[1], detail=error).row(time.time()))
+
+        await self.writer.write(write)
+
+    def retry_dead_sync(self, tracking_ids: Iterable[str] | None = None) -> int:
+        ids = list(tracking_ids or [])
+
+        def write(conn: sqlite3.Connection) -> int:
+            if ids:
+                marks = ",".join("?" * len(ids))
+                cur = conn.execute(
+                    f"UPDATE complaints SET state='normalized', attempts=0, next_at=0 "
+                    f"WHERE state='dead_letter' AND tracking_id IN ({marks}) RETURNING channel, tracking_id",
+                    ids,
+                )
+            else:
+                cur = conn.execute(
+                    "UPDATE complaints SET state='normalized', attempts=0, next_at=0 WHERE state='dead_letter' "
+                    "RETURNING channel, tracking_id"
+                )
+            rows = cur.fetchall()
+            now = time.time()
+            for ch, tid in rows:
+                conn.execute(EVENT_INSERT, Event(ch, "retry_dead", tracking_id=tid).row(now))
+            return len(rows)
+
+        return self.writer.write_sync(write)
+
+    # --- receipts ------------------------------------------------------------------------
+    def due_receipts(self, limit: int) -> list[dict[str, Any]]:
+        def q(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            rows = conn.execute(
+                "SELECT id, kind, channel, tracking_id, target, body, attempts FROM receipts "
+                "WHERE state='pending' AND next_at<=? ORDER BY created_at LIMIT ?",
+                (time.time(), limit),
+            ).fetchall()
+            return [
+                dict(r) | {"target": self.open_json(r["target"]), "body": self.open_json(r["body"])} for r in rows
+            ]
+
+        return self.reader.query(q)
+
+    async def set_receipt_state(
+        self,
+        receipt_id: str,
+        state: str,
+        *,
+        provider_id: str | None = None,
+        error: str | None = None,
+        next_at: float = 0,
+        event: Event | None = None,
+    ) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            now = time.time()
+            conn.execute(
+                "UPDATE receipts SET state=?, provider_id=COALESCE(?, provider_id), last_error=?, next_at=?, "
+                "attempts=attempts+(CASE WHEN ?='pending' THEN 1 ELSE 0 END), "
+                "sent_at=CASE WHEN ?='sent' THEN ? ELSE sent_at END WHERE id=?",
+                (state, provider_id, error, next_at, state, state, now, receipt_id),
+            )
+            if event:
+                conn.execute(EVENT_INSERT, event.row(now))
+
+        await self.writer.write(write)
+
+    async def mark_unsure_sending(self) -> int:
+        """At start-up: receipts claimed as 'sending' by a crashed process may or may not have left."""
+        return await self.writer.write(
+            lambda c: c.execute("UPDATE receipts SET state='unsure' WHERE state='sending'").rowcount
+        )
+
+    async def resend_unsure(self) -> int:
+        """After the grace period no delivery report confirmed them: send again (at-least-once)."""
+        return await self.writer.write(
+            lambda c: c.execute("UPDATE receipts SET state='pending' WHERE state='unsure'").rowcount
+        )
+
+    def receipts_for(self, tracking_id: str) -> list[dict[str, Any]]:
+        return self.reader.query(
+            lambda c: [
+                dict(r)
+                for r in c.execute(
+                    "SELECT id, kind, channel, state, attempts, provider_id, last_error, created_at, sent_at, "
+                    "delivered_at, delivery_status FROM receipts WHERE tracking_id=? ORDER BY created_at",
+                    (tracking_id,),
+                ).fetchall()
+            ]
+        )
+
+    # --- intake log & cursors -----------------------------------------------------------
+    def events_after(self, seq: int, limit: int = 500) -> list[dict[str, Any]]:
+        return self.reader.query(
+            lambda c: [
+                dict(r)
+                for r in c.execute("SELECT * FROM events WHERE seq>? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+            ]
+        )
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        def q(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+            out: dict[str, dict[str, int]] = {}
+            for table in ("inbound", "complaints", "receipts"):
+                out[table] = {
+                    r[0]: r[1] for r in conn.execute(f"SELECT state, count(*) FROM {table} GROUP BY state").fetchall()
+                }
+            return out
+
+        return self.reader.query(q)
+
+    async def get_cursor(self, key: str) -> str | None:
+        r = self.reader.query(lambda c: c.execute("SELECT value FROM cursors WHERE key=?", (key,)).fetchone())
+        return r[0] if r else None
+
+    async def set_cursor(self, key: str, value: str) -> None:
+        await self.writer.write(
+            lambda c: c.execute(
+                "INSERT INTO cursors(key, value, updated_at) VALUES (?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+                (key, value, time.time()),
+            )
+        )
+
+
+class JournalCursors:
+    """:class:`channels.base.CursorStore` over the journal, namespaced per poller."""
+
+    def __init__(self, journal: Journal, prefix: str) -> None:
+        self.journal = journal
+        self.prefix = prefix
+
+    async def get(self, key: str) -> str | None:
+        return await self.journal.get_cursor(f"{self.prefix}:{key}")
+
+    async def set(self, key: str, value: str) -> None:
+        await self.journal.set_cursor(f"{self.prefix}:{key}", value)
+
+
+def _write_outcome(
+    conn: sqlite3.Connection,
+    now: float,
+    o: InboundOutcome,
+    vault: bytes | None,
+    receipts: list[tuple[ReceiptRow, bytes, bytes]],
+) -> None:
+    if o.state == "retry":
+        conn.execute("UPDATE inbound SET attempts=attempts+1, next_at=?, error=? WHERE id=?", (o.retry_at or now, o.error, o.inbound_id))
+        return
+    c = o.complaint
+    if c is not None:
+        conn.execute(
+            "INSERT INTO complaints(id, tracking_id, inbound_id, channel, record, reporter_ref, anonymous, confidential, "
+            "state, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (c.id, c.tracking_id, c.inbound_id, c.channel, c.record_json, c.reporter_ref, int(c.anonymous),
+             int(c.confidential), c.state, now),
+        )
+        conn.execute("INSERT INTO vault(complaint_id, sealed) VALUES (?,?)", (c.id, vault))
+    for r, target, body in receipts:
+        conn.execute(
+            "INSERT INTO receipts(id, dedup_key, complaint_id, tracking_id, kind, channel, target, body, state, created_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedup_key) DO NOTHING",
+            (uuid7(), r.dedup_key, r.complaint_id, r.tracking_id, r.kind, r.channel, target, body, r.state, now),
+        )
+    if o.delivery:
+        rid, status = o.delivery
+        conn.execute(
+            "UPDATE receipts SET delivery_status=?, delivered_at=CASE WHEN ?='delivered' THEN ? ELSE delivered_at END, "
+            "state=CASE WHEN state IN ('sending','pending','unsure') AND ? IN ('accepted','delivered') THEN 'sent' ELSE state END "
+            "WHERE id=? OR provider_id=? OR (tracking_id=? AND kind='receipt')",
+            (status, status, now, status, rid, rid, rid),
+        )
+    conn.execute("UPDATE inbound SET state=?, error=? WHERE id=?", (o.state, o.error, o.inbound_id))
+    for e in o.events:
+        conn.execute(EVENT_INSERT, e.row(now))

@@ -1,0 +1,121 @@
+"""Sends pending receipts and replies through the sender of their channel family.
+
+A receipt is claimed (``sending``) durably before it leaves and marked ``sent``
+after; a crash in between leaves it ``unsure``: the delivery report may still
+confirm it, otherwise it is sent again after a grace period (at-least-once,
+with the window kept as small as one HTTP call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from channels.base import OutboundReceipt, ReceiptSender
+from channels.message import PeerUnavailable, Rejected
+from forwarder.outbox import Backoff, Wakeup
+from gateway.journal import Event, Journal
+
+log = logging.getLogger(__name__)
+
+
+class ReceiptWorker:
+    def __init__(
+        self,
+        journal: Journal,
+        senders: list[ReceiptSender],
+        *,
+        concurrency: int = 16,
+        max_attempts: int = 10,
+        unsure_grace_seconds: float = 20.0,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.journal = journal
+        # longest family first, so "social.x" wins over "social"
+        self.senders = sorted(senders, key=lambda s: len(s.family), reverse=True)
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.unsure_grace_seconds = unsure_grace_seconds
+        self.backoff = Backoff(base=2.0, cap=900.0)
+        self.wake = Wakeup(idle_seconds)
+        self._inflight: set[str] = set()
+
+    def sender_for(self, channel: str) -> ReceiptSender | None:
+        return next((s for s in self.senders if channel.startswith(s.family)), None)
+
+    async def run(self) -> None:
+        unsure = await self.journal.mark_unsure_sending()
+        if unsure:
+            log.warning("%d receipts were being sent at the last stop; waiting %.0fs for delivery reports",
+                        unsure, self.unsure_grace_seconds)
+            asyncio.get_running_loop().call_later(
+                self.unsure_grace_seconds, lambda: asyncio.ensure_future(self._resend_unsure())
+            )
+        sem = asyncio.Semaphore(self.concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        while True:
+            due = await asyncio.to_thread(self.journal.due_receipts, self.concurrency * 4)
+            fresh = [r for r in due if r["id"] not in self._inflight]
+            for r in fresh:
+                await sem.acquire()
+                self._inflight.add(r["id"])
+                t = asyncio.create_task(self._send(sem, r))
+                tasks.add(t)
+                t.add_done_callback(tasks.discard)
+            if not fresh:
+                await self.wake.wait()
+
+    async def _resend_unsure(self) -> None:
+        n = await self.journal.resend_unsure()
+        if n:
+            log.warning("%d receipts had no delivery report after a restart; sending them again", n)
+            self.wake.set()
+
+    async def _send(self, sem: asyncio.Semaphore, r: dict[str, Any]) -> None:
+        rid, channel, tid = r["id"], r["channel"], r["tracking_id"]
+        try:
+            sender = self.sender_for(channel)
+            if sender is None:
+                await self.journal.set_receipt_state(
+                    rid, "failed", error="no sender configured for this channel",
+                    event=Event(channel, "receipt_failed", tid, detail="no sender configured"),
+                )
+                return
+            target, body = r["target"], r["body"]
+            receipt = OutboundReceipt(
+                channel=channel,
+                account=target.get("account", ""),
+                to=target.get("to") or "",
+                text=body["text"],
+                subject=body.get("subject"),
+                html=body.get("html"),
+                reply_context=dict(target.get("reply_context") or {}) | {"receipt_id": rid, "tracking_id": tid},
+                public=bool(body.get("public")),
+            )
+            await self.journal.set_receipt_state(rid, "sending")
+            try:
+                provider_id = await sender.send(receipt)
+            except PeerUnavailable as exc:
+                give_up = r["attempts"] + 1 >= self.max_attempts
+                await self.journal.set_receipt_state(
+                    rid, "failed" if give_up else "pending", error=str(exc),
+                    next_at=time.time() + self.backoff.delay(r["attempts"]),
+                    event=Event(channel, "receipt_failed", tid, detail=str(exc)) if give_up else None,
+                )
+                return
+            except Rejected as exc:
+                await self.journal.set_receipt_state(
+                    rid, "failed", error=exc.reason, event=Event(channel, "receipt_failed", tid, detail=exc.reason)
+                )
+                return
+            await self.journal.set_receipt_state(
+                rid, "sent", provider_id=provider_id, event=Event(channel, f"{r['kind']}_sent", tid)
+            )
+        except Exception:
+            log.exception("receipt %s: unexpected error", rid)
+        finally:
+            self._inflight.discard(rid)
+            sem.release()
+            self.wake.set()

@@ -1,0 +1,35 @@
+"""Encryption at rest for identities and raw inbound payloads (AES-256-GCM).
+
+Everything that can identify a citizen before we know whether they asked for
+anonymity (the inbound payload, reply addresses) is sealed with the vault key;
+only the receipt worker opens it, to answer on the origin channel.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+class VaultKeyError(ValueError):
+    pass
+
+
+class Sealer:
+    def __init__(self, key_b64: str) -> None:
+        try:
+            key = base64.urlsafe_b64decode(key_b64 + "=" * (-len(key_b64) % 4))
+        except ValueError as exc:
+            raise VaultKeyError("privacy.vault_key is not urlsafe base64") from exc
+        if len(key) != 32:
+            raise VaultKeyError("privacy.vault_key must decode to 32 bytes")
+        self._aead = AESGCM(key)
+
+    def seal(self, data: bytes, aad: bytes = b"") -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, data, aad)
+
+    def open(self, blob: bytes, aad: bytes = b"") -> bytes:
+        return self._aead.decrypt(blob[:12], blob[12:], aad)

@@ -1,0 +1,159 @@
+"""Find and mask personal data in complaint text; normalize contacts.
+
+Masking convention (``body_public``): each hit is replaced whole by a bracketed
+label, so the sentence stays readable and no digit of the number survives:
+
+    NIK / KTP number ........ [NIK]
+    Kartu Keluarga number ... [NO. KK]
+    KKS card number ......... [NO. KKS]
+    BPJS/KIS/KIP card number  [NO. KARTU]   (only after such a label)
+    phone number ............ [NO. HP]
+    email address ........... [EMAIL]
+
+Any 16-digit number (also grouped with spaces, dots or dashes) is an NIK unless
+a nearby label says KK or KKS. Phones are Indonesian mobile numbers in
+``08…``, ``62 8…`` or ``+62 8…`` form, or any 8–15-digit number right after a
+label such as "HP", "WA" or "telp". Dates, times, money (``Rp 150.000``),
+RT/RW and other short numbers are left alone.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Literal
+
+__all__ = ["MASKS", "PiiHit", "PiiKind", "find_pii", "mask_pii", "normalize_email", "normalize_phone"]
+
+PiiKind = Literal["nik", "kk", "kks", "card", "phone", "email"]
+
+MASKS: dict[PiiKind, str] = {
+    "nik": "[NIK]",
+    "kk": "[NO. KK]",
+    "kks": "[NO. KKS]",
+    "card": "[NO. KARTU]",
+    "phone": "[NO. HP]",
+    "email": "[EMAIL]",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PiiHit:
+    kind: PiiKind
+    start: int
+    end: int
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
+
+
+_SEP = r"[ .\-]"
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+", re.UNICODE)
+# 16 digits, optionally grouped ("3201 2345 6789 0001", "32.01.23.456789.0001").
+_SIXTEEN = re.compile(rf"(?<![\d.,])\d(?:{_SEP}?\d){{15}}(?![\d]|[.,]\d)")
+_MOBILE = re.compile(rf"(?<![\w+])(?:\+62{_SEP}?|\(\+?62\){_SEP}?|62{_SEP}?|0)8\d{{1,3}}(?:{_SEP}?\d{{2,4}}){{1,4}}(?![\d]|[.,]\d)")
+# A label, then a number. The label decides the kind; the number may be any length in range.
+_LABELLED = re.compile(
+    r"(?P<label>\bno(?:mor)?\.?\s*(?:kartu\s*)?(?:kks|kk|ktp|nik|hp|wa|telp|telepon|bpjs|kis|kip|peserta)\b"
+    r"|\b(?:nik|ktp|e-?ktp|kartu\s+keluarga|kks|kk|hp|handphone|ponsel|wa|whatsapp|telp|telepon|tlp|kontak"
+    r"|bpjs|kis|kip|kartu\s+peserta)\b)"
+    r"(?:\s*(?:saya|sy|kami|no\.?|nomor)){0,2}\s*[:=.]?\s*"
+    rf"(?P<number>\+?\d(?:{_SEP}?\d){{7,19}})(?![\d]|[.,]\d)",
+    re.IGNORECASE,
+)
+_MONEY_BEFORE = re.compile(r"(?:rp\.?|idr|rupiah)\s*$", re.IGNORECASE)
+_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")  # "15.000.000": an amount, even after a label
+
+
+def _label_kind(label: str) -> PiiKind:
+    label = label.casefold()
+    if "kks" in label:
+        return "kks"
+    if "kk" in label or "keluarga" in label:
+        return "kk"
+    if "nik" in label or "ktp" in label:
+        return "nik"
+    if any(k in label for k in ("bpjs", "kis", "kip", "peserta")):
+        return "card"
+    return "phone"
+
+
+def find_pii(s: str) -> list[PiiHit]:
+    """Every piece of personal data in ``s``, in text order, non-overlapping."""
+    hits: list[PiiHit] = []  # kept sorted by start; earlier patterns win overlaps
+    starts: list[int] = []
+
+    def add(kind: PiiKind, start: int, end: int) -> None:
+        i = bisect.bisect_left(starts, start)
+        if (i > 0 and hits[i - 1].end > start) or (i < len(hits) and hits[i].start < end):
+            return
+        starts.insert(i, start)
+        hits.insert(i, PiiHit(kind, start, end))
+
+    for m in _EMAIL.finditer(s):
+        add("email", m.start(), m.end())
+    for m in _LABELLED.finditer(s):
+        if _THOUSANDS.fullmatch(m["number"]):
+            continue
+        add(_label_kind(m["label"]), m.start("number"), m.end("number"))
+    for m in _SIXTEEN.finditer(s):
+        if not _MONEY_BEFORE.search(s[max(0, m.start() - 10) : m.start()]):
+            add("nik", m.start(), m.end())
+    for m in _MOBILE.finditer(s):
+        digits = re.sub(r"\D", "", m.group())
+        national = digits[2:] if digits.startswith("62") else digits[1:]
+        if 8 <= len(national) <= 13:
+            add("phone", m.start(), m.end())
+    return hits
+
+
+def mask_pii(s: str) -> str:
+    """``s`` with every :func:`find_pii` hit replaced by its label (see module docstring)."""
+    out, pos = [], 0
+    for hit in find_pii(s):
+        out.append(s[pos : hit.start])
+        out.append(MASKS[hit.kind])
+        pos = hit.end
+    out.append(s[pos:])
+    return "".join(out)
+
+
+def normalize_phone(s: str) -> str | None:
+    """E.164 digits without '+': ``0812-3456-7890`` / ``+62 812…`` / ``62812…`` → ``6281234567890``.
+
+    Numbers already in international form for another country are kept as
+    their digits; anything that is not a plausible phone number gives ``None``.
+    """
+    raw = re.sub(r"[\s\-.()/]", "", s or "")
+    if raw.startswith("+"):
+        digits, international = raw[1:], True
+    elif raw.startswith("00"):
+        digits, international = raw[2:], True
+    else:
+        digits, international = raw, False
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    if digits.startswith("62"):
+        national = digits[2:].removeprefix("0")  # "+62 (0)812…"
+    elif digits.startswith("0") and not international:
+        national = digits[1:]
+    elif international:
+        return digits if 8 <= len(digits) <= 15 else None
+    else:
+        return None
+    if not national or national[0] == "0" or not 7 <= len(national) <= 13:
+        return None
+    return "62" + national
+
+
+def normalize_email(s: str) -> str | None:
+    """Lower-cased bare address from ``a@b.id``, ``Name <A@B.ID>`` or ``mailto:…``; ``None`` when not an address."""
+    _, addr = parseaddr((s or "").strip().removeprefix("mailto:"))
+    addr = addr.strip().casefold()
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or "." not in domain or " " in addr or domain.startswith(".") or domain.endswith("."):
+        return None
+    return addr

@@ -1,0 +1,158 @@
+"""InboundMessage → Complaint: the one place the normaliser's pieces are put together.
+
+Knows nothing about wires: channel-specific facts arrive as fields of the
+InboundMessage (privacy hint, reporter fields, follow-up hint, OCR figures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from channels.message import InboundMessage, ReporterInfo
+from normalizer.category import suggest_categories
+from normalizer.keywords import extract_privacy_keywords
+from normalizer.language import detect_language
+from normalizer.pii import mask_pii, normalize_email, normalize_phone
+from normalizer.record import CategorySuggestion, Complaint, Location, OcrInfo, Privacy
+from normalizer.similarity import near_duplicate
+from normalizer.text import clean_text, collapse_duplicated_concatenation, is_substantive
+
+PHONE_CHANNELS = ("sms.", "social.whatsapp")
+EMAIL_CHANNELS = ("email.",)
+
+
+@dataclass
+class Normalized:
+    complaint: Complaint
+    identity: dict[str, Any]  # everything identifying, for the sealed vault only
+    contact_masked: str  # what the intake log may show
+
+
+def contact_key(msg: InboundMessage) -> str | None:
+    """The normalised contact a reporter_ref is derived from; the same phone on SMS and WhatsApp matches."""
+    r = msg.reporter
+    if msg.channel.startswith(PHONE_CHANNELS) and msg.sender:
+        phone = normalize_phone(msg.sender)
+        return f"phone:{phone or msg.sender}"
+    if msg.channel.startswith(EMAIL_CHANNELS) and msg.sender:
+        return f"email:{normalize_email(msg.sender) or msg.sender.lower()}"
+    if r.phone and (p := normalize_phone(r.phone)):
+        return f"phone:{p}"
+    if r.email and (e := normalize_email(r.email)):
+        return f"email:{e}"
+    if r.nik:
+        return f"nik:{r.nik}"
+    if msg.sender:
+        return f"{msg.channel}:{msg.sender}"
+    return None
+
+
+def mask_contact(contact: str | None, anonymous: bool) -> str:
+    """A contact as the intake log shows it: never whole, and nothing at all for the anonymous."""
+    if anonymous:
+        return "anonim"
+    if not contact:
+        return "-"
+    kind, _, value = contact.partition(":")
+    if kind == "email":
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    if kind == "phone":
+        return value[:4] + "*" * max(len(value) - 7, 3) + value[-3:]
+    return f"{kind}:" + (value[:2] + "***" if len(value) > 4 else "***")
+
+
+class Normalizer:
+    def __init__(self, reporter_key: str, duplicate_window_s: float = 24 * 3600) -> None:
+        self._key = reporter_key.encode()
+        self.duplicate_window_s = duplicate_window_s
+
+    def reporter_ref(self, msg: InboundMessage) -> str | None:
+        key = contact_key(msg)
+        if key is None:
+            return None
+        return hmac.new(self._key, key.encode(), hashlib.sha256).hexdigest()
+
+    def build(
+        self,
+        msg: InboundMessage,
+        *,
+        complaint_id: str,
+        tracking_id: str,
+        text: str | None = None,
+        follow_up_of: str | None = None,
+        recent: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    ) -> Normalized:
+        """Make the complaint; ``text`` overrides the message text (e.g. after an ``INFO <id>`` prefix)."""
+        raw = msg.text if text is None else text
+        body = clean_text(collapse_duplicated_concatenation(raw))
+        anonymous, confidential, body = extract_privacy_keywords(body)
+        body = body.strip()
+        source = "keyword" if (anonymous or confidential) else None
+        if msg.privacy is not None and (msg.privacy.anonymous or msg.privacy.confidential):
+            anonymous = anonymous or msg.privacy.anonymous
+            confidential = confidential or msg.privacy.confidential
+            source = source or msg.privacy.source
+        subject = clean_text(msg.subject) if msg.subject else None
+
+        identity = self._identity(msg)
+        if anonymous:
+            # a NIK or phone number in the text identifies as surely as the sender does:
+            # the agency gets the masked text, the original stays in the sealed vault
+            identity["original_body"] = body
+            body = mask_pii(body)
+        contact = contact_key(msg)
+        ref = self.reporter_ref(msg)
+        review = list(msg.review_reasons)
+        if not is_substantive(body) and not msg.attachments:
+            review.append("no_substance")
+        duplicates = [tid for tid, other in recent if tid != follow_up_of and near_duplicate(body, other)]
+        analysed = f"{subject or ''}\n{body}".strip()
+        complaint = Complaint(
+            id=complaint_id,
+            tracking_id=tracking_id,
+            channel=msg.channel,
+            account=msg.account,
+            external_id=msg.external_id,
+            received_at=msg.received_at,
+            reporter=None if anonymous else (ReporterInfo(**identity["reporter"]) if identity["reporter"] else None),
+            reporter_ref=ref,
+            privacy=Privacy(anonymous=anonymous, confidential=confidential, source=source),
+            subject=subject,
+            body=body,
+            body_public=None if confidential else mask_pii(body),
+            language=detect_language(analysed),
+            category_suggestion=[
+                CategorySuggestion(category=c, confidence=round(p, 3)) for c, p in suggest_categories(analysed)
+            ],
+            location=_location(msg),
+            attachments=msg.attachments,
+            follow_up_of=follow_up_of or msg.follow_up_hint,
+            possible_duplicate_of=duplicates,
+            ocr=OcrInfo(**msg.ocr) if msg.ocr else None,
+            needs_review=review,
+        )
+        return Normalized(complaint, identity, mask_contact(contact, anonymous))
+
+    def _identity(self, msg: InboundMessage) -> dict[str, Any]:
+        r = msg.reporter.model_copy()
+        if msg.channel.startswith(PHONE_CHANNELS) and msg.sender and not r.phone:
+            r.phone = normalize_phone(msg.sender) or msg.sender
+        if msg.channel.startswith(EMAIL_CHANNELS) and msg.sender and not r.email:
+            r.email = normalize_email(msg.sender) or msg.sender
+        if r.phone:
+            r.phone = normalize_phone(r.phone) or r.phone
+        reporter = {k: v for k, v in r.model_dump().items() if v}
+        return {"sender": msg.sender, "reporter": reporter, "reply_context": msg.reply_context}
+
+
+def _location(msg: InboundMessage) -> Location | None:
+    loc = msg.metadata.get("location")
+    if not loc:
+        return None
+    if isinstance(loc, dict):
+        return Location(**{k: loc.get(k) for k in ("text", "lat", "lon")})
+    return Location(text=str(loc))
