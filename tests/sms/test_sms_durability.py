@@ -18,9 +18,8 @@ from tests.sms.conftest import SHORTCODE, SmsRig, tracking_ids_in
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 
 
-async def _fire(url: str, numbers: list[str], run_id: str, concurrency: int) -> dict[str, int]:
-    """Send one Kannel-shaped MO per number; return the ones that got 200 (number → status)."""
-    acked: dict[str, int] = {}
+async def _fire(url: str, numbers: list[str], run_id: str, concurrency: int, acked: dict[str, int]) -> None:
+    """Send one Kannel-shaped MO per number; record in ``acked`` the ones that got 200."""
     sem = asyncio.Semaphore(concurrency)
     timeout = aiohttp.ClientTimeout(total=10)
 
@@ -39,7 +38,6 @@ async def _fire(url: str, numbers: list[str], run_id: str, concurrency: int) -> 
                     pass  # the gateway died under us: this one was never acknowledged
 
         await asyncio.gather(*(one(i, n) for i, n in enumerate(numbers)))
-    return acked
 
 
 def test_kill9_under_load_loses_nothing_acknowledged(make_sms_rig: Callable[..., SmsRig]) -> None:
@@ -47,15 +45,17 @@ def test_kill9_under_load_loses_nothing_acknowledged(make_sms_rig: Callable[...,
     rig = make_sms_rig({"LAPOR_LOG__LEVEL": "INFO"}, http_retry=20, http_queue_delay=1)
     gw = rig.gateway
     run_id = uuid.uuid4().hex[:8]
-    numbers = [f"62857{i:08d}" for i in range(600)]
+    numbers = [f"62857{i:08d}" for i in range(2000)]
+    acked: dict[str, int] = {}
 
-    async def load_and_kill() -> dict[str, int]:
-        task = asyncio.create_task(_fire(gw.url, numbers, run_id, concurrency=48))
-        await asyncio.sleep(0.4)  # mid-way: some acknowledged, some in flight, some not yet sent
+    async def load_and_kill() -> None:
+        task = asyncio.create_task(_fire(gw.url, numbers, run_id, 48, acked))
+        while len(acked) < 400:  # mid-way: some acknowledged, some in flight, some not yet sent
+            await asyncio.sleep(0.005)
         gw.kill9()
-        return await task
+        await task
 
-    acked = asyncio.run(load_and_kill())
+    asyncio.run(load_and_kill())
     assert 0 < len(acked) < len(numbers), f"kill landed outside the load ({len(acked)} acked)"
     gw.start()
 
