@@ -27,7 +27,14 @@ class RawRequest:
     headers: Mapping[str, str]
     body: bytes
     remote: str | None = None
-    url: str = ""  # the full URL the peer called (signature schemes sign it)
+    scheme: str = "http"
+    host: str = ""
+
+    @property
+    def url(self) -> str:
+        """The full URL the peer called (signature schemes sign it); built only when asked."""
+        query = self.query.decode("latin-1")
+        return f"{self.scheme}://{self.host}{self.path}" + (f"?{query}" if query else "")
 
 
 @dataclass(frozen=True)

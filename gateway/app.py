@@ -1,4 +1,9 @@
-"""Assembles the gateway process: journal, channels, workers, HTTP server, embedded central store."""
+"""The intake process of ``lapor-gateway run``: webhooks, listeners and pollers → the journal.
+
+It acknowledges only what is durable and does nothing else on that path; the
+worker and the embedded central store run as child processes
+(:mod:`gateway.children`).
+"""
 
 from __future__ import annotations
 
@@ -10,64 +15,48 @@ from typing import Any
 
 from aiohttp import web
 
-from channels.base import Completer, Poller, RawRequest, ReceiptSender, StartupCheck, WebhookChannel
+from channels.base import Poller, RawRequest, StartupCheck, WebhookChannel
 from channels.message import ChannelError, Rejected
-from forwarder.outbox import Backoff, CentralClient, Forwarder
 from gateway.blobs import BlobStore
 from gateway.channels import build_channels
-from gateway.intake import IntakeWorker
+from gateway.children import Child, WakePipe, wait_http
 from gateway.journal import Journal, JournalCursors
 from gateway.metrics import Metrics
-from gateway.receipt_worker import ReceiptWorker
-from gateway.receipts import Templates
+from gateway.pipeline import cancel_all, supervise
 from gateway.settings import Settings
 from gateway.vault import Sealer
-from normalizer.pipeline import Normalizer
 
 log = logging.getLogger(__name__)
 
 
 class Gateway:
-    """Everything ``lapor-gateway run`` runs, in one process."""
+    """Everything ``lapor-gateway run`` runs: this process plus its children."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, config: str | None = None, *, children: bool = True) -> None:
         self.settings = settings
+        self.config = config
+        self.spawn_children = children
         data = settings.data.dir
         data.mkdir(parents=True, exist_ok=True)
-        assert settings.privacy.vault_key and settings.privacy.reporter_hmac_key and settings.central.hmac_key
-        self.sealer = Sealer(settings.privacy.vault_key)
-        self.journal = Journal(settings.sqlite_path, self.sealer, batch_max=settings.storage.batch_max)
+        assert settings.privacy.vault_key
+        self.journal = Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key), settings.storage.batch_max)
         self.blobs = BlobStore(data / "blobs", max_bytes=settings.mail.max_attachment_bytes)
         self.metrics = Metrics(self.journal)
-        self.central_client = CentralClient(
-            settings.central.url, settings.central.hmac_key, timeout=settings.forwarder.timeout_seconds
-        )
         found = build_channels(settings, self.blobs, lambda name: JournalCursors(self.journal, name))
         self.webhooks: list[WebhookChannel] = found.webhooks
         self.pollers: list[Poller] = found.pollers
-        self.senders: list[ReceiptSender] = found.senders
-        self.completers: dict[str, Completer] = found.completers
         self.checks: list[StartupCheck] = found.checks
         self.servers: list[Any] = found.servers  # e.g. the SMTP listener: start()/stop()
-        self.intake = IntakeWorker(
-            self.journal,
-            Normalizer(settings.privacy.reporter_hmac_key),
-            Templates(settings.sms.receipt_language),
-            self.completers,
-            self.central_client.status,
-        )
-        self.forwarder = Forwarder(
-            self.journal,
-            self.central_client,
-            concurrency=settings.forwarder.concurrency,
-            max_attempts=settings.forwarder.max_attempts,
-            backoff=Backoff(settings.forwarder.backoff_base_seconds, settings.forwarder.backoff_max_seconds),
-        )
-        self.receipts = ReceiptWorker(self.journal, self.senders)
-        self.intake.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
+        self.wake = WakePipe()
+        self.children: list[Child] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
-        self._central: Any = None
+
+    async def accept(self, msg: Any) -> Any:
+        """What pollers and listeners call: durable, then the worker is woken."""
+        result = await self.journal.accept(msg)
+        self.wake.poke()
+        return result
 
     # --- HTTP ----------------------------------------------------------------------------
     def web_app(self) -> web.Application:
@@ -82,7 +71,7 @@ class Gateway:
 
     def _webhook_handler(self, channel: WebhookChannel) -> Callable[[web.Request], Awaitable[web.Response]]:
         accept_many = self.journal.accept_many
-        wake = self.intake.wake
+        poke = self.wake.poke
         count = self.metrics.count
 
         async def handle(request: web.Request) -> web.Response:
@@ -94,7 +83,8 @@ class Gateway:
                 headers=request.headers,
                 body=body,
                 remote=request.remote,
-                url=str(request.url),
+                scheme=request.scheme,
+                host=request.host,
             )
             try:
                 intake = channel.parse(raw)
@@ -103,7 +93,7 @@ class Gateway:
                 return web.Response(status=exc.status, text=exc.reason + "\n")
             if intake.messages:
                 results = await accept_many(intake.messages)
-                wake.set()
+                poke()
                 count(channel.name, "accepted", sum(not r.duplicate for r in results))
                 count(channel.name, "duplicate", sum(r.duplicate for r in results))
             return web.Response(status=intake.status, text=intake.body, content_type=intake.content_type)
@@ -114,13 +104,16 @@ class Gateway:
         return web.json_response({"status": "ok"})
 
     # --- lifecycle -----------------------------------------------------------------------
+    def _args(self, *args: str) -> list[str]:
+        return (["--config", self.config] if self.config else []) + list(args)
+
     async def start(self) -> None:
         s = self.settings
-        if s.central.embedded:
-            from forwarder.central.server import serve_central_from
-
-            self._central = await serve_central_from(s.central, s.data.dir)
-            log.info("reference central store on http://%s:%d", s.central.host, s.central.port)
+        if s.central.embedded and self.spawn_children:
+            central = Child("central store", self._args("central"))
+            self.children.append(central)
+            await asyncio.to_thread(wait_http, f"http://{s.central.host}:{s.central.port}/v1/complaints", central)
+            log.info("reference central store on http://%s:%d (child process)", s.central.host, s.central.port)
         for check in self.checks:
             try:
                 log.info("%s", await check.check())
@@ -134,50 +127,35 @@ class Gateway:
                  ", ".join(c.path for c in self.webhooks))
         for server in self.servers:
             await server.start()
-        workers: list[Awaitable[None]] = [self.intake.run(), self.forwarder.run(), self.receipts.run()]
-        workers += [p.run(self.journal.accept) for p in self.pollers]
-        self._tasks = [asyncio.create_task(self._supervise(w)) for w in workers]
+        self._tasks = [asyncio.create_task(supervise(p.run(self.accept))) for p in self.pollers]
+        if self.spawn_children:
+            self.children.append(
+                Child("worker", self._args("worker", "--wake-fd", str(self.wake.read_fd)), pass_fds=(self.wake.read_fd,))
+            )
+        self.wake.poke()  # whatever a previous run left in the journal
 
     def _disable(self, channel: object) -> None:
         self.webhooks = [c for c in self.webhooks if c is not channel]
         self.pollers = [p for p in self.pollers if p is not channel]
-        self.senders = [s for s in self.senders if s is not channel]
-        self.receipts.senders = [s for s in self.receipts.senders if s is not channel]
-
-    async def _supervise(self, work: Awaitable[None]) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("a worker stopped unexpectedly")
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        await cancel_all(self._tasks)
         for server in self.servers:
             with contextlib.suppress(Exception):
                 await server.stop()
         if self._runner is not None:
             await self._runner.cleanup()
-        for sender in self.senders:
-            close = getattr(sender, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    await close()
-        await self.central_client.close()
-        if self._central is not None:
-            await self._central.close()
+        for child in reversed(self.children):
+            await asyncio.to_thread(child.stop)
+        self.wake.close()
         self.journal.close()
 
 
-async def serve(settings: Settings, stop: asyncio.Event) -> None:
-    gw = Gateway(settings)
+async def serve(settings: Settings, stop: asyncio.Event, config: str | None = None) -> None:
+    gw = Gateway(settings, config)
     try:
         await gw.start()
         await stop.wait()
     finally:
         await gw.stop()
+

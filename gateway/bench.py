@@ -36,7 +36,7 @@ function setup(thread) thread:set("tid", tostring(math.random(1, 1e9))) end
 function request()
   counter = counter + 1
   local text = texts[(counter % 3) + 1]:gsub(" ", "+")
-  local path = "%s?from=62812" .. string.format("%%08d", counter %% 100000000) .. "&to=1708&text=" .. text ..
+  local path = "@PATH@?from=62812" .. string.format("%08d", counter % 100000000) .. "&to=1708&text=" .. text ..
      "+" .. counter .. "&ts=2026-11-25+10:00:00&unixtime=1795600000&id=" .. tid .. "-" .. counter ..
      "&smsc=fakemo&coding=0&charset=UTF-8&udh="
   return wrk.format("GET", path)
@@ -108,7 +108,7 @@ def bench_sms(duration: float, connections: int, console: Console) -> dict[str, 
         raise SystemExit("lapor-gateway bench: needs wrk (apt-get install wrk)")
     work = Path(tempfile.mkdtemp(prefix="lapor-bench-"))
     script = work / "sms.lua"
-    script.write_text(WRK_SCRIPT % SMS_PATH)
+    script.write_text(WRK_SCRIPT.replace("@PATH@", SMS_PATH))
     noop_port, gw_port, central_port = _free_port(), _free_port(), _free_port()
     noop = subprocess.Popen([sys.executable, "-m", "gateway.bench_noop", str(noop_port)], cwd=REPO)
     try:

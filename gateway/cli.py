@@ -7,7 +7,7 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from gateway.settings import Settings, SettingsError, load_settings
 
@@ -28,11 +28,9 @@ def _event_loop_policy() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from gateway.app import serve
+def _serve_until_signal(settings: Settings, serve: Callable[[asyncio.Event], Awaitable[None]]) -> int:
     from gateway.logs import setup_logging
 
-    settings = _settings(args, generate=True)
     setup_logging(settings.log.level, settings.log.file)
     _event_loop_policy()
 
@@ -41,14 +39,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(settings, stop)
+        await serve(stop)
 
     try:
         asyncio.run(main())
-    except OSError as exc:  # port in use and the like: one clear line
+    except (OSError, RuntimeError) as exc:  # port in use, a child that would not start: one clear line
         print(f"lapor-gateway: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from gateway.app import serve
+
+    settings = _settings(args, generate=True)
+    return _serve_until_signal(settings, lambda stop: serve(settings, stop, args.config))
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from gateway.pipeline import serve_pipeline
+
+    settings = _settings(args)
+    return _serve_until_signal(settings, lambda stop: serve_pipeline(settings, stop, args.wake_fd))
 
 
 def cmd_central(args: argparse.Namespace) -> int:
@@ -148,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     add("run", cmd_run, "run the gateway (HTTP, SMTP, pollers, workers, embedded central store)")
+    w = add("worker", cmd_worker, "the pipeline worker alone (run starts it; for running it on its own)")
+    w.add_argument("--wake-fd", type=int, default=None, help=argparse.SUPPRESS)
     add("central", cmd_central, "run the reference central complaint store alone")
     add("schema", cmd_schema, "print the JSON Schema of the complaint record")
     lg = add("log", cmd_log, "print the intake log")

@@ -18,6 +18,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,17 +52,36 @@ class GroupCommitWriter:
             self._conn.executescript(schema)
         self._thread = threading.Thread(target=self._run, name=f"group-commit:{self.path.name}", daemon=True)
         self._closed = False
+        self._bulk: dict[str, Callable[[sqlite3.Connection, list[Any]], list[Any]]] = {}
         self.commits = 0
         self.writes = 0
         self._thread.start()
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(conn)`` in the writer; return once its batch is durable."""
+    async def write(self, fn: Callable[[sqlite3.Connection], T], *, savepoint: bool = True) -> T:
+        """Run ``fn(conn)`` in the writer; return once its batch is durable.
+
+        Each function runs in its own SAVEPOINT so that one that raises undoes only
+        itself; ``savepoint=False`` skips that for a function of a single statement
+        (statements are atomic anyway), which matters on the hot intake path.
+        """
         if self._closed:
             raise RuntimeError("journal is closed")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
-        self._queue.put((fn, loop, fut))
+        self._queue.put((fn, loop, fut, savepoint))
+        return await fut
+
+    def register_bulk(self, key: str, handler: Callable[[sqlite3.Connection, list[Any]], list[Any]]) -> None:
+        """A handler that writes many callers' rows at once (``executemany``): one call per batch."""
+        self._bulk[key] = handler
+
+    async def write_bulk(self, key: str, rows: list[Any]) -> list[Any]:
+        """Hand ``rows`` to the bulk handler ``key``; get back one result per row once durable."""
+        if self._closed:
+            raise RuntimeError("journal is closed")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[list[Any]] = loop.create_future()
+        self._queue.put((_Bulk(key, rows), loop, fut, True))
         return await fut
 
     def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -73,7 +93,7 @@ class GroupCommitWriter:
             box["ok"], box["value"] = ok, value
             done.set()
 
-        self._queue.put((fn, None, settle))
+        self._queue.put((fn, None, settle, True))
         done.wait()
         if not box["ok"]:
             raise box["value"]
@@ -86,6 +106,29 @@ class GroupCommitWriter:
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
         self._conn.close()
+
+    def _run_bulk(self, conn: sqlite3.Connection, items: list[Any]) -> list[tuple[Any, Any, bool, Any]]:
+        """Each bulk key's rows from every caller in the batch go to its handler in one call."""
+        results: list[tuple[Any, Any, bool, Any]] = []
+        by_key: dict[str, list[Any]] = {}
+        for item in items:
+            by_key.setdefault(item[0].key, []).append(item)
+        for key, group in by_key.items():
+            rows = [row for bulk, _loop, _fut, _sp in group for row in bulk.rows]
+            conn.execute("SAVEPOINT bulk")
+            try:
+                values = self._bulk[key](conn, rows)
+            except BaseException as exc:
+                conn.execute("ROLLBACK TO bulk")
+                conn.execute("RELEASE bulk")
+                results += [(loop, fut, False, exc) for _b, loop, fut, _sp in group]
+                continue
+            conn.execute("RELEASE bulk")
+            i = 0
+            for bulk, loop, fut, _sp in group:
+                results.append((loop, fut, True, values[i : i + len(bulk.rows)]))
+                i += len(bulk.rows)
+        return results
 
     def _run(self) -> None:
         conn = self._conn
@@ -107,16 +150,22 @@ class GroupCommitWriter:
             results: list[tuple[Any, Any, bool, Any]] = []
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                for fn, loop, fut in batch:
-                    conn.execute("SAVEPOINT op")
+                results += self._run_bulk(conn, [b for b in batch if isinstance(b[0], _Bulk)])
+                for fn, loop, fut, savepoint in batch:
+                    if isinstance(fn, _Bulk):
+                        continue
+                    if savepoint:
+                        conn.execute("SAVEPOINT op")
                     try:
                         value = fn(conn)
                     except BaseException as exc:
-                        conn.execute("ROLLBACK TO op")
-                        conn.execute("RELEASE op")
+                        if savepoint:
+                            conn.execute("ROLLBACK TO op")
+                            conn.execute("RELEASE op")
                         results.append((loop, fut, False, exc))
                     else:
-                        conn.execute("RELEASE op")
+                        if savepoint:
+                            conn.execute("RELEASE op")
                         results.append((loop, fut, True, value))
                 conn.execute("COMMIT")
                 self.commits += 1
@@ -124,10 +173,16 @@ class GroupCommitWriter:
             except BaseException as exc:  # the commit itself failed: nobody is durable
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-                results = [(loop, fut, False, exc) for _fn, loop, fut in batch]
+                results = [(loop, fut, False, exc) for _fn, loop, fut, _sp in batch]
             _settle_all(results)
             if stop:
                 return
+
+
+@dataclass
+class _Bulk:
+    key: str
+    rows: list[Any]
 
 
 def _settle_all(results: list[tuple[Any, Any, bool, Any]]) -> None:

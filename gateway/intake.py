@@ -18,7 +18,7 @@ from typing import Any
 from channels.base import Completer
 from channels.message import ChannelError, InboundMessage, Rejected
 from forwarder.outbox import Wakeup
-from gateway.journal import ComplaintRow, Event, InboundOutcome, Journal, ReceiptRow
+from gateway.journal import WORKER_CURSOR, ComplaintRow, DueInbound, Event, InboundOutcome, Journal, ReceiptRow
 from gateway.receipts import Templates, style_for
 from normalizer.ids import uuid7
 from normalizer.keywords import extract_privacy_keywords, parse_command
@@ -54,20 +54,26 @@ class IntakeWorker:
         self.max_attempts = max_attempts
         self.wake = Wakeup(idle_seconds)
         self.on_written: list[Callable[[], None]] = []
+        self.cursor = 0
 
     async def run(self) -> None:
+        self.cursor = int(await self.journal.get_cursor(WORKER_CURSOR) or 0)
         while True:
-            rows = await asyncio.to_thread(self.journal.due_inbound, self.batch)
+            rows = await asyncio.to_thread(self.journal.due_inbound, self.cursor, self.batch)
             if rows:
                 await self.process(rows)
                 continue
             await self.wake.wait()
 
-    async def process(self, rows: list[tuple[str, InboundMessage, int]]) -> None:
+    async def process(self, rows: list[DueInbound]) -> None:
         outcomes: list[InboundOutcome] = []
-        for inbound_id, msg, attempts in rows:
+        for row in rows:
+            inbound_id, msg, attempts = row.id, row.msg, row.attempts
             try:
-                outcomes.append(await self.decide(inbound_id, msg))
+                outcome = await self.decide(inbound_id, msg)
+                if attempts == 0:
+                    outcome.events.insert(0, Event(msg.channel, "received", at=row.created_at))
+                outcomes.append(outcome)
             except Exception as exc:  # keep the message; retry later, then mark it failed for an operator
                 reason = exc.reason if isinstance(exc, Rejected) else type(exc).__name__
                 give_up = isinstance(exc, Rejected) or attempts + 1 >= self.max_attempts
@@ -75,12 +81,14 @@ class IntakeWorker:
                 if not isinstance(exc, ChannelError):
                     log.debug("traceback", exc_info=True)
                 await self.journal.retry_inbound(inbound_id, reason, time.time() + min(300, 2**attempts), give_up)
-        if outcomes:
-            await self.journal.record_outcomes(outcomes)
+        cursor = max([self.cursor, *(r.id for r in rows if r.attempts == 0)])
+        if outcomes or cursor != self.cursor:
+            await self.journal.record_outcomes(outcomes, cursor)
+            self.cursor = cursor
             for callback in self.on_written:
                 callback()
 
-    async def decide(self, inbound_id: str, msg: InboundMessage) -> InboundOutcome:
+    async def decide(self, inbound_id: int, msg: InboundMessage) -> InboundOutcome:
         completer = self.completers.get(msg.channel)
         if completer is not None:
             msg = await completer.complete(msg)
@@ -110,7 +118,7 @@ class IntakeWorker:
 
     # --- outcomes ------------------------------------------------------------------------
     def _complaint(
-        self, inbound_id: str, msg: InboundMessage, text: str | None, follow_up_of: str | None, review: list[str]
+        self, inbound_id: int, msg: InboundMessage, text: str | None, follow_up_of: str | None, review: list[str]
     ) -> InboundOutcome:
         ref = self.normalizer.reporter_ref(msg)
         recent = self.journal.recent_by_reporter(ref, time.time() - self.normalizer.duplicate_window_s) if ref else []
@@ -179,7 +187,7 @@ class IntakeWorker:
         )
 
     def _reply(
-        self, inbound_id: str, msg: InboundMessage, key: str, values: dict[str, Any], what: str,
+        self, inbound_id: int, msg: InboundMessage, key: str, values: dict[str, Any], what: str,
         tracking_id: str | None = None,
     ) -> InboundOutcome:
         events = [Event(msg.channel, what, tracking_id)]
@@ -196,7 +204,7 @@ class IntakeWorker:
         )
         return InboundOutcome(inbound_id, "answered", receipts=[receipt], events=events)
 
-    async def _status_query(self, inbound_id: str, msg: InboundMessage, command: Any) -> InboundOutcome:
+    async def _status_query(self, inbound_id: int, msg: InboundMessage, command: Any) -> InboundOutcome:
         if command.error:
             return self._reply(inbound_id, msg, "bad_tracking_id", {"reason": command.message_id}, "status_query")
         tid = command.tracking_id
@@ -215,7 +223,7 @@ class IntakeWorker:
         }
         return self._reply(inbound_id, msg, "status", values, "status_query", tid)
 
-    def _delivery(self, inbound_id: str, msg: InboundMessage, ref: str | None, status: str) -> InboundOutcome:
+    def _delivery(self, inbound_id: int, msg: InboundMessage, ref: str | None, status: str) -> InboundOutcome:
         event = Event(msg.channel, f"receipt_{status}", detail=None)
         if not ref:
             return InboundOutcome(inbound_id, "recorded", events=[event])

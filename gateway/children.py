@@ -1,0 +1,96 @@
+"""Child processes of ``lapor-gateway run``: the pipeline worker and the embedded central store.
+
+Why processes and not tasks: one Python process is one core. The intake
+process answers webhooks and journals them; the worker (niced, so intake keeps
+priority under a burst) normalises, forwards and sends receipts; the embedded
+reference store gets its own core share too. They share only the SQLite journal
+(WAL, one writer at a time) and a wake-up pipe from intake to the worker.
+Children die with their parent (PR_SET_PDEATHSIG), also on kill -9.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(nice: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if nice:
+        os.nice(nice)
+
+
+class Child:
+    def __init__(self, name: str, args: list[str], *, nice: int = 0, pass_fds: tuple[int, ...] = ()) -> None:
+        self.name = name
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", *args],
+            cwd=REPO,
+            pass_fds=pass_fds,
+            preexec_fn=lambda: _die_with_parent(nice),
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def wait_http(url: str, child: Child, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.alive():
+            raise RuntimeError(f"{child.name} exited with {child.proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{child.name} did not answer on {url}")
+
+
+class WakePipe:
+    """Intake → worker: one byte means 'new work in the journal'. Never blocks the writer."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        os.set_inheritable(self.read_fd, True)
+        self._pending = False
+
+    def poke(self) -> None:
+        """Coalesced: at most one write per event-loop iteration, however many requests landed."""
+        if not self._pending:
+            self._pending = True
+            asyncio.get_running_loop().call_soon(self._write)
+
+    def _write(self) -> None:
+        self._pending = False
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(self.write_fd, b"!")
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)

@@ -1,0 +1,100 @@
+"""The worker process: journaled messages → complaints → central store, and receipts back out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable
+
+from forwarder.outbox import Backoff, CentralClient, Forwarder
+from gateway.blobs import BlobStore
+from gateway.channels import build_channels
+from gateway.intake import IntakeWorker
+from gateway.journal import Journal, JournalCursors
+from gateway.receipt_worker import ReceiptWorker
+from gateway.receipts import Templates
+from gateway.settings import Settings
+from gateway.vault import Sealer
+from normalizer.pipeline import Normalizer
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    def __init__(self, settings: Settings) -> None:
+        assert settings.privacy.vault_key and settings.privacy.reporter_hmac_key and settings.central.hmac_key
+        self.settings = settings
+        self.journal = Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key), settings.storage.batch_max)
+        blobs = BlobStore(settings.data.dir / "blobs", max_bytes=settings.mail.max_attachment_bytes)
+        found = build_channels(settings, blobs, lambda name: JournalCursors(self.journal, name))
+        self.senders = found.senders
+        self.central = CentralClient(settings.central.url, settings.central.hmac_key, settings.forwarder.timeout_seconds)
+        self.intake = IntakeWorker(
+            self.journal,
+            Normalizer(settings.privacy.reporter_hmac_key),
+            Templates(settings.sms.receipt_language),
+            found.completers,
+            self.central.status,
+        )
+        f = settings.forwarder
+        self.forwarder = Forwarder(
+            self.journal, self.central, concurrency=f.concurrency, max_attempts=f.max_attempts,
+            backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
+        )
+        self.receipts = ReceiptWorker(self.journal, self.senders)
+        self.intake.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def listen_for_wakeups(self, fd: int) -> None:
+        def drain() -> None:
+            with contextlib.suppress(BlockingIOError):
+                while os.read(fd, 4096):
+                    pass
+            self.intake.wake.set()
+
+        os.set_blocking(fd, False)
+        asyncio.get_running_loop().add_reader(fd, drain)
+
+    async def start(self) -> None:
+        works: list[Awaitable[None]] = [self.intake.run(), self.forwarder.run(), self.receipts.run()]
+        self._tasks = [asyncio.create_task(supervise(w)) for w in works]
+
+    async def stop(self) -> None:
+        await cancel_all(self._tasks)
+        for sender in self.senders:
+            close = getattr(sender, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+        await self.central.close()
+        self.journal.close()
+
+
+async def supervise(work: Awaitable[None]) -> None:
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("a worker stopped unexpectedly")
+
+
+async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    for t in tasks:
+        t.cancel()
+    for t in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await t
+
+
+async def serve_pipeline(settings: Settings, stop: asyncio.Event, wake_fd: int | None) -> None:
+    p = Pipeline(settings)
+    try:
+        if wake_fd is not None:
+            p.listen_for_wakeups(wake_fd)
+        await p.start()
+        await stop.wait()
+    finally:
+        await p.stop()
