@@ -20,7 +20,7 @@ from channels.message import ChannelError, Rejected
 from gateway.blobs import BlobStore
 from gateway.channels import build_channels
 from gateway.children import Child, WakePipe, wait_http
-from gateway.journal import Journal, JournalCursors
+from gateway.journal import Event, Journal, JournalCursors
 from gateway.metrics import Metrics
 from gateway.pipeline import cancel_all, supervise
 from gateway.settings import Settings
@@ -47,10 +47,19 @@ class Gateway:
         self.pollers: list[Poller] = found.pollers
         self.checks: list[StartupCheck] = found.checks
         self.servers: list[Any] = found.servers  # e.g. the SMTP listener: start()/stop()
+        for poller in self.pollers:
+            if hasattr(poller, "on_failed"):  # IMAP: a mail moved to Failed is an intake-log event
+                poller.on_failed = self._failed_reporter(poller.name)
         self.wake = WakePipe()
         self.children: list[Child] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
+
+    def _failed_reporter(self, channel: str) -> Callable[[str, str], Awaitable[None]]:
+        async def report(ref: str, reason: str) -> None:
+            await self.journal.log_event(Event(channel, "failed", detail=f"{ref}: {reason}"))
+
+        return report
 
     async def accept(self, msg: Any) -> Any:
         """What pollers and listeners call: durable, then the worker is woken."""

@@ -63,7 +63,29 @@ def sms_channels(settings: Settings, found: Channels) -> None:
              "on" if settings.sms.twilio_auth_token else "off (sms.twilio_auth_token not set)")
 
 
+def email_channels(settings: Settings, blobs: BlobStore, cursors: Callable[[str], CursorStore], found: Channels) -> None:
+    from channels.email import imap, send, smtp
+
+    listener = smtp.from_settings(settings, blobs)
+    poller = imap.from_settings(settings, blobs, cursors("email.imap"))
+    sender = send.from_settings(settings)
+    for obj in (listener, poller, sender):
+        if obj is not None:
+            found.add(obj)
+    s = settings
+    log.info("email: SMTP listener %s; IMAP %s; receipts %s",
+             f"on {s.smtp.host}:{s.smtp.port} for {', '.join(s.smtp.domains)}" if listener else
+             "off (smtp.enabled false or smtp.domains empty)",
+             f"on {s.imap.host}:{s.imap.port} folder {s.imap.folder}" if poller else "off (imap.host not set)",
+             f"via {s.mail.outbound_host}:{s.mail.outbound_port}" if sender else "off (mail.outbound_host not set)")
+
+
 def build_channels(settings: Settings, blobs: BlobStore, cursors: Callable[[str], CursorStore]) -> Channels:
+    from channels.social.setup import social_from_settings
+
     found = Channels()
     sms_channels(settings, found)
+    email_channels(settings, blobs, cursors, found)
+    for obj in social_from_settings(settings, blobs, cursors):
+        found.add(obj)
     return found

@@ -89,7 +89,7 @@ class IntakeWorker:
                 callback()
 
     async def decide(self, inbound_id: int, msg: InboundMessage) -> InboundOutcome:
-        completer = self.completers.get(msg.channel)
+        completer = self.completers.get(msg.channel) or self.completers.get(msg.channel.partition(".")[0])
         if completer is not None:
             msg = await completer.complete(msg)
         kind = msg.metadata.get("kind", "complaint")
@@ -97,6 +97,8 @@ class IntakeWorker:
             return self._delivery(inbound_id, msg, msg.metadata.get("status_of"), msg.metadata.get("status", "?"))
         if kind in ("bounce", "auto_reply"):
             return self._delivery(inbound_id, msg, msg.metadata.get(f"{kind}_of") or msg.metadata.get("bounce_of"), kind)
+        if kind != "complaint":  # e.g. a Telegram edit: kept in the journal, not a new complaint
+            return InboundOutcome(inbound_id, "recorded", events=[Event(msg.channel, f"recorded_{kind}")])
         _, _, rest = extract_privacy_keywords(msg.text.strip())
         if rest.strip().lower() in HELP_WORDS:
             return self._reply(inbound_id, msg, "help", {}, "help")

@@ -425,6 +425,9 @@ class Journal:
         )
 
     # --- intake log & cursors -----------------------------------------------------------
+    async def log_event(self, event: Event) -> None:
+        await self.writer.write(lambda c: c.execute(EVENT_INSERT, event.row(time.time())), savepoint=False)
+
     def events_after(self, seq: int, limit: int = 500) -> list[dict[str, Any]]:
         return self.reader.query(
             lambda c: [

@@ -54,3 +54,7 @@ def setup_logging(level: str = "INFO", file: Path | None = None) -> None:
     root.setLevel(level.upper())
     # aiohttp's access log would write full query strings (Kannel puts from= and text= there)
     logging.getLogger("aiohttp.access").disabled = True
+    # client libraries log message bodies, recipients or tokens below WARNING
+    for noisy in ("imapclient", "telegram", "httpx", "httpcore", "tweepy", "urllib3", "oauthlib", "mail.log",
+                  "pdfminer", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

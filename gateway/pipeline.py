@@ -28,7 +28,11 @@ class Pipeline:
         self.settings = settings
         self.journal = Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key), settings.storage.batch_max)
         blobs = BlobStore(settings.data.dir / "blobs", max_bytes=settings.mail.max_attachment_bytes)
-        found = build_channels(settings, blobs, lambda name: JournalCursors(self.journal, name))
+        logging.disable(logging.INFO)  # the intake process already said which channels are on
+        try:
+            found = build_channels(settings, blobs, lambda name: JournalCursors(self.journal, name))
+        finally:
+            logging.disable(logging.NOTSET)
         self.senders = found.senders
         self.central = CentralClient(settings.central.url, settings.central.hmac_key, settings.forwarder.timeout_seconds)
         self.intake = IntakeWorker(

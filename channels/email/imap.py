@@ -1,0 +1,297 @@
+"""IMAP mailbox poller (imapclient): IDLE when offered, polling otherwise.
+
+One connection, driven from a single worker thread (imapclient is blocking).
+Per round: ``UID SEARCH UID last+1:*``, fetch the raw bytes with
+``BODY.PEEK[]``, store each as a blob and ``accept`` it (durable), then
+``UID MOVE`` the batch to ``processed`` and only then advance the cursor
+(``UIDVALIDITY:last UID`` in the :class:`~channels.base.CursorStore`). A crash
+between accept and move re-fetches the mail next time; ``accept`` sees the
+same Message-ID and answers ``duplicate``, and the mail is moved then.
+A mail that cannot be taken (no bytes, too large, not a mail) is flagged
+``$LaporFailed``, moved to ``failed`` and reported to ``on_failed`` with the
+reason. A lost connection is retried with exponential backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import logging
+import random
+import re
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from channels.base import Accept, BlobSink, CursorStore
+from channels.email.complete import MailCompleter, raw_message
+from channels.email.mime import Limits
+from channels.message import ChannelError, InboundMessage, Rejected
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
+
+__all__ = ["ImapPoller", "from_settings"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NETWORK_ERRORS = (imaplib.IMAP4.error, IMAPClientError, OSError, socket.timeout, EOFError, ConnectionError)
+FAILED_FLAG = b"$LaporFailed"
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")  # RFC 5322 field name then ':'
+OnFailed = Callable[[str, str], Awaitable[None]]
+
+# imapclient logs every command and response (mail bodies included) at DEBUG: never let it reach our logs
+logging.getLogger("imapclient").setLevel(logging.INFO)
+
+
+class ImapPoller:
+    """``Poller`` and ``Completer`` for one IMAP folder."""
+
+    name = "email.imap"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str,
+        password: str,
+        blobs: BlobSink,
+        cursors: CursorStore,
+        *,
+        ssl: bool = True,
+        folder: str = "INBOX",
+        processed: str = "Processed",
+        failed: str = "Failed",
+        poll_seconds: float = 30.0,
+        idle_seconds: float = 300.0,
+        max_message_bytes: int = 25 * 1024 * 1024,
+        limits: Limits | None = None,
+        on_failed: OnFailed | None = None,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        batch: int = 50,
+        idle_tick: float = 1.0,
+        timeout: float = 30.0,
+    ) -> None:
+        self.host, self.port, self.ssl = host, port, ssl
+        self.username, self._password = username, password
+        self.blobs, self.cursors = blobs, cursors
+        self.folder, self.processed, self.failed = folder, processed, failed
+        self.poll_seconds, self.idle_seconds = poll_seconds, idle_seconds
+        self.max_message_bytes = max_message_bytes
+        self.on_failed = on_failed
+        self.backoff_base, self.backoff_max = backoff_base, backoff_max
+        self.batch, self.idle_tick, self.timeout = batch, idle_tick, timeout
+        self.account = f"{username}@{host}".lower()
+        self.cursor_key = f"{self.name}:{self.account}:{folder}"
+        self.completer = MailCompleter(blobs, limits)
+        self.connects = 0  # successful logins, for operators and tests
+        self.idling = asyncio.Event()  # set while the server is in IDLE for us (tests wait on it)
+        self._client: IMAPClient | None = None
+        self._in_idle = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap")
+
+    # -- plumbing ---------------------------------------------------------
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: fn(*args))
+
+    def _connect(self) -> tuple[IMAPClient, int]:
+        client = IMAPClient(self.host, self.port, ssl=self.ssl, timeout=self.timeout)
+        try:
+            client.login(self.username, self._password)
+            for box in (self.processed, self.failed):
+                if not client.folder_exists(box):
+                    client.create_folder(box)
+            info = client.select_folder(self.folder)
+        except Exception:
+            _quietly(client.logout)
+            raise
+        return client, int(info[b"UIDVALIDITY"])
+
+    async def _close(self) -> None:
+        client, self._client = self._client, None
+        self.idling.clear()
+        if client is not None:
+            # a server in IDLE ignores LOGOUT until DONE: just drop the connection then
+            await self._call(self._disconnect, client)
+
+    # -- the loop ---------------------------------------------------------
+    async def run(self, accept: Accept) -> None:
+        attempt = 0
+        try:
+            while True:
+                try:
+                    await self._session(accept)
+                except NETWORK_ERRORS as exc:
+                    if self.connects and self._client is not None:
+                        attempt = 0  # we were connected: this is a fresh outage
+                    delay = min(self.backoff_max, self.backoff_base * 2**attempt) * random.uniform(0.8, 1.2)
+                    attempt += 1
+                    log.warning("imap %s: %s; reconnecting in %.1fs", self.host, type(exc).__name__, delay)
+                    await self._close()
+                    await asyncio.sleep(delay)
+        finally:
+            await asyncio.shield(self._close())
+
+    async def _session(self, accept: Accept) -> None:
+        self._client, uidvalidity = await self._call(self._connect)
+        self.connects += 1
+        client = self._client
+        idle = client.has_capability("IDLE")
+        log.info("imap %s: connected (%s)", self.host, "IDLE" if idle else f"polling every {self.poll_seconds}s")
+        last = await self._last_uid(uidvalidity)
+        while True:
+            last = await self._drain(client, accept, uidvalidity, last)
+            if idle:
+                await self._idle(client)
+            else:
+                await asyncio.sleep(self.poll_seconds)
+                await self._call(client.noop)
+
+    async def _last_uid(self, uidvalidity: int) -> int:
+        value = await self.cursors.get(self.cursor_key)
+        if value:
+            uv, _, uid = value.partition(":")
+            if uv == str(uidvalidity) and uid.isdigit():
+                return int(uid)
+            log.warning("imap %s: UIDVALIDITY changed; rescanning the folder (duplicates are recognised)", self.host)
+        return 0
+
+    async def _idle(self, client: IMAPClient) -> None:
+        await self._call(self._idle_start, client)
+        self.idling.set()
+        deadline = time.monotonic() + self.idle_seconds
+        try:
+            while time.monotonic() < deadline:
+                responses = await self._call(client.idle_check, self.idle_tick)
+                if any(r and r[0] == b"BYE" for r in responses):
+                    raise ConnectionError("server said BYE")
+                if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                    break
+        finally:
+            self.idling.clear()
+        await self._call(self._idle_done, client)
+
+    # _in_idle changes only on the IMAP thread, in order with the commands, so a cancel never races it
+    def _idle_start(self, client: IMAPClient) -> None:
+        self._in_idle = True
+        client.idle()
+
+    def _idle_done(self, client: IMAPClient) -> None:
+        client.idle_done()
+        self._in_idle = False
+
+    async def _drain(self, client: IMAPClient, accept: Accept, uidvalidity: int, last: int) -> int:
+        uids = sorted(u for u in await self._call(client.search, ["UID", f"{last + 1}:*"]) if u > last)
+        for start in range(0, len(uids), self.batch):
+            chunk = uids[start : start + self.batch]
+            sizes = await self._call(client.fetch, chunk, ["RFC822.SIZE"])
+            good = [u for u in chunk if sizes.get(u, {}).get(b"RFC822.SIZE", 0) <= self.max_message_bytes]
+            bodies = await self._call(client.fetch, good, ["BODY.PEEK[]"]) if good else {}
+            taken: list[int] = []
+            failed: dict[int, str] = {}
+            for uid in chunk:
+                if uid not in good:
+                    failed[uid] = f"larger than {self.max_message_bytes} bytes"
+                    continue
+                raw = bodies.get(uid, {}).get(b"BODY[]")
+                problem = _unusable(raw)
+                if problem:
+                    failed[uid] = problem
+                    continue
+                try:
+                    msg = await asyncio.to_thread(
+                        raw_message, self.name, self.account, raw, self.blobs, imap_uid=uid, uidvalidity=uidvalidity
+                    )
+                except Rejected as exc:
+                    failed[uid] = exc.reason
+                    continue
+                await accept(msg)  # durable once it returns; raises → reconnect and retry, nothing moved
+                taken.append(uid)
+            if taken:
+                await self._call(self._move, client, taken, self.processed)
+            for uid, reason in failed.items():
+                await self._fail(client, uidvalidity, uid, reason)
+            last = max(last, *chunk)
+            await self.cursors.set(self.cursor_key, f"{uidvalidity}:{last}")
+        return last
+
+    async def _fail(self, client: IMAPClient, uidvalidity: int, uid: int, reason: str) -> None:
+        log.warning("imap %s: mail uid %d moved to %s: %s", self.host, uid, self.failed, reason)
+        await self._call(_quietly, client.add_flags, [uid], [FAILED_FLAG])
+        await self._call(self._move, client, [uid], self.failed)
+        if self.on_failed is not None:
+            await self.on_failed(f"{self.account}/{self.folder}/{uidvalidity}:{uid}", reason)
+
+    def _disconnect(self, client: IMAPClient) -> None:
+        _quietly(client.shutdown if self._in_idle else client.logout)
+        self._in_idle = False
+
+    @staticmethod
+    def _move(client: IMAPClient, uids: list[int], folder: str) -> None:
+        if client.has_capability("MOVE"):
+            client.move(uids, folder)
+            return
+        client.copy(uids, folder)
+        client.delete_messages(uids)
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge(uids)
+        else:
+            client.expunge()
+
+    # -- optional protocols ----------------------------------------------
+    async def check(self) -> str:
+        def probe() -> str:
+            client, _ = self._connect()
+            try:
+                waiting = len(client.search(["ALL"]))
+                mode = "IDLE" if client.has_capability("IDLE") else "polling"
+            finally:
+                _quietly(client.logout)
+            return f"imap {self.host}:{self.port} {self.folder}: {waiting} waiting, {mode}"
+
+        try:
+            return await self._call(probe)
+        except imaplib.IMAP4.error as exc:
+            raise ChannelError(f"imap {self.host}: login or folder refused ({type(exc).__name__})") from exc
+        except OSError as exc:
+            raise ChannelError(f"imap {self.host}:{self.port} unreachable ({type(exc).__name__})") from exc
+
+    async def complete(self, msg: InboundMessage) -> InboundMessage:
+        return await self.completer.complete(msg)
+
+
+def _unusable(raw: bytes | None) -> str | None:
+    if not raw:
+        return "no message bytes returned by the server"
+    if not _HEADER_LINE.match(raw.lstrip(b"\r\n")[:1000]):
+        return "not an RFC 5322 message (no header section)"
+    return None
+
+
+def _quietly(fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception as exc:
+        log.debug("imap cleanup: %s", type(exc).__name__)
+
+
+def from_settings(settings: Settings, blobs: BlobSink, cursors: CursorStore) -> ImapPoller | None:
+    """None unless ``imap.host``, ``imap.username`` and ``imap.password`` are set."""
+    s = settings.imap
+    if not (s.host and s.username and s.password):
+        return None
+    return ImapPoller(
+        s.host, s.port, s.username, s.password, blobs, cursors,
+        ssl=s.ssl, folder=s.folder, processed=s.processed, failed=s.failed,
+        poll_seconds=s.poll_seconds, idle_seconds=s.idle_seconds,
+        max_message_bytes=settings.smtp.max_message_bytes,
+        limits=Limits(max_attachments=settings.mail.max_attachments,
+                      max_attachment_bytes=settings.mail.max_attachment_bytes),
+    )  # fmt: skip

@@ -1,0 +1,148 @@
+"""Email receipts over SMTP (aiosmtplib), answered in the citizen's thread.
+
+Headers per RFC 3834 and 5322: ``In-Reply-To`` / ``References`` from the
+citizen's mail, ``Auto-Submitted: auto-replied`` (so well-behaved responders
+do not answer us), and our own Message-ID ``<lapor.{tracking}.{rand}@domain>``
+(:mod:`channels.email.threading`) so replies and bounces find their complaint
+without a lookup. The envelope sender is ``mail.from`` so bounces come back to
+our mailbox. Receipts to one address are limited per hour (``Rejected(429)``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from html import escape
+from typing import TYPE_CHECKING
+
+import aiosmtplib
+
+from channels.base import OutboundReceipt
+from channels.email.threading import make_message_id, references_chain
+from channels.message import PeerUnavailable, Rejected
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
+
+__all__ = ["EmailReceiptSender", "RateLimiter", "from_settings"]
+
+DEFAULT_SUBJECT = "Laporan Anda telah kami terima"
+
+
+class RateLimiter:
+    """At most ``limit`` events per key in any ``window`` seconds (in memory; a restart forgives)."""
+
+    def __init__(self, limit: int, window: float = 3600.0) -> None:
+        self.limit, self.window = limit, window
+        self._events: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        q = self._events[key]
+        while q and now - q[0] >= self.window:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        return True
+
+    def undo(self, key: str) -> None:
+        """Forget the last event of ``key`` (the send it counted did not happen)."""
+        if self._events.get(key):
+            self._events[key].pop()
+
+
+def reply_subject(original: str | None, fallback: str = DEFAULT_SUBJECT) -> str:
+    if not original:
+        return fallback
+    return original if original[:3].lower() == "re:" else f"Re: {original}"
+
+
+def text_to_html(text: str) -> str:
+    paragraphs = [escape(p).replace("\n", "<br>\n") for p in text.strip().split("\n\n")]
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return f'<!DOCTYPE html>\n<html lang="id"><head><meta charset="utf-8"></head><body>\n{body}\n</body></html>\n'
+
+
+class EmailReceiptSender:
+    family = "email"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        from_addr: str,
+        rate_per_hour: int = 5,
+        from_name: str = "Layanan Pengaduan",
+        timeout: float = 30.0,
+    ) -> None:
+        self.host, self.port = host, port
+        self.from_addr = from_addr
+        self.from_name = from_name
+        self.domain = from_addr.rpartition("@")[2] or "localhost"
+        self.timeout = timeout
+        self.limiter = RateLimiter(rate_per_hour)
+
+    def build(self, receipt: OutboundReceipt) -> EmailMessage:
+        ctx = receipt.reply_context
+        tracking = ctx.get("tracking_id")
+        msg = EmailMessage()
+        msg["From"] = formataddr((self.from_name, self.from_addr))
+        msg["To"] = receipt.to
+        msg["Subject"] = receipt.subject or reply_subject(ctx.get("subject"))
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = (
+            make_message_id(str(tracking), self.domain) if tracking else make_msgid("lapor", self.domain)
+        )
+        parent = ctx.get("message_id")
+        if parent:
+            msg["In-Reply-To"] = parent
+        refs = references_chain(ctx.get("references"), parent)
+        if refs:
+            msg["References"] = refs
+        msg["Auto-Submitted"] = "auto-replied"
+        msg["X-Auto-Response-Suppress"] = "All"  # Outlook/Exchange: no out-of-office back to us
+        msg["Precedence"] = "auto_reply"
+        msg.set_content(receipt.text)
+        msg.add_alternative(receipt.html or text_to_html(receipt.text), subtype="html")
+        return msg
+
+    async def send(self, receipt: OutboundReceipt) -> str:
+        to = receipt.to.strip().lower()
+        if "@" not in to:
+            raise Rejected(400, "receipt address is not an email address")
+        if not self.limiter.allow(to):
+            raise Rejected(429, "too many receipts to this address in the last hour")
+        try:
+            return await self._send(self.build(receipt))
+        except PeerUnavailable:
+            self.limiter.undo(to)  # a retry later must not count twice
+            raise
+
+    async def _send(self, msg: EmailMessage) -> str:
+        try:
+            await aiosmtplib.send(
+                msg, sender=self.from_addr, recipients=[str(msg["To"])], hostname=self.host, port=self.port,
+                timeout=self.timeout, start_tls=False,
+            )  # fmt: skip
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            if all(500 <= c < 600 for c in codes):
+                raise Rejected(550, "relay refused the recipient") from exc
+            raise PeerUnavailable("relay deferred the recipient") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            if 500 <= exc.code < 600:
+                raise Rejected(exc.code, f"relay refused the receipt ({exc.code})") from exc
+            raise PeerUnavailable(f"relay answered {exc.code}") from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise PeerUnavailable(f"relay unreachable: {type(exc).__name__}") from exc
+        return str(msg["Message-ID"])
+
+
+def from_settings(settings: Settings) -> EmailReceiptSender | None:
+    m = settings.mail
+    if not m.outbound_host:
+        return None
+    return EmailReceiptSender(m.outbound_host, m.outbound_port, m.from_, m.receipt_rate_per_hour)

@@ -1,0 +1,139 @@
+"""Telegram bot intake: the webhook on ``/channels/telegram`` and the Update → InboundMessage mapping.
+
+python-telegram-bot's ``Update.de_json`` reads the update (it needs no bot
+offline). The webhook is authenticated by the secret Telegram echoes in
+``X-Telegram-Bot-Api-Secret-Token`` (set with ``setWebhook(secret_token=…)``).
+Photos and documents are only *named* here (``metadata["files"]``): the bytes
+are fetched after the acknowledgement by :class:`channels.social.telegram_bot.TelegramFiles`.
+Commands (``/start``, ``/cek <id>``, ``/anonim …``) pass through as text:
+the gateway and the normaliser interpret them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Message, Update
+
+from channels.base import RawRequest
+from channels.message import InboundMessage, Intake, Rejected, ReporterInfo
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CHANNEL = "social.telegram"
+
+
+def bot_id_from_token(token: str) -> str:
+    """The bot's numeric id is the token's first part: the account, known without network I/O."""
+    return token.split(":", 1)[0]
+
+
+def _files(msg: Message) -> list[dict[str, Any]]:
+    files: list[dict[str, Any]] = []
+    if msg.photo:  # several sizes of one photo: the largest is the evidence
+        big = max(msg.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        files.append({"kind": "photo", "file_id": big.file_id, "file_unique_id": big.file_unique_id,
+                      "file_size": big.file_size, "mime_type": "image/jpeg", "file_name": None})
+    if msg.document:
+        d = msg.document
+        files.append({"kind": "document", "file_id": d.file_id, "file_unique_id": d.file_unique_id,
+                      "file_size": d.file_size, "mime_type": d.mime_type or "application/octet-stream",
+                      "file_name": d.file_name})
+    return files
+
+
+def _unsupported(msg: Message) -> str | None:
+    for kind in ("voice", "audio", "video", "video_note", "sticker", "animation"):
+        if getattr(msg, kind, None):
+            return kind
+    return None
+
+
+def message_from_update(update: Update, account: str) -> InboundMessage | None:
+    """The complaint an update carries, or None for updates that carry none (joins, callbacks, …)."""
+    edited = update.edited_message is not None
+    msg = update.message or update.edited_message
+    if msg is None or msg.from_user is None:
+        return None
+    user, chat = msg.from_user, msg.chat
+    files = _files(msg)
+    text = msg.text or msg.caption or ""
+    unsupported = _unsupported(msg)
+    if not text and not files and msg.location is None and msg.contact is None and unsupported is None:
+        return None  # service messages: member joined, pinned, …
+    reporter = ReporterInfo(
+        name=" ".join(p for p in (user.first_name, user.last_name) if p) or None,
+        handle=f"@{user.username}" if user.username else None,
+    )
+    if msg.contact is not None and msg.contact.user_id == user.id:
+        reporter.phone = msg.contact.phone_number  # the citizen shared their own number
+    # identity (user id, chat id) stays in sender/reporter, never in metadata
+    metadata: dict[str, Any] = {"chat_type": str(chat.type), "message_id": msg.message_id}
+    if files:
+        metadata["files"] = files
+    if unsupported:
+        metadata["unsupported_media"] = unsupported
+    if msg.location is not None:
+        metadata["location"] = {"lat": msg.location.latitude, "lon": msg.location.longitude}
+    if edited:
+        metadata |= {"kind": "edit", "edit_of": str(msg.message_id)}
+    if chat.type != "private":
+        metadata["reply_visibility"] = "public"  # a group sees the reply: public-safe text only
+    if msg.reply_to_message is not None:
+        metadata["in_reply_to_message_id"] = msg.reply_to_message.message_id
+    return InboundMessage(
+        channel=CHANNEL,
+        account=account,
+        external_id=str(update.update_id),
+        sender=str(chat.id),
+        received_at=msg.edit_date if edited and msg.edit_date else msg.date,
+        text=text,
+        reporter=reporter,
+        reply_context={"chat_id": chat.id, "message_id": msg.message_id},
+        metadata=metadata,
+        suppress_receipt="sender is a bot" if user.is_bot else None,
+    )
+
+
+def parse_update(data: Any) -> Update:
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise Rejected(400, "not a Telegram update (no update_id)")
+    try:
+        return Update.de_json(data, None)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise Rejected(400, f"malformed Telegram update ({type(exc).__name__})") from None
+
+
+class TelegramChannel:
+    """Webhook mode: Telegram POSTs each Update as JSON with our secret in a header."""
+
+    name = CHANNEL
+    path = "/channels/telegram"
+    methods = ("POST",)
+
+    def __init__(self, account: str, webhook_secret: str,
+                 startup_check: Callable[[], Awaitable[str]] | None = None) -> None:
+        if not webhook_secret:
+            raise ValueError("telegram webhook needs a secret")
+        self.account = account
+        self._secret = webhook_secret.encode()
+        self._startup_check = startup_check
+
+    async def check(self) -> str:
+        """The token check (getMe); raising ChannelError makes the gateway drop this webhook."""
+        if self._startup_check is None:
+            return "telegram: webhook on (token not checked)"
+        return await self._startup_check()
+
+    def parse(self, raw: RawRequest) -> Intake:
+        given = raw.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            raise Rejected(403, "bad or missing secret token")
+        try:
+            data = json.loads(raw.body)
+        except ValueError:
+            raise Rejected(400, "body is not JSON") from None
+        msg = message_from_update(parse_update(data), self.account)
+        return Intake(messages=[msg] if msg else [])

@@ -1,0 +1,211 @@
+"""The Telegram parts that call the Bot API: photo/document download, long polling, receipts.
+
+All calls go through python-telegram-bot's ``Bot`` (``base_url``/``base_file_url``
+point it at a local fake in tests). Nothing here logs a chat id, a name or text;
+the library's own loggers are quietened (:mod:`channels.social.quiet`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from typing import Any
+
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from channels.base import Accept, BlobSink, CursorStore, OutboundReceipt
+from channels.message import Attachment, ChannelError, InboundMessage, PeerUnavailable, Rejected
+from channels.social.quiet import quiet_client_loggers
+from channels.social.telegram import CHANNEL, message_from_update
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+MAX_TEXT = 4096  # Telegram's limit for one message
+
+
+def file_url_for(base_url: str) -> str:
+    """``…/bot`` → ``…/file/bot``: where the same server serves file downloads."""
+    head, sep, _ = base_url.rstrip("/").rpartition("/bot")
+    return f"{head}/file/bot" if sep else "https://api.telegram.org/file/bot"
+
+
+def make_bot(token: str, api_base_url: str | None = None, long_poll_seconds: int = 25) -> Bot:
+    """A Bot for our token; constructing it does no network I/O."""
+    quiet_client_loggers()
+    base = api_base_url or DEFAULT_BASE_URL
+    return Bot(
+        token,
+        base_url=base,
+        base_file_url=file_url_for(base),
+        request=HTTPXRequest(connection_pool_size=8, read_timeout=15.0, media_write_timeout=30.0),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=long_poll_seconds + 10.0),
+    )
+
+
+def _retry_hint(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # int vs timedelta: PTB v22.2 deprecation, either is fine here
+        warnings.simplefilter("ignore")
+        ra = exc.retry_after
+    return ra.total_seconds() if hasattr(ra, "total_seconds") else float(ra)
+
+
+async def check_bot(bot: Bot, mode: str) -> str:
+    """getMe with our token: one line when fine, ChannelError with a clear reason when not."""
+    try:
+        await bot.initialize()  # calls getMe; its error text would hold the token, so it is dropped
+    except InvalidToken:
+        raise ChannelError("telegram: token rejected (401 Unauthorized)") from None
+    except TelegramError as exc:
+        raise ChannelError(f"telegram: Bot API unreachable ({type(exc).__name__})") from None
+    return f"telegram: on as @{bot.username}, {mode} mode"
+
+
+class TelegramFiles:
+    """Completer: downloads the photos/documents an accepted message names, into the blob store.
+
+    Idempotent: the attachment list is rebuilt from ``metadata["files"]`` each
+    time, and the blob store is content-addressed.
+    """
+
+    name = CHANNEL
+
+    def __init__(self, bot: Bot, blobs: BlobSink, max_file_bytes: int) -> None:
+        self.bot = bot
+        self.blobs = blobs
+        self.max_file_bytes = max_file_bytes
+
+    async def complete(self, msg: InboundMessage) -> InboundMessage:
+        files: list[dict[str, Any]] = msg.metadata.get("files") or []
+        if not files:
+            return msg
+        attachments: list[Attachment] = []
+        errors: list[str] = []
+        for f in files:
+            try:
+                attachments.append(await self._fetch(f))
+            except Rejected as exc:
+                errors.append(f"{f.get('kind', 'file')}: {exc.reason}")
+        metadata = dict(msg.metadata)
+        if errors:
+            metadata["attachment_errors"] = errors
+        return msg.model_copy(update={"attachments": attachments, "metadata": metadata})
+
+    async def _fetch(self, f: dict[str, Any]) -> Attachment:
+        limit = self.max_file_bytes
+        if (f.get("file_size") or 0) > limit:
+            raise Rejected(413, f"{f['file_size']} bytes, over the {limit} byte limit")
+        try:
+            tg_file = await self.bot.get_file(f["file_id"])
+            if (tg_file.file_size or 0) > limit:
+                raise Rejected(413, f"{tg_file.file_size} bytes, over the {limit} byte limit")
+            data = bytes(await tg_file.download_as_bytearray())
+        except BadRequest as exc:  # expired or unknown file_id, "file is too big" (> 20 MB)
+            raise Rejected(400, f"Telegram refused the download: {exc.message}") from None
+        except (RetryAfter, NetworkError, InvalidToken) as exc:
+            raise PeerUnavailable(f"telegram: download failed ({type(exc).__name__})") from None
+        if len(data) > limit:
+            raise Rejected(413, f"{len(data)} bytes, over the {limit} byte limit")
+        name = f.get("file_name") or (tg_file.file_path or "").rsplit("/", 1)[-1] or None
+        return await asyncio.to_thread(self.blobs.put, data, f.get("mime_type") or "application/octet-stream", name)
+
+
+class TelegramPoller:
+    """Long polling (``telegram.mode = "polling"``): getUpdates from the persisted offset.
+
+    The offset moves past a batch only after every update in it was accepted
+    (durable), so a crash replays at most one batch — and replays are one
+    complaint each, the journal being idempotent on ``update_id``.
+    """
+
+    name = CHANNEL
+    allowed_updates = ("message", "edited_message")
+
+    def __init__(self, bot: Bot, account: str, cursors: CursorStore, *, long_poll_seconds: int = 25,
+                 retry_seconds: float = 5.0) -> None:
+        self.bot = bot
+        self.account = account
+        self.cursors = cursors
+        self.long_poll_seconds = long_poll_seconds
+        self.retry_seconds = retry_seconds
+        self.key = f"offset:{account}"  # another bot's offsets mean nothing to this one
+
+    async def poll_once(self, accept: Accept, timeout: int | None = None) -> int:
+        """One getUpdates round; returns how many updates it consumed."""
+        stored = await self.cursors.get(self.key)
+        updates = await self.bot.get_updates(
+            offset=int(stored) if stored else None,
+            timeout=self.long_poll_seconds if timeout is None else timeout,
+            allowed_updates=list(self.allowed_updates),
+        )
+        for update in updates:
+            msg = message_from_update(update, self.account)
+            if msg is not None:
+                await accept(msg)
+        if updates:
+            await self.cursors.set(self.key, str(max(u.update_id for u in updates) + 1))
+        return len(updates)
+
+    async def check(self) -> str:
+        """Start-up token check; when it raises, the gateway does not start this poller."""
+        return await check_bot(self.bot, "polling")
+
+    async def run(self, accept: Accept) -> None:
+        failures = 0
+        while True:
+            try:
+                await self.poll_once(accept)
+                failures = 0
+                continue
+            except RetryAfter as exc:
+                delay = min(_retry_hint(exc), 300.0)
+                log.warning("telegram: getUpdates rate limited; waiting %.0fs", delay)
+            except InvalidToken:
+                log.error("telegram: token rejected (401 Unauthorized); polling stopped")
+                return
+            except Conflict:
+                delay = 60.0
+                log.error("telegram: getUpdates refused (409): a webhook is set for this bot or another "
+                          "poller runs; use telegram.mode=webhook or delete the webhook")
+            except Exception as exc:  # network down, journal busy: never lose the offset, try again
+                failures += 1
+                delay = min(self.retry_seconds * 2 ** min(failures - 1, 6), 300.0)
+                log.warning("telegram: polling failed (%s); retrying in %.0fs", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+
+
+class TelegramReceiptSender:
+    """Receipts and command answers as a reply in the citizen's chat."""
+
+    family = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, receipt: OutboundReceipt) -> str:
+        chat_id = receipt.reply_context.get("chat_id") or receipt.to
+        reply_to = receipt.reply_context.get("message_id")
+        try:
+            sent = await self.bot.send_message(
+                chat_id=int(chat_id),
+                text=receipt.text[:MAX_TEXT],
+                reply_parameters=ReplyParameters(int(reply_to), allow_sending_without_reply=True) if reply_to else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except RetryAfter as exc:
+            raise PeerUnavailable(f"telegram: rate limited, retry after {_retry_hint(exc):.0f}s") from None
+        except Forbidden:
+            raise Rejected(403, "telegram: the bot may not write to this chat (blocked or left)") from None
+        except InvalidToken:
+            raise PeerUnavailable("telegram: token rejected (401 Unauthorized)") from None
+        except BadRequest as exc:
+            raise Rejected(400, f"telegram refused sendMessage: {exc.message}") from None
+        except (NetworkError, TelegramError) as exc:
+            raise PeerUnavailable(f"telegram: sendMessage failed ({type(exc).__name__})") from None
+        return f"{sent.chat_id}:{sent.message_id}"
+
+    async def close(self) -> None:
+        await self.bot.shutdown()

@@ -1,0 +1,247 @@
+"""X/Twitter intake: mentions of the service's account (and optionally its DMs), and replies.
+
+Mentions are polled with ``since_id`` persisted in the CursorStore. A round
+fetches every page newer than the cursor first (the API pages newest → oldest),
+then accepts oldest first, moving the cursor after each accepted tweet, so a
+crash or a 429 in the middle never skips a mention. The reply *text* is the
+gateway's (public receipt = tracking ID only, or a nudge to continue by DM);
+this module only sends it where the receipt says: a public reply or a DM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+import requests
+import tweepy
+
+from channels.base import Accept, CursorStore, OutboundReceipt
+from channels.message import ChannelError, InboundMessage, PeerUnavailable, Rejected, ReporterInfo
+from channels.social.x_client import call_waiting
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "social.x"
+MAX_PAGES = 8  # 8 × 100: the mentions timeline serves at most the 800 newest anyway
+_LEADING_MENTION = re.compile(r"@(\w{1,15})\s*")
+TWEET_FIELDS = ["created_at", "conversation_id", "entities", "note_tweet", "referenced_tweets", "author_id"]
+DM_FIELDS = ["id", "text", "sender_id", "created_at", "dm_conversation_id", "event_type"]
+
+
+def strip_own_mentions(text: str, own: set[str]) -> str:
+    """Drop the service's @handles from the run of @mentions a tweet starts with; keep the others."""
+    pos, kept = 0, []
+    text = text.lstrip()
+    while m := _LEADING_MENTION.match(text, pos):
+        if m.group(1).lower() not in own:
+            kept.append("@" + m.group(1))
+        pos = m.end()
+    return " ".join([*kept, text[pos:]]).strip()
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _reporter(user: dict[str, Any] | None) -> ReporterInfo:
+    if not user:
+        return ReporterInfo()
+    return ReporterInfo(name=user.get("name"), handle=f"@{user['username']}" if user.get("username") else None)
+
+
+def message_from_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]], account: str) -> InboundMessage | None:
+    """A mention as an InboundMessage; None for our own tweets and retweets."""
+    refs = {r.get("type"): r.get("id") for r in tweet.get("referenced_tweets") or []}
+    author = str(tweet.get("author_id") or "")
+    if author == account or "retweeted" in refs:
+        return None
+    own = {m["username"].lower() for m in (tweet.get("entities") or {}).get("mentions", [])
+           if str(m.get("id")) == account and m.get("username")}
+    text = html.unescape((tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or "")
+    metadata: dict[str, Any] = {"reply_visibility": "public", "conversation_id": tweet.get("conversation_id")}
+    if "replied_to" in refs:
+        metadata["in_reply_to_tweet_id"] = refs["replied_to"]
+    kwargs = {"received_at": when} if (when := _when(tweet.get("created_at"))) else {}
+    return InboundMessage(
+        channel=CHANNEL,
+        account=account,
+        external_id=str(tweet["id"]),
+        sender=author,
+        text=strip_own_mentions(text, own),
+        reporter=_reporter(users.get(author)),
+        reply_context={"in_reply_to_tweet_id": str(tweet["id"]), "author_id": author},
+        metadata=metadata,
+        **kwargs,
+    )
+
+
+def message_from_dm(event: dict[str, Any], users: dict[str, dict[str, Any]], account: str) -> InboundMessage | None:
+    """A direct message to the service as an InboundMessage; None for the ones we sent."""
+    sender = str(event.get("sender_id") or "")
+    if event.get("event_type", "MessageCreate") != "MessageCreate" or not sender or sender == account:
+        return None
+    kwargs = {"received_at": when} if (when := _when(event.get("created_at"))) else {}
+    return InboundMessage(
+        channel=CHANNEL,
+        account=account,
+        external_id=f"dm:{event['id']}",
+        sender=sender,
+        text=html.unescape(event.get("text") or ""),
+        reporter=_reporter(users.get(sender)),
+        reply_context={"participant_id": sender, "dm_conversation_id": event.get("dm_conversation_id")},
+        metadata={"reply_visibility": "private", "x_kind": "dm"},
+        **kwargs,
+    )
+
+
+class XMentionsPoller:
+    """Polls ``GET /2/users/:id/mentions`` (and ``GET /2/dm_events`` with ``dm_intake``)."""
+
+    name = CHANNEL
+
+    def __init__(self, client: tweepy.Client, user_id: str, cursors: CursorStore, *, poll_seconds: float = 60.0,
+                 dm_intake: bool = False, page_size: int = 100) -> None:
+        self.client = client
+        self.user_id = user_id
+        self.cursors = cursors
+        self.poll_seconds = poll_seconds
+        self.dm_intake = dm_intake
+        self.page_size = page_size
+
+    @property
+    def describe(self) -> str:
+        return f"polling mentions every {self.poll_seconds:g}s, DM intake {'on' if self.dm_intake else 'off'}"
+
+    async def check(self) -> str:
+        """Start-up token check (GET /2/users/me); when it raises, the gateway does not start polling."""
+        try:
+            me = (await asyncio.to_thread(self.client.get_me, user_auth=False))["data"]
+        except tweepy.Unauthorized:
+            raise ChannelError("x: bearer token rejected (401 Unauthorized)") from None
+        except tweepy.Forbidden:
+            raise ChannelError("x: token may not act as a user (403); replies need an OAuth 2.0 user-context token") from None
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            raise ChannelError(f"x: API unreachable ({type(exc).__name__})") from None
+        if str(me.get("id")) != str(self.user_id):
+            raise ChannelError("x: the token belongs to another account than x.user_id")
+        return f"x: on as @{me.get('username')}, {self.describe}"
+
+
+    async def _pages(self, fn: Any, stop_at: int | None = None, **kwargs: Any) -> tuple[list[dict], dict[str, dict]]:
+        items: list[dict[str, Any]] = []
+        users: dict[str, dict[str, Any]] = {}
+        token = None
+        for _ in range(MAX_PAGES):
+            page = await call_waiting(fn, max_results=self.page_size, pagination_token=token, **kwargs)
+            data = page.get("data") or []
+            items += data
+            users |= {u["id"]: u for u in (page.get("includes") or {}).get("users", [])}
+            token = (page.get("meta") or {}).get("next_token")
+            if not token or (stop_at is not None and any(int(i["id"]) <= stop_at for i in data)):
+                break
+        return sorted(items, key=lambda i: int(i["id"])), users
+
+    async def poll_mentions(self, accept: Accept) -> int:
+        """One round over every mention newer than the stored since_id; returns how many were accepted."""
+        since = await self.cursors.get("since_id")
+        tweets, users = await self._pages(
+            self.client.get_users_mentions, id=self.user_id, since_id=since, expansions=["author_id"],
+            user_fields=["username", "name"], tweet_fields=TWEET_FIELDS,
+        )
+        count = 0
+        for tweet in tweets:
+            if since and int(tweet["id"]) <= int(since):
+                continue
+            msg = message_from_mention(tweet, users, self.user_id)
+            if msg is not None:
+                await accept(msg)
+                count += 1
+            await self.cursors.set("since_id", str(tweet["id"]))
+        return count
+
+    async def poll_dms(self, accept: Accept) -> int:
+        """DM events have no since_id: page back until the last event seen, accept the newer ones."""
+        last = await self.cursors.get("dm_last_id")
+        events, users = await self._pages(
+            self.client.get_direct_message_events, stop_at=int(last) if last else None, event_types="MessageCreate",
+            dm_event_fields=DM_FIELDS, expansions=["sender_id"], user_fields=["username", "name"], user_auth=False,
+        )
+        count = 0
+        for event in events:
+            if last and int(event["id"]) <= int(last):
+                continue
+            msg = message_from_dm(event, users, self.user_id)
+            if msg is not None:
+                await accept(msg)
+                count += 1
+            await self.cursors.set("dm_last_id", str(event["id"]))
+        return count
+
+    async def poll_once(self, accept: Accept) -> int:
+        n = await self.poll_mentions(accept)
+        if self.dm_intake:
+            n += await self.poll_dms(accept)
+        return n
+
+    async def run(self, accept: Accept) -> None:
+        failures = 0
+        while True:
+            try:
+                await self.poll_once(accept)
+                failures = 0
+                delay = self.poll_seconds
+            except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+                log.error("x: %s on polling; check x.bearer_token and the app's access; polling stopped",
+                          _status(exc))
+                return
+            except Exception as exc:  # X down, network, journal busy: the cursor is intact, retry
+                failures += 1
+                delay = min(self.poll_seconds * 2 ** min(failures - 1, 4), 900.0)
+                log.warning("x: polling failed (%s); retrying in %.0fs", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+
+
+def _status(exc: tweepy.HTTPException) -> str:
+    code = getattr(exc.response, "status_code", None) or getattr(exc.response, "status", "?")
+    return f"{code} {getattr(exc.response, 'reason', '')}".strip()
+
+
+class XReceiptSender:
+    """Public replies to mentions (``receipt.public``) and DMs otherwise."""
+
+    family = CHANNEL
+
+    def __init__(self, client: tweepy.Client, user_id: str) -> None:
+        self.client = client
+        self.user_id = user_id
+
+    async def send(self, receipt: OutboundReceipt) -> str:
+        ctx = receipt.reply_context
+        try:
+            if receipt.public:
+                resp = await asyncio.to_thread(
+                    self.client.create_tweet, text=receipt.text, in_reply_to_tweet_id=ctx.get("in_reply_to_tweet_id"),
+                    user_auth=False,
+                )
+                return str(resp["data"]["id"])
+            to = ctx.get("participant_id") or ctx.get("author_id") or receipt.to
+            resp = await asyncio.to_thread(
+                self.client.create_direct_message, participant_id=to, text=receipt.text, user_auth=False
+            )
+            return str(resp["data"]["dm_event_id"])
+        except (tweepy.TooManyRequests, tweepy.TwitterServerError, tweepy.Unauthorized) as exc:
+            raise PeerUnavailable(f"x: reply not sent ({_status(exc)})") from None
+        except tweepy.HTTPException as exc:  # 400/403/404: duplicate, DMs closed, tweet deleted
+            raise Rejected(_code(exc), f"x refused the reply ({_status(exc)})") from None
+        except requests.RequestException as exc:
+            raise PeerUnavailable(f"x: API unreachable ({type(exc).__name__})") from None
+
+
+def _code(exc: tweepy.HTTPException) -> int:
+    code = getattr(exc.response, "status_code", None)
+    return code if isinstance(code, int) else 400

@@ -1,0 +1,65 @@
+"""A local SMTP sink (aiosmtpd) that captures what the gateway sends: receipts, in tests.
+
+Runs on the test's event loop: ``async with SmtpSink() as sink`` then point the
+sender at ``sink.port``; ``sink.messages`` holds parsed messages with their
+envelope. ``fail_with`` makes it answer DATA with that reply (e.g. ``"451 later"``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+
+
+@dataclass
+class Captured:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+    message: EmailMessage
+
+
+@dataclass
+class SmtpSink:
+    host: str = "127.0.0.1"
+    port: int = 0
+    fail_with: str | None = None
+    messages: list[Captured] = field(default_factory=list)
+    _server: asyncio.AbstractServer | None = None
+    _arrived: asyncio.Condition | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.fail_with:
+            return self.fail_with
+        raw = envelope.original_content or envelope.content
+        msg = message_from_bytes(raw, policy=policy.default)
+        self.messages.append(Captured(envelope.mail_from, list(envelope.rcpt_tos), raw, msg))  # type: ignore[arg-type]
+        assert self._arrived is not None
+        async with self._arrived:
+            self._arrived.notify_all()
+        return "250 OK"
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Captured]:
+        assert self._arrived is not None
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.messages) >= count), timeout)
+        return self.messages
+
+    async def __aenter__(self) -> SmtpSink:
+        loop = asyncio.get_running_loop()
+        self._arrived = asyncio.Condition()
+        self._server = await loop.create_server(
+            lambda: SMTP(self, enable_SMTPUTF8=True, decode_data=False), self.host, self.port
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
