@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.parse
 import uuid
 from collections import Counter
@@ -116,3 +117,23 @@ def _start_central(gw: GatewayProcess) -> Any:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(lambda: gw.central_get("/v1/complaints?limit=1") is not None, what="central store up")
     return proc
+
+
+def test_dead_letter_then_retry_dead(make_sms_rig: Callable[..., SmsRig]) -> None:
+    rig = make_sms_rig({"LAPOR_CENTRAL__EMBEDDED": "false", "LAPOR_FORWARDER__MAX_ATTEMPTS": "2",
+                        "LAPOR_FORWARDER__BACKOFF_MAX_SECONDS": "0.3"})
+    gw = rig.gateway
+    rig.kannel.inject("6281300000900", SHORTCODE, "Parkir liar di trotoar depan pasar baru")
+    mt = rig.kannel.wait_for_mt(lambda m: m.receiver == "6281300000900", timeout=20)
+    (tid,) = tracking_ids_in(mt.text)
+    wait_until(lambda: "dead_letter" in gw.cli("log", "-n", "100").stdout, what="the dead letter in the intake log")
+    assert json.loads(gw.cli("show", tid).stdout)["state"] == "dead_letter"
+    central = _start_central(gw)
+    try:
+        out = gw.cli("retry-dead")
+        assert out.returncode == 0 and out.stdout.startswith("1 dead letter")
+        rec = wait_until(lambda: gw.central_get(f"/v1/complaints/{tid}"), what="the retried complaint in the store")
+        assert rec["record"]["tracking_id"] == tid
+    finally:
+        central.terminate()
+        central.wait(10)

@@ -1,0 +1,86 @@
+"""CEK, INFO, RAHASIA, near-duplicates and delivery reports, through a real Kannel."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.gateway_proc import wait_until
+from tests.sms.conftest import SHORTCODE, SmsRig, tracking_ids_in
+
+pytestmark = pytest.mark.peer
+
+
+def _file(rig: SmsRig, number: str, text: str) -> str:
+    before = len(rig.receipts_to(number))
+    rig.kannel.inject(number, SHORTCODE, text)
+    wait_until(lambda: len(rig.receipts_to(number)) > before, what=f"an SMS to {number}")
+    (tid,) = tracking_ids_in(rig.receipts_to(number)[before])
+    return tid
+
+
+def _next_sms(rig: SmsRig, number: str, text: str) -> str:
+    before = len(rig.receipts_to(number))
+    rig.kannel.inject(number, SHORTCODE, text)
+    wait_until(lambda: len(rig.receipts_to(number)) > before, what=f"an SMS to {number}")
+    return rig.receipts_to(number)[before]
+
+
+def _record(rig: SmsRig, tid: str) -> dict:
+    return wait_until(lambda: rig.gateway.central_get(f"/v1/complaints/{tid}"), what="record")["record"]
+
+
+def test_info_adds_a_follow_up(sms_rig: SmsRig) -> None:
+    first = _file(sms_rig, "6281311100001", "Saluran air tersumbat di Gg. Melati RT 03, banjir tiap hujan")
+    _record(sms_rig, first)
+    reply = _next_sms(sms_rig, "6281311100001", f"INFO {first} sudah 3 rumah kemasukan air pagi ini")
+    assert first in reply
+    (second,) = [t for t in tracking_ids_in(reply) if t != first]
+    rec = _record(sms_rig, second)
+    assert rec["follow_up_of"] == first
+    assert rec["body"] == "sudah 3 rumah kemasukan air pagi ini"
+
+
+def test_confidential_status_only_to_the_reporter(sms_rig: SmsRig) -> None:
+    tid = _file(sms_rig, "6281311100002", "RAHASIA oknum petugas minta uang rokok waktu urus KTP")
+    rec = _record(sms_rig, tid)
+    assert rec["privacy"]["confidential"] is True and rec["body_public"] is None
+    other = _next_sms(sms_rig, "6281311100003", f"CEK {tid}")
+    assert "rahasia" in other.lower() and "diterima" not in other
+    own = _next_sms(sms_rig, "6281311100002", f"CEK {tid}")
+    assert tid in own and "diterima" in own
+
+
+def test_resend_with_a_typo_is_linked_as_possible_duplicate(sms_rig: SmsRig) -> None:
+    text = "Jembatan gantung di Desa Sukamaju putus sejak banjir kemarin, anak sekolah tdk bisa lewat"
+    first = _file(sms_rig, "6281311100004", text)
+    _record(sms_rig, first)
+    second = _file(sms_rig, "6281311100004", text.replace("kemarin", "kmrn"))
+    rec = _record(sms_rig, second)
+    assert rec["possible_duplicate_of"] == [first]
+    other_reporter = _file(sms_rig, "6281311100005", text)
+    assert _record(sms_rig, other_reporter)["possible_duplicate_of"] == []
+
+
+def test_empty_sms_gets_a_request_for_details_and_goes_to_review(sms_rig: SmsRig) -> None:
+    reply = _next_sms(sms_rig, "6281311100006", "halo")
+    (tid,) = tracking_ids_in(reply)
+    assert "kurang jelas" in reply
+    assert "no_substance" in _record(sms_rig, tid)["needs_review"]
+
+
+def test_help_keyword(sms_rig: SmsRig) -> None:
+    reply = _next_sms(sms_rig, "6281311100007", "bantuan")
+    assert "ANONIM" in reply and "CEK" in reply
+    assert tracking_ids_in(reply) == []
+
+
+def test_delivery_report_is_recorded(sms_rig: SmsRig) -> None:
+    tid = _file(sms_rig, "6281311100008", "Pohon tumbang menutup jalan di depan puskesmas Cibeunying")
+
+    def delivered() -> bool:
+        shown = json.loads(sms_rig.gateway.cli("show", tid).stdout)
+        return any(r["delivery_status"] == "delivered" for r in shown["receipts"])
+
+    wait_until(delivered, what="the fake SMSC's delivery report recorded against the receipt")
