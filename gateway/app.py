@@ -119,7 +119,7 @@ class Gateway:
     async def start(self) -> None:
         s = self.settings
         if s.central.embedded and self.spawn_children:
-            central = Child("central store", self._args("central"))
+            central = Child("central store", self._args("central"), nice=5)
             self.children.append(central)
             await asyncio.to_thread(wait_http, f"http://{s.central.host}:{s.central.port}/v1/complaints", central)
             log.info("reference central store on http://%s:%d (child process)", s.central.host, s.central.port)
@@ -139,7 +139,8 @@ class Gateway:
         self._tasks = [asyncio.create_task(supervise(p.run(self.accept))) for p in self.pollers]
         if self.spawn_children:
             self.children.append(
-                Child("worker", self._args("worker", "--wake-fd", str(self.wake.read_fd)), pass_fds=(self.wake.read_fd,))
+                Child("worker", self._args("worker", "--wake-fd", str(self.wake.read_fd)), nice=5,
+                      pass_fds=(self.wake.read_fd,))
             )
         self.wake.poke()  # whatever a previous run left in the journal
 

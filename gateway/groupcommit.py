@@ -50,12 +50,29 @@ class GroupCommitWriter:
         self._conn = connect(self.path)
         if schema:
             self._conn.executescript(schema)
+        # Checkpoints copy the WAL into the database and fsync it: done by the committing thread
+        # (the default, every 1000 pages) they stall every caller waiting on that batch. A
+        # separate connection checkpoints instead (PASSIVE never blocks the writer).
+        self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, name=f"checkpoint:{self.path.name}",
+                                              daemon=True)
         self._thread = threading.Thread(target=self._run, name=f"group-commit:{self.path.name}", daemon=True)
         self._closed = False
+        self._stopped = threading.Event()
         self._bulk: dict[str, Callable[[sqlite3.Connection, list[Any]], list[Any]]] = {}
         self.commits = 0
         self.writes = 0
         self._thread.start()
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self, interval: float = 1.0) -> None:
+        conn = connect(self.path)
+        try:
+            while not self._stopped.wait(interval):
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
 
     async def write(self, fn: Callable[[sqlite3.Connection], T], *, savepoint: bool = True) -> T:
         """Run ``fn(conn)`` in the writer; return once its batch is durable.
@@ -105,6 +122,10 @@ class GroupCommitWriter:
         self._closed = True
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
+        self._stopped.set()
+        self._checkpointer.join(timeout=30)
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
 
     def _run_bulk(self, conn: sqlite3.Connection, items: list[Any]) -> list[tuple[Any, Any, bool, Any]]:

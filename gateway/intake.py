@@ -18,7 +18,7 @@ from typing import Any
 from channels.base import Completer
 from channels.message import ChannelError, InboundMessage, Rejected
 from forwarder.outbox import Wakeup
-from gateway.journal import WORKER_CURSOR, ComplaintRow, DueInbound, Event, InboundOutcome, Journal, ReceiptRow
+from gateway.journal import ComplaintRow, DueInbound, Event, InboundOutcome, Journal, ReceiptRow
 from gateway.receipts import Templates, style_for
 from normalizer.ids import uuid7
 from normalizer.keywords import extract_privacy_keywords, parse_command
@@ -57,7 +57,7 @@ class IntakeWorker:
         self.cursor = 0
 
     async def run(self) -> None:
-        self.cursor = int(await self.journal.get_cursor(WORKER_CURSOR) or 0)
+        self.cursor = await asyncio.to_thread(self.journal.worker_cursor)
         while True:
             rows = await asyncio.to_thread(self.journal.due_inbound, self.cursor, self.batch)
             if rows:
@@ -80,7 +80,7 @@ class IntakeWorker:
                 log.warning("inbound %s on %s not processed (attempt %d): %s", inbound_id, msg.channel, attempts + 1, reason)
                 if not isinstance(exc, ChannelError):
                     log.debug("traceback", exc_info=True)
-                await self.journal.retry_inbound(inbound_id, reason, time.time() + min(300, 2**attempts), give_up)
+                await self.journal.retry_inbound(inbound_id, msg.channel, reason, time.time() + min(300, 2**attempts), give_up)
         cursor = max([self.cursor, *(r.id for r in rows if r.attempts == 0)])
         if outcomes or cursor != self.cursor:
             await self.journal.record_outcomes(outcomes, cursor)

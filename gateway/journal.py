@@ -21,31 +21,44 @@ from typing import Any
 
 from channels.base import AcceptResult
 from channels.message import InboundMessage
-from gateway.groupcommit import GroupCommitWriter, Reader
+from gateway.groupcommit import GroupCommitWriter, Reader, connect
 from gateway.vault import Sealer
 from normalizer.ids import uuid7
 
-SCHEMA = """
+# The intake file: what citizens sent, written only by the process that acknowledges
+# (so its group commit never waits on the worker's transactions), read by the worker.
+INTAKE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbound (
   id INTEGER PRIMARY KEY,
   channel TEXT NOT NULL,
   account TEXT NOT NULL,
   external_id TEXT NOT NULL,
   payload BLOB NOT NULL,
-  state TEXT NOT NULL DEFAULT 'received',
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_at REAL NOT NULL DEFAULT 0,
-  error TEXT,
   created_at REAL NOT NULL,
   UNIQUE (channel, account, external_id)
 );
--- new rows are read in id order from a cursor; only retries need an index (a partial one,
--- so the hot-path INSERT does not maintain it)
-CREATE INDEX IF NOT EXISTS inbound_retry ON inbound(next_at) WHERE state='retry';
+CREATE TABLE IF NOT EXISTS cursors (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at REAL NOT NULL
+);
+"""
+
+# The state file: what the worker made of it, written only by the worker (and the CLI).
+STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS processed (
+  inbound_id INTEGER PRIMARY KEY,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL DEFAULT 0,
+  error TEXT,
+  updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS processed_retry ON processed(next_at) WHERE state='retry';
 CREATE TABLE IF NOT EXISTS complaints (
   id TEXT PRIMARY KEY,
   tracking_id TEXT NOT NULL UNIQUE,
-  inbound_id INTEGER NOT NULL UNIQUE REFERENCES inbound(id),
+  inbound_id INTEGER NOT NULL UNIQUE,
   channel TEXT NOT NULL,
   record TEXT NOT NULL,
   reporter_ref TEXT,
@@ -178,15 +191,44 @@ EVENT_INSERT = (
 
 
 class Journal:
+    """Two SQLite files: ``gateway.db`` (inbound, written by intake) and ``gateway-state.db`` (the rest).
+
+    Writers are opened on first write, so a process only ever writes the file it owns.
+    """
+
     def __init__(self, path: Path, sealer: Sealer, batch_max: int = 256) -> None:
         self.path = Path(path)
+        self.state_path = self.path.with_name(f"{self.path.stem}-state{self.path.suffix or '.db'}")
         self.sealer = sealer
-        self.writer = GroupCommitWriter(self.path, SCHEMA, batch_max=batch_max)
-        self.writer.register_bulk("accept", _accept_rows)
-        self.reader = Reader(self.path)
+        self.batch_max = batch_max
+        for file, schema in ((self.path, INTAKE_SCHEMA), (self.state_path, STATE_SCHEMA)):
+            file.parent.mkdir(parents=True, exist_ok=True)
+            conn = connect(file)
+            conn.executescript(schema)
+            conn.close()
+        self.intake_reader = Reader(self.path)
+        self.reader = Reader(self.state_path)
+        self._intake_writer: GroupCommitWriter | None = None
+        self._state_writer: GroupCommitWriter | None = None
+
+    @property
+    def intake_writer(self) -> GroupCommitWriter:
+        if self._intake_writer is None:
+            self._intake_writer = GroupCommitWriter(self.path, batch_max=self.batch_max)
+            self._intake_writer.register_bulk("accept", _accept_rows)
+        return self._intake_writer
+
+    @property
+    def writer(self) -> GroupCommitWriter:
+        if self._state_writer is None:
+            self._state_writer = GroupCommitWriter(self.state_path, batch_max=self.batch_max)
+        return self._state_writer
 
     def close(self) -> None:
-        self.writer.close()
+        for w in (self._intake_writer, self._state_writer):
+            if w is not None:
+                w.close()
+        self.intake_reader.close()
         self.reader.close()
 
     # --- sealing -------------------------------------------------------------------------
@@ -207,26 +249,32 @@ class Journal:
             (m.channel, m.account, m.external_id, self.sealer.seal(m.model_dump_json(exclude_defaults=True).encode()), now)
             for m in msgs
         ]
-        return await self.writer.write_bulk("accept", rows)
+        return await self.intake_writer.write_bulk("accept", rows)
 
     # --- normaliser ----------------------------------------------------------------------
     def due_inbound(self, after: int, limit: int) -> list[DueInbound]:
         """New messages after the worker's cursor, then retries that have come due."""
-
-        def q(conn: sqlite3.Connection) -> list[DueInbound]:
-            rows = conn.execute(
-                "SELECT id, payload, attempts, created_at FROM inbound WHERE id>? AND state='received' "
-                "ORDER BY id LIMIT ?",
-                (after, limit),
+        fresh = self.intake_reader.query(
+            lambda c: c.execute(
+                "SELECT id, payload, created_at FROM inbound WHERE id>? ORDER BY id LIMIT ?", (after, limit)
             ).fetchall()
-            rows += conn.execute(
-                "SELECT id, payload, attempts, created_at FROM inbound WHERE state='retry' AND next_at<=? LIMIT ?",
-                (time.time(), max(1, limit - len(rows))),
+        )
+        out = [DueInbound(r[0], self._open_inbound(r[1]), 0, r[2]) for r in fresh]
+        retries = self.reader.query(
+            lambda c: c.execute(
+                "SELECT inbound_id, attempts FROM processed WHERE state='retry' AND next_at<=? LIMIT ?",
+                (time.time(), max(1, limit - len(out))),
             ).fetchall()
-            return [DueInbound(r[0], InboundMessage.model_validate_json(self.sealer.open(r[1])), r[2], r[3])
-                    for r in rows]
+        )
+        for inbound_id, attempts in retries:
+            r = self.intake_reader.query(
+                lambda c, i=inbound_id: c.execute("SELECT payload, created_at FROM inbound WHERE id=?", (i,)).fetchone()
+            )
+            out.append(DueInbound(inbound_id, self._open_inbound(r[0]), attempts, r[1]))
+        return out
 
-        return self.reader.query(q)
+    def _open_inbound(self, payload: bytes) -> InboundMessage:
+        return InboundMessage.model_validate_json(self.sealer.open(payload))
 
     async def record_outcomes(self, outcomes: list[InboundOutcome], cursor: int | None = None) -> list[bool]:
         """Write every outcome in one durable batch, and the worker's cursor with them.
@@ -252,7 +300,7 @@ class Journal:
                 except sqlite3.IntegrityError:
                     conn.execute("ROLLBACK TO item")
                     conn.execute("RELEASE item")
-                    conn.execute("UPDATE inbound SET state='retry', next_at=? WHERE id=?", (now, o.inbound_id))
+                    _set_processed(conn, o.inbound_id, "retry", now, None, bump=False)
                     done.append(False)
                     continue
                 conn.execute("RELEASE item")
@@ -263,15 +311,11 @@ class Journal:
 
         return await self.writer.write(write)
 
-    async def retry_inbound(self, inbound_id: int, error: str, next_at: float, give_up: bool) -> None:
+    async def retry_inbound(self, inbound_id: int, channel: str, error: str, next_at: float, give_up: bool) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE inbound SET attempts=attempts+1, next_at=?, error=?, state=? WHERE id=?",
-                (next_at, error, "failed" if give_up else "retry", inbound_id),
-            )
+            _set_processed(conn, inbound_id, "failed" if give_up else "retry", next_at, error, bump=True)
             if give_up:
-                row = conn.execute("SELECT channel FROM inbound WHERE id=?", (inbound_id,)).fetchone()
-                conn.execute(EVENT_INSERT, Event(row[0], "failed", detail=error).row(time.time()))
+                conn.execute(EVENT_INSERT, Event(channel, "failed", detail=error).row(time.time()))
 
         await self.writer.write(write)
 
@@ -439,20 +483,29 @@ class Journal:
     def counts(self) -> dict[str, dict[str, int]]:
         def q(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
             out: dict[str, dict[str, int]] = {}
-            for table in ("inbound", "complaints", "receipts"):
+            for table in ("processed", "complaints", "receipts"):
                 out[table] = {
                     r[0]: r[1] for r in conn.execute(f"SELECT state, count(*) FROM {table} GROUP BY state").fetchall()
                 }
             return out
 
-        return self.reader.query(q)
+        counts = self.reader.query(q)
+        # ids are handed out in order and never reused: the largest is the number accepted
+        counts["inbound"] = {"accepted": self.intake_reader.query(
+            lambda c: c.execute("SELECT COALESCE(MAX(id), 0) FROM inbound").fetchone()[0])}
+        return counts
+
+    def worker_cursor(self) -> int:
+        r = self.reader.query(lambda c: c.execute("SELECT value FROM cursors WHERE key=?", (WORKER_CURSOR,)).fetchone())
+        return int(r[0]) if r else 0
 
     async def get_cursor(self, key: str) -> str | None:
-        r = self.reader.query(lambda c: c.execute("SELECT value FROM cursors WHERE key=?", (key,)).fetchone())
+        """A poller's cursor (kept in the intake file, beside what it accepted)."""
+        r = self.intake_reader.query(lambda c: c.execute("SELECT value FROM cursors WHERE key=?", (key,)).fetchone())
         return r[0] if r else None
 
     async def set_cursor(self, key: str, value: str) -> None:
-        await self.writer.write(lambda c: _set_cursor(c, key, value, time.time()))
+        await self.intake_writer.write(lambda c: _set_cursor(c, key, value, time.time()))
 
 
 class JournalCursors:
@@ -494,6 +547,17 @@ def _accept_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[
     return out
 
 
+def _set_processed(
+    conn: sqlite3.Connection, inbound_id: int, state: str, next_at: float, error: str | None, *, bump: bool
+) -> None:
+    conn.execute(
+        "INSERT INTO processed(inbound_id, state, attempts, next_at, error, updated_at) VALUES (?,?,?,?,?,?) "
+        "ON CONFLICT(inbound_id) DO UPDATE SET state=excluded.state, next_at=excluded.next_at, error=excluded.error, "
+        "updated_at=excluded.updated_at, attempts=attempts+excluded.attempts",
+        (inbound_id, state, int(bump), next_at, error, time.time()),
+    )
+
+
 def _set_cursor(conn: sqlite3.Connection, key: str, value: str, now: float) -> None:
     conn.execute(
         "INSERT INTO cursors(key, value, updated_at) VALUES (?,?,?) "
@@ -532,6 +596,6 @@ def _write_outcome(
             "WHERE id=? OR provider_id=? OR (tracking_id=? AND kind='receipt')",
             (status, status, now, status, rid, rid, rid),
         )
-    conn.execute("UPDATE inbound SET state=?, error=? WHERE id=?", (o.state, o.error, o.inbound_id))
+    _set_processed(conn, o.inbound_id, o.state, 0, o.error, bump=False)
     for e in o.events:
         conn.execute(EVENT_INSERT, e.row(now))

@@ -70,8 +70,11 @@ def test_anonymous_sms_identity_never_leaks(sms_rig: SmsRig) -> None:
     assert "anonim" in intake_log  # the contact shows as masked
 
     # at rest: the journal holds the identity only sealed
-    db = sqlite3.connect(gw.data_dir / "gateway.db")
-    dump = "\n".join(db.iterdump())
-    db.close()
+    dump = ""
+    for name in ("gateway.db", "gateway-state.db"):
+        db = sqlite3.connect(gw.data_dir / name)
+        dump += "\n".join(db.iterdump())
+        db.close()
+    assert "INSERT INTO" in dump
     for canary in canaries:
         assert canary not in dump, f"{canary!r} stored in clear in the journal"
