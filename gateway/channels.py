@@ -80,12 +80,33 @@ def email_channels(settings: Settings, blobs: BlobStore, cursors: Callable[[str]
              f"via {s.mail.outbound_host}:{s.mail.outbound_port}" if sender else "off (mail.outbound_host not set)")
 
 
+def letters_channels(settings: Settings, blobs: BlobStore, found: Channels) -> None:
+    """The hot folder, the scanning stations' upload endpoint and the printable receipts."""
+    from channels.letters.hotfolder import HotFolderPoller
+    from channels.letters.printer import LettersReceiptPrinter
+    from channels.letters.scan import LettersChannel
+    from channels.letters.upload import LettersCompleter, LettersUploadChannel
+
+    s = settings.letters
+    assert s.inbox is not None
+    reader = LettersChannel.from_settings(s, blobs)
+    found.add(HotFolderPoller(s.inbox, reader, s.poll_seconds))
+    found.add(LettersReceiptPrinter(settings.data.dir / "receipts"))
+    if s.upload_token:
+        found.add(LettersUploadChannel(s.upload_token, blobs, s.max_file_bytes))
+        found.add(LettersCompleter(reader, blobs))
+    log.info("letters: hot folder %s; upload %s; printable receipts in %s", s.inbox,
+             f"on {LettersUploadChannel.path}" if s.upload_token else "off (letters.upload_token not set)",
+             settings.data.dir / "receipts")
+
+
 def build_channels(settings: Settings, blobs: BlobStore, cursors: Callable[[str], CursorStore]) -> Channels:
     from channels.social.setup import social_from_settings
 
     found = Channels()
     sms_channels(settings, found)
     email_channels(settings, blobs, cursors, found)
+    letters_channels(settings, blobs, found)
     for obj in social_from_settings(settings, blobs, cursors):
         found.add(obj)
     return found

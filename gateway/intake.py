@@ -116,6 +116,8 @@ class IntakeWorker:
                 if self.journal.complaint_by_tracking(follow_up_of) is None:
                     review.append("follow_up_of_unknown")
             text = command.text or ""
+        elif msg.follow_up_hint and self.journal.complaint_by_tracking(msg.follow_up_hint) is None:
+            review.append("follow_up_of_unknown")  # e.g. an email reply naming a tracking ID we never issued
         return self._complaint(inbound_id, msg, text, follow_up_of, review)
 
     # --- outcomes ------------------------------------------------------------------------
@@ -158,7 +160,28 @@ class IntakeWorker:
             events.append(Event(c.channel, "receipt_suppressed", c.tracking_id, detail=msg.suppress_receipt))
         elif msg.sender or msg.channel.startswith("letters"):
             receipts.append(self._receipt_row(msg, c, complaint_id))
+            receipts += self._contact_receipts(msg, c, complaint_id, n.identity["reporter"])
+        if msg.review_reasons:
+            # the channel could not read it well (OCR): a person looks before it goes anywhere
+            row.state = "review"
+            for r in receipts:
+                r.state = "held"
         return InboundOutcome(inbound_id, "needs_review" if c.needs_review else "normalized", row, receipts, events)
+
+    def _contact_receipts(
+        self, msg: InboundMessage, c: Any, complaint_id: str, reporter: dict[str, str]
+    ) -> list[ReceiptRow]:
+        """A letter that gives a phone or an email (and is not anonymous) is also answered there."""
+        if not msg.channel.startswith("letters") or c.privacy.anonymous:
+            return []
+        out = []
+        for field_name, channel in (("phone", "sms.letters"), ("email", "email.letters")):
+            if reporter.get(field_name):
+                row = self._receipt_row(msg.model_copy(update={"channel": channel, "sender": reporter[field_name],
+                                                                "reply_context": {}}), c, complaint_id)
+                row.dedup_key += f":{field_name}"
+                out.append(row)
+        return out
 
     def _receipt_row(self, msg: InboundMessage, c: Any, complaint_id: str) -> ReceiptRow:
         style = style_for(msg.channel)
@@ -167,7 +190,7 @@ class IntakeWorker:
         if public:
             private = c.privacy.confidential or c.privacy.anonymous or bool(find_pii(c.body))
             text = self.templates.render("public", "private" if private else "receipt", **values)
-        elif c.follow_up_of:
+        elif c.follow_up_of and "follow_up_of_unknown" not in c.needs_review:
             text = self.templates.render(style, "follow_up", **values)
         elif "no_substance" in c.needs_review:
             text = self.templates.render(style, "need_details", **values)

@@ -341,6 +341,11 @@ class Journal:
 
         return self.reader.query(q)
 
+    def tracking_for_inbound(self, inbound_ids: list[int]) -> dict[int, str]:
+        marks = ",".join("?" * len(inbound_ids))
+        return dict(self.reader.query(lambda c: c.execute(
+            f"SELECT inbound_id, tracking_id FROM complaints WHERE inbound_id IN ({marks})", inbound_ids).fetchall()))
+
     def vault_for(self, complaint_id: str) -> dict[str, Any] | None:
         r = self.reader.query(lambda c: c.execute("SELECT sealed FROM vault WHERE complaint_id=?", (complaint_id,)).fetchone())
         return self.open_json(r[0]) if r else None
@@ -404,6 +409,37 @@ class Journal:
             for ch, tid in rows:
                 conn.execute(EVENT_INSERT, Event(ch, "retry_dead", tracking_id=tid).row(now))
             return len(rows)
+
+        return self.writer.write_sync(write)
+
+    # --- review queue --------------------------------------------------------------------
+    def review_queue(self) -> list[dict[str, Any]]:
+        return self.reader.query(
+            lambda c: [
+                dict(r)
+                for r in c.execute(
+                    "SELECT tracking_id, channel, created_at, json_extract(record, '$.needs_review') AS reasons, "
+                    "json_extract(record, '$.attachments') AS attachments FROM complaints WHERE state='review' "
+                    "ORDER BY created_at"
+                ).fetchall()
+            ]
+        )
+
+    def review_decide_sync(self, tracking_id: str, approve: bool) -> bool:
+        """Approve (forward it, send its held receipts) or reject (keep it, send nothing)."""
+
+        def write(conn: sqlite3.Connection) -> bool:
+            r = conn.execute(
+                "UPDATE complaints SET state=? WHERE tracking_id=? AND state='review' RETURNING id, channel",
+                ("normalized" if approve else "rejected", tracking_id),
+            ).fetchone()
+            if r is None:
+                return False
+            conn.execute("UPDATE receipts SET state=? WHERE complaint_id=? AND state='held'",
+                         ("pending" if approve else "cancelled", r[0]))
+            conn.execute(EVENT_INSERT, Event(r[1], "review_approved" if approve else "review_rejected",
+                                             tracking_id).row(time.time()))
+            return True
 
         return self.writer.write_sync(write)
 

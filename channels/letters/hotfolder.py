@@ -1,0 +1,137 @@
+"""The scanner's hot folder (``letters.inbox``): files in, complaints out, nothing deleted.
+
+Each look lists the regular files at the top of the inbox. A file is read only
+once it is *stable* (same size and mtime on two consecutive looks: the scanner
+has finished writing it). It is OCR'd off the event loop, handed to
+``accept``, and only when ``accept`` returned (the message is durable) is it
+moved to ``processed/``. A refused file goes to ``failed/`` with
+``<name>.reason.txt`` beside it. A crash between accept and the move leaves
+the file in the inbox; the next look (or the next process) reads it again,
+``accept`` answers ``duplicate=True`` on its sha256, and it is simply moved.
+
+Logs name files by a short hash only: a file name can carry a citizen's name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+from channels.base import Accept
+from channels.letters.ocr import OcrUnavailable
+from channels.letters.scan import LettersChannel
+from channels.message import Rejected
+
+log = logging.getLogger("channels.letters.hotfolder")
+SKIP_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
+
+
+def _tag(path: Path) -> str:
+    return hashlib.sha256(path.name.encode()).hexdigest()[:8]
+
+
+def unique_target(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name.1``, ``name.2``… when taken: never overwrite."""
+    target = folder / name
+    n = 1
+    while target.exists() or target.with_name(target.name + ".reason.txt").exists():
+        stem, dot, ext = name.rpartition(".")
+        target = folder / (f"{stem}.{n}.{ext}" if dot else f"{name}.{n}")
+        n += 1
+    return target
+
+
+class HotFolderPoller:
+    name = "letters.hotfolder"
+
+    def __init__(self, inbox: Path, channel: LettersChannel, poll_seconds: float = 2.0) -> None:
+        self.inbox = Path(inbox)
+        self.channel = channel
+        self.poll_seconds = poll_seconds
+        self.processed = self.inbox / "processed"
+        self.failed = self.inbox / "failed"
+        self._last: dict[str, tuple[int, int]] = {}
+        self._warned_ocr = False
+
+    async def run(self, accept: Accept) -> None:
+        for d in (self.inbox, self.processed, self.failed):
+            d.mkdir(parents=True, exist_ok=True)
+        while True:
+            await self.scan_once(accept)
+            await asyncio.sleep(self.poll_seconds)
+
+    def candidates(self) -> list[Path]:
+        files = []
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self.inbox):
+                if (
+                    entry.is_file(follow_symlinks=False)
+                    and not entry.name.startswith(".")
+                    and not entry.name.endswith(SKIP_SUFFIXES)
+                ):
+                    files.append(Path(entry.path))
+        return sorted(files)
+
+    def stable(self, files: list[Path]) -> list[Path]:
+        """Files whose size and mtime did not change since the previous look."""
+        seen, ready = {}, []
+        for p in files:
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                continue
+            sig = (st.st_size, st.st_mtime_ns)
+            seen[p.name] = sig
+            if self._last.get(p.name) == sig:
+                ready.append(p)
+        self._last = seen
+        return ready
+
+    async def scan_once(self, accept: Accept) -> int:
+        """One look at the inbox; returns how many files left it."""
+        for d in (self.processed, self.failed):
+            d.mkdir(parents=True, exist_ok=True)
+        done = 0
+        for path in self.stable(self.candidates()):
+            if await self.handle(path, accept):
+                done += 1
+        return done
+
+    async def handle(self, path: Path, accept: Accept) -> bool:
+        tag = _tag(path)
+        try:
+            msg = await asyncio.to_thread(self.channel.read_file, path)
+        except Rejected as exc:
+            self.move_failed(path, f"{exc.status} {exc.reason}")
+            log.warning("letter %s refused: %s %s", tag, exc.status, exc.reason)
+            return True
+        except OcrUnavailable as exc:
+            if not self._warned_ocr:
+                log.error("hot folder paused: %s", exc)
+                self._warned_ocr = True
+            return False  # kept in the inbox until tesseract is back
+        except FileNotFoundError:
+            return False  # taken away meanwhile
+        except Exception as exc:  # a bug must not make the folder loop on one file forever
+            self.move_failed(path, f"500 could not be processed ({type(exc).__name__})")
+            log.exception("letter %s failed", tag)
+            return True
+        try:
+            result = await accept(msg)
+        except Exception:
+            log.exception("letter %s: accept failed; kept in the inbox for the next look", tag)
+            return False
+        target = unique_target(self.processed, path.name)
+        os.replace(path, target)
+        log.info("letter %s accepted%s", tag, " (duplicate)" if result.duplicate else "")
+        return True
+
+    def move_failed(self, path: Path, reason: str) -> None:
+        target = unique_target(self.failed, path.name)
+        reason_file = target.with_name(target.name + ".reason.txt")
+        reason_file.write_text(reason + "\n", encoding="utf-8")
+        os.replace(path, target)

@@ -1,0 +1,127 @@
+"""Open a scanned file (JPEG, PNG, TIFF incl. multi-page, or PDF) into pages, within limits.
+
+Everything here treats the file as hostile: the size is checked before
+parsing, an image's pixel count is read from its header and checked before its
+data is decoded (decompression bombs), the page count before any page is
+rendered. Refusals are :class:`~channels.message.Rejected` with a reason that
+names the limit, never the content: 413 for too big, 415 for a format we do
+not take, 422 for a corrupt or password-protected file.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from channels.message import Rejected
+
+IMAGE_FORMATS = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "TIFF": "image/tiff",
+    "BMP": "image/bmp",
+    "WEBP": "image/webp",
+}
+A4_LONG_INCHES = 297 / 25.4
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_pages: int = 30
+    max_pixels: int = 60_000_000  # per page
+
+
+@dataclass
+class SourcePage:
+    """One page as found in the file: a greyscale image to OCR, or a PDF text layer."""
+
+    gray: np.ndarray | None
+    dpi: float
+    text: str | None = None  # a PDF's own text, when it has real text
+
+
+def media_type(data: bytes) -> str:
+    if data[:5] == b"%PDF-":
+        return "application/pdf"
+    for magic, mt in (
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"\x89PNG", "image/png"),
+        (b"II*\x00", "image/tiff"),
+        (b"MM\x00*", "image/tiff"),
+        (b"BM", "image/bmp"),
+    ):
+        if data.startswith(magic):
+            return mt
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
+
+
+def check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_file_bytes:
+        raise Rejected(413, f"file is {size} bytes, larger than the limit of {limits.max_file_bytes} bytes")
+    if size == 0:
+        raise Rejected(422, "file is empty")
+
+
+def check_pixels(width: int, height: int, limits: Limits, what: str = "page") -> None:
+    if width * height > limits.max_pixels:
+        raise Rejected(
+            413, f"{what} is {width}x{height} pixels, more than the limit of {limits.max_pixels} pixels per page"
+        )
+
+
+def guess_dpi(img: Image.Image) -> float:
+    """The file's dpi when it says, else the dpi an A4 page of this size would have."""
+    dpi = img.info.get("dpi")
+    if dpi and float(dpi[0]) >= 72:
+        return float(dpi[0])
+    return max(72.0, min(1200.0, max(img.size) / A4_LONG_INCHES))
+
+
+def load_image_pages(data: bytes, limits: Limits) -> list[SourcePage]:
+    """Decode every frame of an image file into greyscale pages."""
+    check_size(len(data), limits)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise Rejected(413, "image is a decompression bomb (pixel count far above any page scan)") from exc
+    except UnidentifiedImageError as exc:
+        raise Rejected(415, "not an image or PDF we can read (JPEG, PNG, TIFF, BMP, WebP or PDF)") from exc
+    except OSError as exc:
+        raise Rejected(422, "image file is corrupt") from exc
+    with img:
+        if img.format not in IMAGE_FORMATS:
+            raise Rejected(415, f"image format {img.format} is not accepted (JPEG, PNG, TIFF, BMP, WebP or PDF)")
+        n = getattr(img, "n_frames", 1)
+        if n > limits.max_pages:
+            raise Rejected(413, f"file has {n} pages, more than the limit of {limits.max_pages}")
+        pages = []
+        try:
+            for frame in ImageSequence.Iterator(img):
+                check_pixels(*frame.size, limits)
+                dpi = guess_dpi(frame)
+                gray = frame.convert("L")  # decodes: only now are the bytes trusted with memory
+                pages.append(SourcePage(np.asarray(gray), dpi))
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise Rejected(422, "image data is corrupt or truncated") from exc
+    return pages
+
+
+def load_pages(data: bytes, limits: Limits) -> tuple[str, list[SourcePage]]:
+    """(media type, pages) for any accepted file."""
+    from channels.letters.pdf import load_pdf_pages  # pdfplumber is heavy; images do not need it
+
+    check_size(len(data), limits)
+    mt = media_type(data)
+    if mt == "application/pdf":
+        return mt, load_pdf_pages(data, limits)
+    pages = load_image_pages(data, limits)
+    return mt, pages

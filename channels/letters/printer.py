@@ -1,0 +1,29 @@
+"""The receipt "sender" for letters: a printable PDF for the staff to post or hand over."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from channels.base import OutboundReceipt
+from channels.letters.receipt_pdf import render_receipt_pdf
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+class LettersReceiptPrinter:
+    family = "letters"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    async def send(self, receipt: OutboundReceipt) -> str:
+        tid = receipt.reply_context["tracking_id"]
+        target = self.folder / f"{tid}.pdf"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        label = "Kotak pengaduan" if receipt.reply_context.get("kind") == "form" else "Surat"
+        # the PDF carries its own "how to check the status" lines; the text template is for SMS/email
+        await asyncio.to_thread(render_receipt_pdf, target, tid, datetime.now(JAKARTA), label)
+        return str(target)

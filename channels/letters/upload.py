@@ -1,0 +1,71 @@
+"""Scanning stations upload to ``POST /channels/letters``; the OCR happens after the acknowledgement.
+
+The upload is authenticated (``Authorization: Bearer <letters.upload_token>``),
+size-checked, stored content-addressed and journaled as a raw message whose
+``external_id`` is the file's sha256 (so an upload repeated by a flaky station
+is one complaint). :meth:`LettersCompleter.complete` reads it later in the
+worker, where a bad file becomes a failed message with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from urllib.parse import parse_qs
+
+from channels.base import BlobSink, RawRequest
+from channels.letters.scan import LettersChannel
+from channels.message import InboundMessage, Intake, Rejected
+
+
+class LettersUploadChannel:
+    name = "letters.upload"
+    path = "/channels/letters"
+    methods = ("POST",)
+
+    def __init__(self, token: str, blobs: BlobSink, max_file_bytes: int) -> None:
+        self.token = token
+        self.blobs = blobs
+        self.max_file_bytes = max_file_bytes
+
+    def parse(self, raw: RawRequest) -> Intake:
+        scheme, _, given = raw.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            raise Rejected(403, "bad or missing upload token")
+        if not raw.body:
+            raise Rejected(400, "empty upload")
+        if len(raw.body) > self.max_file_bytes:
+            raise Rejected(413, f"file larger than {self.max_file_bytes} bytes")
+        query = parse_qs(raw.query.decode("latin-1"))
+        filename = (query.get("filename") or [None])[0] or raw.headers.get("X-Filename")
+        station = (query.get("station") or ["counter"])[0][:40]
+        media_type = raw.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip()
+        stored = self.blobs.put(raw.body, media_type, filename)
+        msg = InboundMessage(
+            channel=self.name,
+            account=station,
+            external_id=hashlib.sha256(raw.body).hexdigest(),
+            metadata={"raw_sha256": stored.sha256, "filename": stored.filename, "media_type": media_type},
+        )
+        return Intake(messages=[msg], status=202, body='{"status": "accepted"}', content_type="application/json")
+
+
+class LettersCompleter:
+    """Worker side of an upload: OCR the stored file into the full message."""
+
+    name = "letters.upload"
+
+    def __init__(self, channel: LettersChannel, blobs: BlobSink) -> None:
+        self.channel = channel
+        self.blobs = blobs
+
+    async def complete(self, msg: InboundMessage) -> InboundMessage:
+        if msg.metadata.get("read"):
+            return msg
+        data = self.blobs.get(msg.metadata["raw_sha256"])
+        read = await asyncio.to_thread(self.channel.read_file, data, msg.metadata.get("filename"), msg.received_at)
+        return read.model_copy(update={
+            "channel": msg.channel, "account": msg.account, "external_id": msg.external_id,
+            "metadata": {**read.metadata, "read": True},
+        })

@@ -1,0 +1,128 @@
+"""Commands for the service counter: ``scan``, ``form`` and ``review``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from channels.message import Rejected
+from gateway.settings import Settings
+
+
+def _journal(settings: Settings):  # type: ignore[no-untyped-def]
+    from gateway.journal import Journal
+    from gateway.vault import Sealer
+
+    assert settings.privacy.vault_key
+    return Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key))
+
+
+def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
+    from channels.letters.scan import LettersChannel
+    from gateway.blobs import BlobStore
+
+    console = Console()
+    journal = _journal(settings)
+    reader = LettersChannel.from_settings(settings.letters, BlobStore(settings.data.dir / "blobs"))
+    results: list[tuple[str, str, str]] = []
+    accepted: dict[int, str] = {}
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as progress:
+            task = progress.add_task("scanning", total=len(args.files))
+            for path in args.files:
+                progress.update(task, description=f"reading {Path(path).name}")
+                try:
+                    msg = reader.read_file(path)
+                except (Rejected, OSError) as exc:
+                    results.append((path, "failed", exc.reason if isinstance(exc, Rejected) else str(exc)))
+                else:
+                    res = asyncio.run(journal.accept(msg))
+                    accepted[int(res.message_id)] = path
+                    note = "; ".join(msg.review_reasons) if msg.review_reasons else ""
+                    results.append((path, "duplicate" if res.duplicate else "accepted", note))
+                progress.advance(task)
+        tracking = _wait_for_tracking(journal, accepted, args.wait)
+    finally:
+        journal.close()
+    table = Table(title="scan")
+    for col in ("file", "result", "tracking ID", "note"):
+        table.add_column(col, overflow="fold")
+    for path, result, note in results:
+        tid = next((t for i, t in tracking.items() if accepted.get(i) == path), "")
+        table.add_row(path, result, tid, note)
+    console.print(table)
+    if accepted and len(tracking) < len(accepted):
+        console.print("[yellow]some scans are still queued: a running `lapor-gateway run` processes them[/]")
+    receipts = settings.data.dir / "receipts"
+    if tracking:
+        console.print(f"printable receipts: {receipts}/<tracking ID>.pdf")
+    return 1 if any(r[1] == "failed" for r in results) else 0
+
+
+def _wait_for_tracking(journal: Any, accepted: dict[int, str], wait: float) -> dict[int, str]:
+    deadline = time.monotonic() + wait
+    found: dict[int, str] = {}
+    while accepted and time.monotonic() < deadline:
+        found = journal.tracking_for_inbound(list(accepted))
+        if len(found) == len(accepted):
+            break
+        time.sleep(0.3)
+    return found
+
+
+def cmd_form(args: argparse.Namespace, settings: Settings) -> int:
+    from channels.letters.form import render_form_pdf
+
+    out = render_form_pdf(args.output)
+    print(f"complaint-box form written to {out}")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    journal = _journal(settings)
+    try:
+        if args.approve or args.reject:
+            tid, approve = (args.approve, True) if args.approve else (args.reject, False)
+            if not journal.review_decide_sync(tid, approve):
+                print(f"lapor-gateway: {tid} is not waiting for review")
+                return 1
+            print(f"{tid} {'approved: it will be forwarded and answered' if approve else 'rejected: kept, not sent'}")
+            return 0
+        queue = journal.review_queue()
+    finally:
+        journal.close()
+    table = Table(title=f"review queue ({len(queue)})")
+    for col in ("tracking ID", "channel", "reasons", "page images"):
+        table.add_column(col, overflow="fold")
+    blobs = settings.data.dir / "blobs"
+    for item in queue:
+        images = [a for a in json.loads(item["attachments"] or "[]") if a["media_type"].startswith("image/")]
+        paths = "\n".join(str(blobs / a["sha256"][:2] / a["sha256"][2:]) for a in images)
+        table.add_row(item["tracking_id"], item["channel"], "\n".join(json.loads(item["reasons"] or "[]")), paths)
+    Console().print(table)
+    return 0
+
+
+def register(add: Callable[..., argparse.ArgumentParser], load: Callable[..., Settings]) -> None:
+    def bind(fn: Callable[[argparse.Namespace, Settings], int], generate: bool = False) -> Callable[..., int]:
+        return lambda args: fn(args, load(args, generate=generate))
+
+    scan = add("scan", bind(cmd_scan, generate=True), "OCR scanned letters/forms (JPEG, PNG, TIFF, PDF) into complaints")
+    scan.add_argument("files", nargs="+")
+    scan.add_argument("--wait", type=float, default=20.0, help="seconds to wait for tracking IDs from a running gateway")
+    form = add("form", bind(cmd_form), "write the printable complaint-box form (PDF)")
+    form.add_argument("output", nargs="?", default="formulir-pengaduan.pdf")
+    review = add("review", bind(cmd_review), "list scans waiting for a person; approve or reject one")
+    group = review.add_mutually_exclusive_group()
+    group.add_argument("--approve", metavar="TRACKING_ID")
+    group.add_argument("--reject", metavar="TRACKING_ID")
