@@ -30,6 +30,8 @@ class Channels:
     completers: dict[str, Completer] = field(default_factory=dict)
     checks: list[StartupCheck] = field(default_factory=list)
     servers: list[Any] = field(default_factory=list)
+    # pollers the worker process runs: their reading is CPU-heavy (OCR) and must not slow acknowledgements
+    worker_pollers: list[Poller] = field(default_factory=list)
 
     def add(self, obj: Any) -> None:
         """File one channel object under every role it plays."""
@@ -83,14 +85,14 @@ def email_channels(settings: Settings, blobs: BlobStore, cursors: Callable[[str]
 def letters_channels(settings: Settings, blobs: BlobStore, found: Channels) -> None:
     """The hot folder, the scanning stations' upload endpoint and the printable receipts."""
     from channels.letters.hotfolder import HotFolderPoller
+    from channels.letters.lazy import LazyLettersReader
     from channels.letters.printer import LettersReceiptPrinter
-    from channels.letters.scan import LettersChannel
     from channels.letters.upload import LettersCompleter, LettersUploadChannel
 
     s = settings.letters
     assert s.inbox is not None
-    reader = LettersChannel.from_settings(s, blobs)
-    found.add(HotFolderPoller(s.inbox, reader, s.poll_seconds))
+    reader = LazyLettersReader(s, blobs)
+    found.worker_pollers.append(HotFolderPoller(s.inbox, reader, s.poll_seconds))
     found.add(LettersReceiptPrinter(settings.data.dir / "receipts"))
     if s.upload_token:
         found.add(LettersUploadChannel(s.upload_token, blobs, s.max_file_bytes))

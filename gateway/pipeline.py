@@ -8,6 +8,8 @@ import logging
 import os
 from collections.abc import Awaitable
 
+from channels.base import AcceptResult
+from channels.message import InboundMessage
 from forwarder.outbox import Backoff, CentralClient, Forwarder
 from gateway.blobs import BlobStore
 from gateway.channels import build_channels
@@ -34,6 +36,7 @@ class Pipeline:
         finally:
             logging.disable(logging.NOTSET)
         self.senders = found.senders
+        self.pollers = found.worker_pollers
         self.central = CentralClient(settings.central.url, settings.central.hmac_key, settings.forwarder.timeout_seconds)
         self.intake = IntakeWorker(
             self.journal,
@@ -51,6 +54,12 @@ class Pipeline:
         self.intake.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
         self._tasks: list[asyncio.Task[None]] = []
 
+    async def accept(self, msg: InboundMessage) -> AcceptResult:
+        """For the pollers this process runs (the hot folder): durable, then picked up at once."""
+        result = await self.journal.accept(msg)
+        self.intake.wake.set()
+        return result
+
     def listen_for_wakeups(self, fd: int) -> None:
         def drain() -> None:
             with contextlib.suppress(BlockingIOError):
@@ -63,6 +72,7 @@ class Pipeline:
 
     async def start(self) -> None:
         works: list[Awaitable[None]] = [self.intake.run(), self.forwarder.run(), self.receipts.run()]
+        works += [p.run(self.accept) for p in self.pollers]
         self._tasks = [asyncio.create_task(supervise(w)) for w in works]
 
     async def stop(self) -> None:

@@ -20,13 +20,19 @@ import hashlib
 import logging
 import os
 from pathlib import Path
+from typing import Protocol
 
 from channels.base import Accept
-from channels.letters.ocr import OcrUnavailable
-from channels.letters.scan import LettersChannel
-from channels.message import Rejected
+from channels.letters.errors import OcrUnavailable
+from channels.message import InboundMessage, Rejected
 
 log = logging.getLogger("channels.letters.hotfolder")
+
+
+class LetterReader(Protocol):
+    """What the hot folder needs of :class:`channels.letters.scan.LettersChannel`."""
+
+    def read_file(self, source: str | Path | bytes, filename: str | None = None) -> InboundMessage: ...
 SKIP_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
 
 
@@ -48,7 +54,7 @@ def unique_target(folder: Path, name: str) -> Path:
 class HotFolderPoller:
     name = "letters.hotfolder"
 
-    def __init__(self, inbox: Path, channel: LettersChannel, poll_seconds: float = 2.0) -> None:
+    def __init__(self, inbox: Path, channel: LetterReader, poll_seconds: float = 2.0) -> None:
         self.inbox = Path(inbox)
         self.channel = channel
         self.poll_seconds = poll_seconds

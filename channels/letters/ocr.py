@@ -16,18 +16,14 @@ import numpy as np
 import pytesseract
 from PIL import Image
 
+from channels.letters.errors import OcrTimeout, OcrUnavailable
+
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 LANG = "ind+eng"
 ENGINE = f"tesseract {LANG}"
 
 
-class OcrUnavailable(RuntimeError):
-    """The tesseract binary or its language data is missing."""
-
-
-class OcrTimeout(RuntimeError):
-    """Tesseract took longer than any real page takes (pages of noise can)."""
 
 
 @dataclass(frozen=True)

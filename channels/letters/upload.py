@@ -15,7 +15,7 @@ import hmac
 from urllib.parse import parse_qs
 
 from channels.base import BlobSink, RawRequest
-from channels.letters.scan import LettersChannel
+from channels.letters.lazy import LazyLettersReader
 from channels.message import InboundMessage, Intake, Rejected
 
 
@@ -56,7 +56,7 @@ class LettersCompleter:
 
     name = "letters.upload"
 
-    def __init__(self, channel: LettersChannel, blobs: BlobSink) -> None:
+    def __init__(self, channel: LazyLettersReader, blobs: BlobSink) -> None:
         self.channel = channel
         self.blobs = blobs
 

@@ -16,15 +16,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from channels.base import BlobSink, CursorStore
-from channels.social.telegram import CHANNEL as TELEGRAM
-from channels.social.telegram import TelegramChannel, bot_id_from_token
-from channels.social.telegram_bot import TelegramFiles, TelegramPoller, TelegramReceiptSender, check_bot, make_bot
-from channels.social.whatsapp import CHANNEL as WHATSAPP
-from channels.social.whatsapp import WhatsappChannel
-from channels.social.whatsapp_graph import GraphApi, WhatsappMedia, WhatsappReceiptSender, check_graph
-from channels.social.x import CHANNEL as X
-from channels.social.x import XMentionsPoller, XReceiptSender
-from channels.social.x_client import make_client
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
@@ -47,6 +38,11 @@ def telegram_from_settings(settings: Settings, blobs: BlobSink, cursors: Cursors
     if t.mode == "webhook" and not t.webhook_secret:
         _off("telegram", "telegram.webhook_secret (required in webhook mode)")
         return None
+    # imported here: python-telegram-bot and httpx cost memory only where Telegram is configured
+    from channels.social.telegram import CHANNEL as TELEGRAM
+    from channels.social.telegram import TelegramChannel, bot_id_from_token
+    from channels.social.telegram_bot import TelegramFiles, TelegramPoller, TelegramReceiptSender, check_bot, make_bot
+
     account = bot_id_from_token(t.token)
     bot = make_bot(t.token, t.api_base_url)
     objects: list[Any] = [TelegramFiles(bot, blobs, t.max_file_bytes), TelegramReceiptSender(bot)]
@@ -66,6 +62,10 @@ def x_from_settings(settings: Settings, blobs: BlobSink, cursors: Cursors) -> li
     if not x.user_id:
         _off("x", "x.user_id")
         return None
+    from channels.social.x import CHANNEL as X
+    from channels.social.x import XMentionsPoller, XReceiptSender
+    from channels.social.x_client import make_client
+
     poller = XMentionsPoller(make_client(x.bearer_token, x.api_base_url), x.user_id, cursors(X),
                              poll_seconds=x.poll_seconds, dm_intake=x.dm_intake)
     sender = XReceiptSender(make_client(x.bearer_token, x.api_base_url), x.user_id)
@@ -80,6 +80,9 @@ def whatsapp_from_settings(settings: Settings, blobs: BlobSink, cursors: Cursors
             _off("whatsapp", f"whatsapp.{key}")
             return None
     assert w.verify_token and w.app_secret and w.access_token and w.phone_number_id
+    from channels.social.whatsapp import WhatsappChannel
+    from channels.social.whatsapp_graph import GraphApi, WhatsappMedia, WhatsappReceiptSender, check_graph
+
     graph = GraphApi(w.access_token, w.phone_number_id, w.api_base_url)
     limit = getattr(w, "max_file_bytes", WHATSAPP_MAX_FILE_BYTES)
     log.info("whatsapp: configured, webhook at %s", WhatsappChannel.path)
@@ -95,5 +98,4 @@ def social_from_settings(settings: Settings, blobs: BlobSink, cursors: Cursors) 
     return found
 
 
-__all__ = ["TELEGRAM", "WHATSAPP", "X", "social_from_settings", "telegram_from_settings",
-           "whatsapp_from_settings", "x_from_settings"]
+__all__ = ["social_from_settings", "telegram_from_settings", "whatsapp_from_settings", "x_from_settings"]
