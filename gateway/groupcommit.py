@@ -249,6 +249,12 @@ class Reader:
     def query(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return fn(self.conn())
 
+    def rows(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        return self.conn().execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        return self.conn().execute(sql, params).fetchone()
+
     async def aquery(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.to_thread(self.query, fn)
 

@@ -161,8 +161,9 @@ class IntakeWorker:
         elif msg.sender or msg.channel.startswith("letters"):
             receipts.append(self._receipt_row(msg, c, complaint_id))
             receipts += self._contact_receipts(msg, c, complaint_id, n.identity["reporter"])
-        if msg.review_reasons:
-            # the channel could not read it well (OCR): a person looks before it goes anywhere
+        if msg.review_reasons and msg.channel.startswith("letters"):
+            # the channel could not read it well (OCR): a person looks before it goes anywhere.
+            # (Email notes such as a MIME defect only flag the complaint: its text was read as sent.)
             row.state = "review"
             for r in receipts:
                 r.state = "held"

@@ -47,7 +47,7 @@ def _table() -> Table:
 
 def print_log(journal: Journal, *, follow: bool, last: int, console: Console | None = None) -> None:
     console = console or Console(width=None if sys.stdout.isatty() else 160)
-    latest = journal.reader.query(lambda c: c.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+    latest = journal.last_event_seq()
     seq = max(0, latest - last)
     events = journal.events_after(seq, limit=last)
     table = _table()

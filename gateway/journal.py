@@ -254,22 +254,17 @@ class Journal:
     # --- normaliser ----------------------------------------------------------------------
     def due_inbound(self, after: int, limit: int) -> list[DueInbound]:
         """New messages after the worker's cursor, then retries that have come due."""
-        fresh = self.intake_reader.query(
-            lambda c: c.execute(
-                "SELECT id, payload, created_at FROM inbound WHERE id>? ORDER BY id LIMIT ?", (after, limit)
-            ).fetchall()
+        fresh = self.intake_reader.rows(
+            "SELECT id, payload, created_at FROM inbound WHERE id>? ORDER BY id LIMIT ?", (after, limit)
         )
         out = [DueInbound(r[0], self._open_inbound(r[1]), 0, r[2]) for r in fresh]
-        retries = self.reader.query(
-            lambda c: c.execute(
-                "SELECT inbound_id, attempts FROM processed WHERE state='retry' AND next_at<=? LIMIT ?",
-                (time.time(), max(1, limit - len(out))),
-            ).fetchall()
+        retries = self.reader.rows(
+            "SELECT inbound_id, attempts FROM processed WHERE state='retry' AND next_at<=? LIMIT ?",
+            (time.time(), max(1, limit - len(out))),
         )
         for inbound_id, attempts in retries:
-            r = self.intake_reader.query(
-                lambda c, i=inbound_id: c.execute("SELECT payload, created_at FROM inbound WHERE id=?", (i,)).fetchone()
-            )
+            r = self.intake_reader.one("SELECT payload, created_at FROM inbound WHERE id=?", (inbound_id,))
+            assert r is not None
             out.append(DueInbound(inbound_id, self._open_inbound(r[0]), attempts, r[1]))
         return out
 
@@ -320,48 +315,34 @@ class Journal:
         await self.writer.write(write)
 
     def recent_by_reporter(self, reporter_ref: str, since: float) -> list[tuple[str, str]]:
-        def q(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-            rows = conn.execute(
-                "SELECT tracking_id, json_extract(record, '$.body') FROM complaints "
-                "WHERE reporter_ref=? AND created_at>=? ORDER BY created_at DESC LIMIT 20",
-                (reporter_ref, since),
-            ).fetchall()
-            return [(r[0], r[1] or "") for r in rows]
-
-        return self.reader.query(q)
+        rows = self.reader.rows(
+            "SELECT tracking_id, json_extract(record, '$.body') FROM complaints "
+            "WHERE reporter_ref=? AND created_at>=? ORDER BY created_at DESC LIMIT 20",
+            (reporter_ref, since),
+        )
+        return [(r[0], r[1] or "") for r in rows]
 
     def complaint_by_tracking(self, tracking_id: str) -> dict[str, Any] | None:
-        def q(conn: sqlite3.Connection) -> dict[str, Any] | None:
-            r = conn.execute(
-                "SELECT id, tracking_id, channel, record, reporter_ref, anonymous, confidential, state, attempts, "
-                "last_error, central_answer, created_at, forwarded_at FROM complaints WHERE tracking_id=?",
-                (tracking_id,),
-            ).fetchone()
-            return dict(r) if r else None
-
-        return self.reader.query(q)
+        r = self.reader.one(
+            "SELECT id, tracking_id, channel, record, reporter_ref, anonymous, confidential, state, attempts, "
+            "last_error, central_answer, created_at, forwarded_at FROM complaints WHERE tracking_id=?",
+            (tracking_id,),
+        )
+        return dict(r) if r else None
 
     def tracking_for_inbound(self, inbound_ids: list[int]) -> dict[int, str]:
         marks = ",".join("?" * len(inbound_ids))
-        return dict(self.reader.query(lambda c: c.execute(
-            f"SELECT inbound_id, tracking_id FROM complaints WHERE inbound_id IN ({marks})", inbound_ids).fetchall()))
-
-    def vault_for(self, complaint_id: str) -> dict[str, Any] | None:
-        r = self.reader.query(lambda c: c.execute("SELECT sealed FROM vault WHERE complaint_id=?", (complaint_id,)).fetchone())
-        return self.open_json(r[0]) if r else None
+        return {r[0]: r[1] for r in self.reader.rows(
+            f"SELECT inbound_id, tracking_id FROM complaints WHERE inbound_id IN ({marks})", inbound_ids)}
 
     # --- forwarder outbox ----------------------------------------------------------------
     def due_forwards(self, limit: int) -> list[tuple[str, str, str, int]]:
-        return self.reader.query(
-            lambda c: [
-                tuple(r)
-                for r in c.execute(
-                    "SELECT id, tracking_id, record, attempts FROM complaints WHERE state='normalized' AND next_at<=? "
-                    "ORDER BY created_at LIMIT ?",
-                    (time.time(), limit),
-                ).fetchall()
-            ]
+        rows = self.reader.rows(
+            "SELECT id, tracking_id, record, attempts FROM complaints WHERE state='normalized' AND next_at<=? "
+            "ORDER BY created_at LIMIT ?",
+            (time.time(), limit),
         )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
 
     async def mark_forwarded(self, complaint_id: str, answer: dict[str, Any]) -> None:
         def write(conn: sqlite3.Connection) -> None:
@@ -414,16 +395,11 @@ class Journal:
 
     # --- review queue --------------------------------------------------------------------
     def review_queue(self) -> list[dict[str, Any]]:
-        return self.reader.query(
-            lambda c: [
-                dict(r)
-                for r in c.execute(
-                    "SELECT tracking_id, channel, created_at, json_extract(record, '$.needs_review') AS reasons, "
-                    "json_extract(record, '$.attachments') AS attachments FROM complaints WHERE state='review' "
-                    "ORDER BY created_at"
-                ).fetchall()
-            ]
-        )
+        return [dict(r) for r in self.reader.rows(
+            "SELECT tracking_id, channel, created_at, json_extract(record, '$.needs_review') AS reasons, "
+            "json_extract(record, '$.attachments') AS attachments FROM complaints WHERE state='review' "
+            "ORDER BY created_at"
+        )]
 
     def review_decide_sync(self, tracking_id: str, approve: bool) -> bool:
         """Approve (forward it, send its held receipts) or reject (keep it, send nothing)."""
@@ -445,17 +421,12 @@ class Journal:
 
     # --- receipts ------------------------------------------------------------------------
     def due_receipts(self, limit: int) -> list[dict[str, Any]]:
-        def q(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-            rows = conn.execute(
-                "SELECT id, kind, channel, tracking_id, target, body, attempts FROM receipts "
-                "WHERE state='pending' AND next_at<=? ORDER BY created_at LIMIT ?",
-                (time.time(), limit),
-            ).fetchall()
-            return [
-                dict(r) | {"target": self.open_json(r["target"]), "body": self.open_json(r["body"])} for r in rows
-            ]
-
-        return self.reader.query(q)
+        rows = self.reader.rows(
+            "SELECT id, kind, channel, tracking_id, target, body, attempts FROM receipts "
+            "WHERE state='pending' AND next_at<=? ORDER BY created_at LIMIT ?",
+            (time.time(), limit),
+        )
+        return [dict(r) | {"target": self.open_json(r["target"]), "body": self.open_json(r["body"])} for r in rows]
 
     async def set_receipt_state(
         self,
@@ -493,51 +464,38 @@ class Journal:
         )
 
     def receipts_for(self, tracking_id: str) -> list[dict[str, Any]]:
-        return self.reader.query(
-            lambda c: [
-                dict(r)
-                for r in c.execute(
-                    "SELECT id, kind, channel, state, attempts, provider_id, last_error, created_at, sent_at, "
-                    "delivered_at, delivery_status FROM receipts WHERE tracking_id=? ORDER BY created_at",
-                    (tracking_id,),
-                ).fetchall()
-            ]
-        )
+        return [dict(r) for r in self.reader.rows(
+            "SELECT id, kind, channel, state, attempts, provider_id, last_error, created_at, sent_at, "
+            "delivered_at, delivery_status FROM receipts WHERE tracking_id=? ORDER BY created_at",
+            (tracking_id,),
+        )]
 
     # --- intake log & cursors -----------------------------------------------------------
     async def log_event(self, event: Event) -> None:
         await self.writer.write(lambda c: c.execute(EVENT_INSERT, event.row(time.time())), savepoint=False)
 
     def events_after(self, seq: int, limit: int = 500) -> list[dict[str, Any]]:
-        return self.reader.query(
-            lambda c: [
-                dict(r)
-                for r in c.execute("SELECT * FROM events WHERE seq>? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
-            ]
-        )
+        return [dict(r) for r in self.reader.rows("SELECT * FROM events WHERE seq>? ORDER BY seq LIMIT ?", (seq, limit))]
+
+    def last_event_seq(self) -> int:
+        return int(self.reader.one("SELECT COALESCE(MAX(seq), 0) FROM events")[0])  # type: ignore[index]
 
     def counts(self) -> dict[str, dict[str, int]]:
-        def q(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
-            out: dict[str, dict[str, int]] = {}
-            for table in ("processed", "complaints", "receipts"):
-                out[table] = {
-                    r[0]: r[1] for r in conn.execute(f"SELECT state, count(*) FROM {table} GROUP BY state").fetchall()
-                }
-            return out
-
-        counts = self.reader.query(q)
+        out: dict[str, dict[str, int]] = {}
+        for table in ("processed", "complaints", "receipts"):
+            out[table] = {r[0]: r[1] for r in self.reader.rows(f"SELECT state, count(*) FROM {table} GROUP BY state")}
         # ids are handed out in order and never reused: the largest is the number accepted
-        counts["inbound"] = {"accepted": self.intake_reader.query(
-            lambda c: c.execute("SELECT COALESCE(MAX(id), 0) FROM inbound").fetchone()[0])}
-        return counts
+        accepted = self.intake_reader.one("SELECT COALESCE(MAX(id), 0) FROM inbound")
+        out["inbound"] = {"accepted": accepted[0] if accepted else 0}
+        return out
 
     def worker_cursor(self) -> int:
-        r = self.reader.query(lambda c: c.execute("SELECT value FROM cursors WHERE key=?", (WORKER_CURSOR,)).fetchone())
+        r = self.reader.one("SELECT value FROM cursors WHERE key=?", (WORKER_CURSOR,))
         return int(r[0]) if r else 0
 
     async def get_cursor(self, key: str) -> str | None:
         """A poller's cursor (kept in the intake file, beside what it accepted)."""
-        r = self.intake_reader.query(lambda c: c.execute("SELECT value FROM cursors WHERE key=?", (key,)).fetchone())
+        r = self.intake_reader.one("SELECT value FROM cursors WHERE key=?", (key,))
         return r[0] if r else None
 
     async def set_cursor(self, key: str, value: str) -> None:

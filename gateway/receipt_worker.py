@@ -9,8 +9,10 @@ with the window kept as small as one HTTP call).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+import traceback
 from typing import Any
 
 from channels.base import OutboundReceipt, ReceiptSender
@@ -113,8 +115,15 @@ class ReceiptWorker:
             await self.journal.set_receipt_state(
                 rid, "sent", provider_id=provider_id, event=Event(channel, f"{r['kind']}_sent", tid)
             )
-        except Exception:
-            log.exception("receipt %s: unexpected error", rid)
+        except Exception as exc:
+            # never the exception's text or a full traceback: they can hold the recipient's address
+            log.error("receipt %s: unexpected %s", rid, type(exc).__name__)
+            log.debug("receipt %s: at %s", rid, "".join(traceback.format_tb(exc.__traceback__)))
+            with contextlib.suppress(Exception):
+                await self.journal.set_receipt_state(
+                    rid, "failed", error=f"unexpected {type(exc).__name__}",
+                    event=Event(channel, "receipt_failed", tid, detail=f"unexpected {type(exc).__name__}"),
+                )
         finally:
             self._inflight.discard(rid)
             sem.release()
