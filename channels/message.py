@@ -82,8 +82,13 @@ class InboundMessage(BaseModel):
     '+', email address, chat id, handle); it is identity and is treated as such.
     ``reply_context`` carries what the channel needs to answer in the same
     thread (email Message-ID, chat id, tweet id); ``follow_up_hint`` is a
-    tracking ID or a thread reference the channel already resolved.
+    tracking ID or a thread reference the channel already resolved. ``raw``
+    holds the wire bytes a :class:`~channels.base.Completer` parses after the
+    acknowledgement (a mail): journaled sealed with the message, so it is
+    durable by the same group commit, without a file and an fsync of its own.
     """
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
     channel: str
     account: str
@@ -104,6 +109,7 @@ class InboundMessage(BaseModel):
     # Set by channels that already know the message needs a human (low OCR confidence).
     review_reasons: list[str] = Field(default_factory=list)
     ocr: dict[str, Any] | None = None
+    raw: bytes | None = None
 
 
 class Intake(BaseModel):

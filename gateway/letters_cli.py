@@ -32,7 +32,7 @@ def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
 
     console = Console()
     journal = _journal(settings)
-    reader = LettersChannel.from_settings(settings.letters, BlobStore(settings.data.dir / "blobs"))
+    reader = LettersChannel.from_settings(settings.letters, BlobStore.for_settings(settings))
     results: list[tuple[str, str, str]] = []
     accepted: dict[int, str] = {}
     try:

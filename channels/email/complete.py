@@ -11,6 +11,7 @@ already completed message is returned unchanged.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 
 from channels.base import BlobSink
@@ -27,21 +28,33 @@ _SUBJECT_TAG = re.compile(r"\[\s*(ANONIM|RAHASIA)\s*\]", re.IGNORECASE)
 _BODY_TAGS = re.compile(r"\A(?:\s*(?:\[\s*(?:anonim|rahasia)\s*\]|(?-i:ANONIM|RAHASIA)\b)[\s,.:;-]*)+", re.IGNORECASE)
 
 
+INLINE_MAX = 1024 * 1024  # larger mails go to the blob store
+
+
 def raw_message(
     channel: str, account: str, raw: bytes, blobs: BlobSink, sender: str | None = None, **metadata: object
 ) -> InboundMessage:
-    """The cheap, parse-free message journaled before the ack: raw bytes stored as a blob, referenced by hash.
+    """The cheap, parse-free message journaled before the ack.
 
-    ``external_id`` is the Message-ID (cheap header scan), else ``sha256:<hex of the bytes>``.
+    A mail up to ``INLINE_MAX`` travels inside the journaled message (sealed and
+    made durable by the journal's group commit); a bigger one is stored as a
+    blob first and referenced by hash. ``external_id`` is the Message-ID (cheap
+    header scan), else ``sha256:<hex of the bytes>``.
     """
-    blob = blobs.put(raw, "message/rfc822")
     mid = scan_message_id(raw)
+    if len(raw) <= INLINE_MAX:
+        digest = hashlib.sha256(raw).hexdigest()
+        inline, extra = raw, {}
+    else:
+        blob = blobs.put(raw, "message/rfc822")
+        digest, inline, extra = blob.sha256, None, {"raw_sha256": blob.sha256}
     return InboundMessage(
         channel=channel,
         account=account,
-        external_id=mid or f"sha256:{blob.sha256}",
+        external_id=mid or f"sha256:{digest}",
         sender=sender,
-        metadata={"raw_sha256": blob.sha256, "raw_size": len(raw), **metadata},
+        raw=inline,
+        metadata={**extra, "raw_size": len(raw), **metadata},
     )
 
 
@@ -68,12 +81,17 @@ class MailCompleter:
         self.limits = limits or Limits()
 
     async def complete(self, msg: InboundMessage) -> InboundMessage:
-        if msg.metadata.get("parsed") or "raw_sha256" not in msg.metadata:
+        if msg.metadata.get("parsed"):
             return msg
-        try:
-            raw = await asyncio.to_thread(self.blobs.get, msg.metadata["raw_sha256"])
-        except (OSError, ValueError):
-            return msg.model_copy(update={"review_reasons": [*msg.review_reasons, "raw mail missing from blob store"]})
+        if msg.raw is not None:
+            raw = msg.raw
+        elif "raw_sha256" in msg.metadata:
+            try:
+                raw = await asyncio.to_thread(self.blobs.get, msg.metadata["raw_sha256"])
+            except (OSError, ValueError):
+                return msg.model_copy(update={"review_reasons": [*msg.review_reasons, "raw mail missing from blob store"]})
+        else:
+            return msg
         return await asyncio.to_thread(self.fill, msg, raw)
 
     def fill(self, msg: InboundMessage, raw: bytes) -> InboundMessage:
@@ -118,6 +136,7 @@ class MailCompleter:
                 "metadata": metadata,
                 "suppress_receipt": verdict.suppress,
                 "review_reasons": review,
+                "raw": None,  # parsed: the wire bytes are not needed any more
             }
         )
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.base import Accept, BlobSink, CursorStore
-from channels.email.complete import MailCompleter, raw_message
+from channels.email.complete import INLINE_MAX, MailCompleter, raw_message
 from channels.email.mime import Limits
 from channels.message import InboundMessage, Rejected
 
@@ -61,7 +62,7 @@ class IntakeHandler:
             return "554 5.5.1 No valid recipients"
         mail_from = envelope.mail_from or ""
         try:
-            msg = await asyncio.to_thread(
+            build = partial(
                 raw_message,
                 self.channel,
                 envelope.rcpt_tos[0].lower(),
@@ -71,6 +72,8 @@ class IntakeHandler:
                 rcpt_to=[r.lower() for r in envelope.rcpt_tos],
                 null_sender=mail_from in ("", "<>"),
             )
+            # a mail that travels inside the journal costs no file I/O: build it here
+            msg = build() if len(raw) <= INLINE_MAX else await asyncio.to_thread(build)
             result = await self.accept(msg)
         except Rejected as exc:
             return f"552 5.3.4 {exc.reason}"
