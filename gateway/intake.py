@@ -124,8 +124,7 @@ class IntakeWorker:
     def _complaint(
         self, inbound_id: int, msg: InboundMessage, text: str | None, follow_up_of: str | None, review: list[str]
     ) -> InboundOutcome:
-        ref = self.normalizer.reporter_ref(msg)
-        recent = self.journal.recent_by_reporter(ref, time.time() - self.normalizer.duplicate_window_s) if ref else []
+        since = time.time() - self.normalizer.duplicate_window_s
         complaint_id = uuid7()
         n = self.normalizer.build(
             msg,
@@ -133,7 +132,7 @@ class IntakeWorker:
             tracking_id=new_tracking_id(),
             text=text,
             follow_up_of=follow_up_of,
-            recent=recent,
+            recent=lambda ref: self.journal.recent_by_reporter(ref, since),
         )
         c = n.complaint
         if review:
@@ -237,7 +236,7 @@ class IntakeWorker:
         local = self.journal.complaint_by_tracking(tid)
         if local is None:
             return self._reply(inbound_id, msg, "status_unknown", {"tracking_id": tid}, "status_query", tid)
-        if local["confidential"] and self.normalizer.reporter_ref(msg) != local["reporter_ref"]:
+        if local["confidential"] and local["reporter_ref"] not in self.normalizer.refs_of(msg):
             return self._reply(inbound_id, msg, "status_forbidden", {"tracking_id": tid}, "status_query", tid)
         remote = await self.central_status(tid)
         status = (remote or {}).get("status") or local["state"]

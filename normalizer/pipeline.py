@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +71,19 @@ class Normalizer:
         self._key = reporter_key.encode()
         self.duplicate_window_s = duplicate_window_s
 
-    def reporter_ref(self, msg: InboundMessage) -> str | None:
+    def reporter_ref(self, msg: InboundMessage, *, anonymous: bool = False) -> str | None:
+        """HMAC of the contact. Anonymous reports get a ref of their own domain: the store may group
+        one citizen's anonymous reports, but cannot link them to the same citizen's named ones."""
         key = contact_key(msg)
         if key is None:
             return None
+        if anonymous:
+            key = "anonymous|" + key
         return hmac.new(self._key, key.encode(), hashlib.sha256).hexdigest()
+
+    def refs_of(self, msg: InboundMessage) -> set[str]:
+        """Both refs a contact may have filed under (for 'only the reporter may ask')."""
+        return {r for r in (self.reporter_ref(msg), self.reporter_ref(msg, anonymous=True)) if r}
 
     def build(
         self,
@@ -84,9 +93,13 @@ class Normalizer:
         tracking_id: str,
         text: str | None = None,
         follow_up_of: str | None = None,
-        recent: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        recent: Callable[[str], list[tuple[str, str]]] | None = None,
     ) -> Normalized:
-        """Make the complaint; ``text`` overrides the message text (e.g. after an ``INFO <id>`` prefix)."""
+        """Make the complaint; ``text`` overrides the message text (e.g. after an ``INFO <id>`` prefix).
+
+        ``recent(reporter_ref)`` gives the same reporter's recent (tracking ID, body) pairs, for
+        near-duplicate links.
+        """
         raw = msg.text if text is None else text
         body = clean_text(collapse_duplicated_concatenation(raw))
         anonymous, confidential, body = extract_privacy_keywords(body)
@@ -99,17 +112,22 @@ class Normalizer:
         subject = clean_text(msg.subject) if msg.subject else None
 
         identity = self._identity(msg)
+        attachments = msg.attachments
         if anonymous:
-            # a NIK or phone number in the text identifies as surely as the sender does:
-            # the agency gets the masked text, the original stays in the sealed vault
+            # a NIK or phone number in the text identifies as surely as the sender does, and so
+            # does a file name ("scan KTP Budi.jpg"): the agency gets them masked, the originals
+            # stay in the sealed vault
             identity["original_body"] = body
             body = mask_pii(body)
+            subject = mask_pii(subject) if subject else None
+            attachments = [a.model_copy(update={"filename": None}) for a in attachments]
         contact = contact_key(msg)
-        ref = self.reporter_ref(msg)
+        ref = self.reporter_ref(msg, anonymous=anonymous)
         review = list(msg.review_reasons)
         if not is_substantive(body) and not msg.attachments:
             review.append("no_substance")
-        duplicates = [tid for tid, other in recent if tid != follow_up_of and near_duplicate(body, other)]
+        earlier = recent(ref) if (recent and ref) else []
+        duplicates = [tid for tid, other in earlier if tid != follow_up_of and near_duplicate(body, other)]
         analysed = f"{subject or ''}\n{body}".strip()
         complaint = Complaint(
             id=complaint_id,
@@ -129,7 +147,7 @@ class Normalizer:
                 CategorySuggestion(category=c, confidence=round(p, 3)) for c, p in suggest_categories(analysed)
             ],
             location=_location(msg),
-            attachments=msg.attachments,
+            attachments=attachments,
             follow_up_of=follow_up_of or msg.follow_up_hint,
             possible_duplicate_of=duplicates,
             ocr=OcrInfo(**msg.ocr) if msg.ocr else None,
