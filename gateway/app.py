@@ -20,9 +20,9 @@ from channels.message import ChannelError, Rejected
 from gateway.blobs import BlobStore
 from gateway.channels import build_channels
 from gateway.children import Child, WakePipe, wait_http
-from gateway.journal import Event, Journal, JournalCursors
+from gateway.journal import Journal, JournalCursors
 from gateway.metrics import Metrics
-from gateway.pipeline import cancel_all, supervise
+from gateway.pipeline import cancel_all, report_failures, supervise
 from gateway.settings import Settings
 from gateway.vault import Sealer
 
@@ -40,26 +40,18 @@ class Gateway:
         data.mkdir(parents=True, exist_ok=True)
         assert settings.privacy.vault_key
         self.journal = Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key), settings.storage.batch_max)
-        self.blobs = BlobStore(data / "blobs", max_bytes=settings.mail.max_attachment_bytes)
+        self.blobs = BlobStore.for_settings(settings)
         self.metrics = Metrics(self.journal)
         found = build_channels(settings, self.blobs, lambda name: JournalCursors(self.journal, name))
         self.webhooks: list[WebhookChannel] = found.webhooks
         self.pollers: list[Poller] = found.pollers
         self.checks: list[StartupCheck] = found.checks
         self.servers: list[Any] = found.servers  # e.g. the SMTP listener: start()/stop()
-        for poller in self.pollers:
-            if hasattr(poller, "on_failed"):  # IMAP: a mail moved to Failed is an intake-log event
-                poller.on_failed = self._failed_reporter(poller.name)
+        report_failures(self.pollers, self.journal)
         self.wake = WakePipe()
         self.children: list[Child] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
-
-    def _failed_reporter(self, channel: str) -> Callable[[str, str], Awaitable[None]]:
-        async def report(ref: str, reason: str) -> None:
-            await self.journal.log_event(Event(channel, "failed", detail=f"{ref}: {reason}"))
-
-        return report
 
     async def accept(self, msg: Any) -> Any:
         """What pollers and listeners call: durable, then the worker is woken."""
@@ -69,7 +61,10 @@ class Gateway:
 
     # --- HTTP ----------------------------------------------------------------------------
     def web_app(self) -> web.Application:
-        app = web.Application(client_max_size=self.settings.http.max_body_bytes)
+        # the app-wide cap is the largest any channel takes (a scanned letter); each handler
+        # then holds its channel to its own limit (``max_body_bytes``, else http.max_body_bytes)
+        limits = [getattr(c, "max_body_bytes", self.settings.http.max_body_bytes) for c in self.webhooks]
+        app = web.Application(client_max_size=max([self.settings.http.max_body_bytes, *limits]))
         for channel in self.webhooks:
             handler = self._webhook_handler(channel)
             for method in channel.methods:
@@ -83,8 +78,16 @@ class Gateway:
         poke = self.wake.poke
         count = self.metrics.count
 
+        limit = getattr(channel, "max_body_bytes", self.settings.http.max_body_bytes)
+
         async def handle(request: web.Request) -> web.Response:
+            if request.content_length is not None and request.content_length > limit:
+                count(channel.name, "rejected_413")
+                return web.Response(status=413, text=f"body larger than {limit} bytes\n")
             body = await request.read()
+            if len(body) > limit:
+                count(channel.name, "rejected_413")
+                return web.Response(status=413, text=f"body larger than {limit} bytes\n")
             raw = RawRequest(
                 method=request.method,
                 path=request.path,
@@ -129,14 +132,18 @@ class Gateway:
             except ChannelError as exc:
                 log.error("%s", exc)
                 self._disable(check)
+        # listeners first: once /healthz answers, every intake path is open
+        for server in self.servers:
+            await server.start()
+        self._tasks = [asyncio.create_task(supervise(p.run(self.accept))) for p in self.pollers]
+        listening = [p.started.wait() for p in self.pollers if isinstance(getattr(p, "started", None), asyncio.Event)]
+        if listening:
+            await asyncio.wait_for(asyncio.gather(*listening), timeout=30)
         self._runner = web.AppRunner(self.web_app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, s.http.host, s.http.port, backlog=1024).start()
         log.info("HTTP on http://%s:%d (webhooks: %s)", s.http.host, s.http.port,
                  ", ".join(c.path for c in self.webhooks))
-        for server in self.servers:
-            await server.start()
-        self._tasks = [asyncio.create_task(supervise(p.run(self.accept))) for p in self.pollers]
         if self.spawn_children:
             self.children.append(
                 Child("worker", self._args("worker", "--wake-fd", str(self.wake.read_fd)), nice=5,

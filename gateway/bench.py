@@ -178,15 +178,15 @@ def bench_sms(duration: float, connections: int, console: Console) -> dict[str, 
     return figures
 
 
-def run_bench(what: str, *, duration: float = 10.0, connections: int = 64) -> int:
+def run_bench(what: str, *, duration: float = 10.0, connections: int | None = None) -> int:
     console = Console()
     if what == "sms":
-        bench_sms(duration, connections, console)
+        bench_sms(duration, connections or 64, console)
         return 0
     if what == "smtp":
         from channels.email.bench import run_smtp_bench
 
-        run_smtp_bench(console=console, duration=duration)
+        run_smtp_bench(console=console, duration=duration, clients=connections or 16)
         return 0
     if what == "ocr":
         from channels.letters.bench import run_ocr_bench

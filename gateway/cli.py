@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = add("bench", cmd_bench, "benchmarks, as ratios against a baseline measured in the same run")
     b.add_argument("what", choices=["sms", "smtp", "ocr"], nargs="?", default="sms")
     b.add_argument("--duration", type=float, default=10.0)
-    b.add_argument("--connections", type=int, default=64)
+    b.add_argument("--connections", type=int, default=None, help="concurrent clients (sms: 64, smtp: 16)")
     _extra_commands(add)
     return p
 

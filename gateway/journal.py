@@ -310,7 +310,7 @@ class Journal:
         def write(conn: sqlite3.Connection) -> None:
             _set_processed(conn, inbound_id, "failed" if give_up else "retry", next_at, error, bump=True)
             if give_up:
-                conn.execute(EVENT_INSERT, Event(channel, "failed", detail=error).row(time.time()))
+                conn.execute(EVENT_INSERT, Event(channel, "failed", detail=f"inbound {inbound_id}: {error}").row(time.time()))
 
         await self.writer.write(write)
 

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from channels.base import AcceptResult
 from channels.message import InboundMessage
@@ -14,7 +15,7 @@ from forwarder.outbox import Backoff, CentralClient, Forwarder
 from gateway.blobs import BlobStore
 from gateway.channels import build_channels
 from gateway.intake import IntakeWorker
-from gateway.journal import Journal, JournalCursors
+from gateway.journal import Event, Journal, JournalCursors
 from gateway.receipt_worker import ReceiptWorker
 from gateway.receipts import Templates
 from gateway.settings import Settings
@@ -29,7 +30,7 @@ class Pipeline:
         assert settings.privacy.vault_key and settings.privacy.reporter_hmac_key and settings.central.hmac_key
         self.settings = settings
         self.journal = Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key), settings.storage.batch_max)
-        blobs = BlobStore(settings.data.dir / "blobs", max_bytes=settings.mail.max_attachment_bytes)
+        blobs = BlobStore.for_settings(settings)
         logging.disable(logging.INFO)  # the intake process already said which channels are on
         try:
             found = build_channels(settings, blobs, lambda name: JournalCursors(self.journal, name))
@@ -37,6 +38,7 @@ class Pipeline:
             logging.disable(logging.NOTSET)
         self.senders = found.senders
         self.pollers = found.worker_pollers
+        report_failures(self.pollers, self.journal)
         self.central = CentralClient(settings.central.url, settings.central.hmac_key, settings.forwarder.timeout_seconds)
         self.intake = IntakeWorker(
             self.journal,
@@ -84,6 +86,20 @@ class Pipeline:
                     await close()
         await self.central.close()
         self.journal.close()
+
+
+def report_failures(pollers: list[Any], journal: Journal) -> None:
+    """A poller that sets input aside (IMAP → Failed, hot folder → failed/) reports it to the intake log."""
+
+    def reporter(channel: str) -> Callable[[str, str], Awaitable[None]]:
+        async def report(ref: str, reason: str) -> None:
+            await journal.log_event(Event(channel, "failed", detail=f"{ref}: {reason}"))
+
+        return report
+
+    for poller in pollers:
+        if hasattr(poller, "on_failed"):
+            poller.on_failed = reporter(poller.name)
 
 
 async def supervise(work: Awaitable[None]) -> None:

@@ -120,6 +120,10 @@ class EmailReceiptSender:
         except PeerUnavailable:
             self.limiter.undo(to)  # a retry later must not count twice
             raise
+        except ValueError as exc:
+            # e.g. From: "Name"@example.com> parses to an address SMTP cannot carry; the message would
+            # name the address, so it is not passed on
+            raise Rejected(400, "receipt address is not a valid email address") from exc
 
     async def _send(self, msg: EmailMessage) -> str:
         try:

@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -62,6 +63,9 @@ class HotFolderPoller:
         self.failed = self.inbox / "failed"
         self._last: dict[str, tuple[int, int]] = {}
         self._warned_ocr = False
+        # set by the process that runs the poller: a refused file becomes an intake-log event
+        # ``(ref, reason)``; ref is the file's tag (a hash of its name: names can carry identity)
+        self.on_failed: Callable[[str, str], Awaitable[None]] | None = None
 
     async def run(self, accept: Accept) -> None:
         for d in (self.inbox, self.processed, self.failed):
@@ -114,6 +118,7 @@ class HotFolderPoller:
         except Rejected as exc:
             self.move_failed(path, f"{exc.status} {exc.reason}")
             log.warning("letter %s refused: %s %s", tag, exc.status, exc.reason)
+            await self._report(tag, f"{exc.status} {exc.reason}")
             return True
         except OcrUnavailable as exc:
             if not self._warned_ocr:
@@ -125,6 +130,7 @@ class HotFolderPoller:
         except Exception as exc:  # a bug must not make the folder loop on one file forever
             self.move_failed(path, f"500 could not be processed ({type(exc).__name__})")
             log.exception("letter %s failed", tag)
+            await self._report(tag, f"500 could not be processed ({type(exc).__name__})")
             return True
         try:
             result = await accept(msg)
@@ -135,6 +141,13 @@ class HotFolderPoller:
         os.replace(path, target)
         log.info("letter %s accepted%s", tag, " (duplicate)" if result.duplicate else "")
         return True
+
+    async def _report(self, tag: str, reason: str) -> None:
+        if self.on_failed is not None:
+            try:
+                await self.on_failed(f"failed/ {tag}", reason)
+            except Exception:  # the file is already in failed/ with its reason; the event is a courtesy
+                log.exception("letter %s: could not record the failure in the intake log", tag)
 
     def move_failed(self, path: Path, reason: str) -> None:
         target = unique_target(self.failed, path.name)

@@ -112,6 +112,8 @@ class LettersChannel:
         filename = safe_name(filename)
         sha = hashlib.sha256(data).hexdigest()
         media_type, results = self.read_pages(data)
+        if any(p.form is not None and p.form.ticks.get("anonymous") for p in results):
+            filename = None  # staff name scans after the sender: no file name next to an anonymous complaint
         attachments = self._store(data, media_type, filename, results)
         return self._message(sha, media_type, filename, results, attachments, received_at)
 

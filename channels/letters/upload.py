@@ -28,6 +28,7 @@ class LettersUploadChannel:
         self.token = token
         self.blobs = blobs
         self.max_file_bytes = max_file_bytes
+        self.max_body_bytes = max_file_bytes  # the web layer's limit for this route: a scan, not a text
 
     def parse(self, raw: RawRequest) -> Intake:
         scheme, _, given = raw.headers.get("Authorization", "").partition(" ")
