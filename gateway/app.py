@@ -19,7 +19,7 @@ from channels.base import Poller, RawRequest, StartupCheck, WebhookChannel
 from channels.message import ChannelError, Rejected
 from gateway.blobs import BlobStore
 from gateway.channels import build_channels
-from gateway.children import Child, WakePipe, wait_http
+from gateway.children import Child, WakePipe, tune_gc, wait_http
 from gateway.journal import Journal, JournalCursors
 from gateway.metrics import Metrics
 from gateway.pipeline import cancel_all, report_failures, supervise
@@ -150,6 +150,7 @@ class Gateway:
                       pass_fds=(self.wake.read_fd,))
             )
         self.wake.poke()  # whatever a previous run left in the journal
+        tune_gc()
 
     def _disable(self, channel: object) -> None:
         self.webhooks = [c for c in self.webhooks if c is not channel]

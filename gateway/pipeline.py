@@ -14,6 +14,7 @@ from channels.message import InboundMessage
 from forwarder.outbox import Backoff, CentralClient, Forwarder
 from gateway.blobs import BlobStore
 from gateway.channels import build_channels
+from gateway.children import tune_gc
 from gateway.intake import IntakeWorker
 from gateway.journal import Event, Journal, JournalCursors
 from gateway.receipt_worker import ReceiptWorker
@@ -76,6 +77,7 @@ class Pipeline:
         works: list[Awaitable[None]] = [self.intake.run(), self.forwarder.run(), self.receipts.run()]
         works += [p.run(self.accept) for p in self.pollers]
         self._tasks = [asyncio.create_task(supervise(w)) for w in works]
+        tune_gc()
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)
