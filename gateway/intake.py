@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,6 +30,7 @@ from normalizer.tracking import new_tracking_id
 log = logging.getLogger(__name__)
 
 HELP_WORDS = {"/start", "/help", "help", "bantuan", "menu", "info"}
+BOT_SUFFIX = re.compile(r"^(/\w+)@\w+$", re.ASCII)  # Telegram groups send commands as /start@<bot>
 StatusLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
@@ -100,7 +102,7 @@ class IntakeWorker:
         if kind != "complaint":  # e.g. a Telegram edit: kept in the journal, not a new complaint
             return InboundOutcome(inbound_id, "recorded", events=[Event(msg.channel, f"recorded_{kind}")])
         _, _, rest = extract_privacy_keywords(msg.text.strip())
-        if rest.strip().lower() in HELP_WORDS:
+        if BOT_SUFFIX.sub(r"\1", rest.strip()).lower() in HELP_WORDS:
             return self._reply(inbound_id, msg, "help", {}, "help")
         command = parse_command(rest)
         if command is not None and command.verb == "cek":
@@ -252,4 +254,6 @@ class IntakeWorker:
         event = Event(msg.channel, f"receipt_{status}", detail=None)
         if not ref:
             return InboundOutcome(inbound_id, "recorded", events=[event])
-        return InboundOutcome(inbound_id, "recorded", events=[event], delivery=(str(ref), status))
+        parts = msg.channel.split(".")
+        family = ".".join(parts[:2]) if parts[0] == "social" else parts[0]  # sms.kannel.dlr → sms
+        return InboundOutcome(inbound_id, "recorded", events=[event], delivery=(str(ref), status, family))

@@ -181,7 +181,7 @@ class InboundOutcome:
     receipts: list[ReceiptRow] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     error: str | None = None
-    delivery: tuple[str, str] | None = None  # (receipt id, status) from a DLR/status callback
+    delivery: tuple[str, str, str] | None = None  # (receipt id, status, channel family) from a DLR/status callback
 
 
 WORKER_CURSOR = "worker:inbound"
@@ -583,12 +583,13 @@ def _write_outcome(
             (uuid7(), r.dedup_key, r.complaint_id, r.tracking_id, r.kind, r.channel, target, body, r.state, now),
         )
     if o.delivery:
-        rid, status = o.delivery
+        rid, status, family = o.delivery
+        # only receipts of the reporting channel's family: provider ids of two providers may collide
         conn.execute(
             "UPDATE receipts SET delivery_status=?, delivered_at=CASE WHEN ?='delivered' THEN ? ELSE delivered_at END, "
             "state=CASE WHEN state IN ('sending','pending','unsure') AND ? IN ('accepted','delivered') THEN 'sent' ELSE state END "
-            "WHERE id=? OR provider_id=? OR (tracking_id=? AND kind='receipt')",
-            (status, status, now, status, rid, rid, rid),
+            "WHERE (id=? OR provider_id=? OR (tracking_id=? AND kind='receipt')) AND channel LIKE ? || '%'",
+            (status, status, now, status, rid, rid, rid, family),
         )
     _set_processed(conn, o.inbound_id, o.state, 0, o.error, bump=False)
     for e in o.events:

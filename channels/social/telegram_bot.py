@@ -205,7 +205,9 @@ class TelegramReceiptSender:
             raise Rejected(400, f"telegram refused sendMessage: {exc.message}") from None
         except (NetworkError, TelegramError) as exc:
             raise PeerUnavailable(f"telegram: sendMessage failed ({type(exc).__name__})") from None
-        return f"{sent.chat_id}:{sent.message_id}"
+        # the provider id is stored and shown (``lapor-gateway show``): the chat id is the citizen's
+        # Telegram user id in a private chat, i.e. identity, so it stays out (anonymous reporters)
+        return f"tg:{sent.message_id}"
 
     async def close(self) -> None:
         await self.bot.shutdown()

@@ -171,7 +171,7 @@ async def test_receipt_is_a_reply_in_the_chat(fake: FakeTelegram) -> None:
         "reply_parameters": {"message_id": 101, "allow_sending_without_reply": True},
         "link_preview_options": {"is_disabled": True},
     }]
-    assert provider_id == "612345678:5001"
+    assert provider_id == "tg:5001"  # no chat id: that is the citizen's user id
 
 
 @pytest.mark.parametrize(("code", "description", "error"), [
