@@ -1,7 +1,7 @@
 """Helpers for end-to-end tests through ``lapor-gateway run`` (shared by the e2e test folders).
 
-- :class:`ThreadedSmtpSink`: :class:`~tests.peers.smtp_sink.SmtpSink` on its own event loop in a
-  thread, so the gateway child process can deliver email receipts to it while the test is synchronous.
+- :class:`InThread`: a fake API or sink on its own event loop in a thread, reachable from the gateway
+  child process while the test is synchronous; :class:`ThreadedSmtpSink` is the SMTP sink so run.
 - :func:`metrics_text`, :func:`journal_dump`, :func:`assert_absent`: the places the privacy
   canaries look at.
 - :func:`records_by_external_id`, :func:`wait_record`, :func:`intake_log`: the central store and the
@@ -15,16 +15,19 @@ import re
 import sqlite3
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 from normalizer.tracking import check_tracking_id
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.peers.smtp_sink import Captured, SmtpSink
 
+T = TypeVar("T")
+
 __all__ = [
+    "InThread",
     "ThreadedSmtpSink",
     "assert_absent",
     "intake_log",
@@ -37,17 +40,21 @@ __all__ = [
 ]
 
 
-class ThreadedSmtpSink:
-    """An SMTP sink reachable from other processes; ``messages`` fills as mail arrives."""
+class InThread(Generic[T]):
+    """An async context manager (a fake API, an SMTP sink) on its own event loop in a thread,
+    so the gateway, a separate process, can reach it while the test reads what it recorded.
 
-    def __init__(self, fail_with: str | None = None) -> None:
-        self.sink = SmtpSink(fail_with=fail_with)
+    Change its state with :meth:`call`, which runs on its loop.
+    """
+
+    def __init__(self, inner: T) -> None:
+        self.inner = inner
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="smtp-sink", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name=type(inner).__name__, daemon=True)
 
-    def start(self) -> ThreadedSmtpSink:
+    def start(self) -> Self:
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.sink.__aenter__(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(self.inner.__aenter__(), self._loop).result(10)  # type: ignore[attr-defined]
         return self
 
     def stop(self) -> None:
@@ -57,11 +64,30 @@ class ThreadedSmtpSink:
         self._loop.close()
 
     async def _shutdown(self) -> None:
-        await self.sink.__aexit__(None, None, None)
+        # handlers or sessions still running (a getUpdates long poll, an open SMTP session)
+        # would make the server wait for them: cancel first, then close
         others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for t in others:  # sessions still open (aiosmtpd keeps one task per connection)
+        for t in others:
             t.cancel()
         await asyncio.gather(*others, return_exceptions=True)
+        await self.inner.__aexit__(None, None, None)  # type: ignore[attr-defined]
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        async def run() -> Any:
+            return fn(*args, **kwargs)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
+
+
+class ThreadedSmtpSink(InThread[SmtpSink]):
+    """An SMTP sink reachable from other processes; ``messages`` fills as mail arrives."""
+
+    def __init__(self, fail_with: str | None = None) -> None:
+        super().__init__(SmtpSink(fail_with=fail_with))
+
+    @property
+    def sink(self) -> SmtpSink:
+        return self.inner
 
     @property
     def port(self) -> int:

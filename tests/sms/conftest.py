@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from normalizer.tracking import check_tracking_id
 from tests.gateway_proc import GatewayProcess
 from tests.peers.kannel import KannelPeer
 from tests.peers.ports import free_port
@@ -23,13 +22,6 @@ class SmsRig:
 
     def receipts_to(self, number: str) -> list[str]:
         return [m.text for m in self.kannel.mt_messages() if m.receiver == number]
-
-
-def tracking_ids_in(text: str) -> list[str]:
-    import re
-
-    found = [t for t in re.findall(r"(?<!\d)\d{10}(?!\d)", text) if check_tracking_id(t).ok]
-    return list(dict.fromkeys(found))
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import GatewayProcess, wait_until
-from tests.sms.conftest import SHORTCODE, SmsRig, tracking_ids_in
+from tests.sms.conftest import SHORTCODE, SmsRig
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 

@@ -8,8 +8,9 @@ import urllib.request
 
 import pytest
 
+from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import wait_until
-from tests.sms.conftest import SHORTCODE, SmsRig, tracking_ids_in
+from tests.sms.conftest import SHORTCODE, SmsRig
 
 pytestmark = pytest.mark.peer
 

@@ -2,92 +2,51 @@
 
 The fakes (:mod:`tests.fakes`) are aiohttp apps that live on an event loop; the
 gateway is another process, so each fake runs on its own loop in a thread
-(:class:`ThreadedFake`) and the gateway is pointed at its base URL.
+(:class:`tests.e2e_helpers.InThread`) and the gateway is pointed at its base URL.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import pytest
 
+from tests.e2e_helpers import InThread
 from tests.fakes import FakeGraph, FakeTelegram, FakeX
-from tests.fakes.server import FakeServer
 from tests.gateway_proc import GatewayProcess
-
-F = TypeVar("F", bound=FakeServer)
 
 TG_SECRET = "tg-webhook-secret-e2e"
 WA_VERIFY = "wa-verify-token-e2e"
 SERVICE_HANDLE = "lapor1708"
 
 
-class ThreadedFake(Generic[F]):
-    """A fake provider API on its own event loop in a thread, reachable from the gateway process.
-
-    Read its recordings through :attr:`fake` (lists only grow); change its state with
-    :meth:`call`, which runs on the fake's loop (``queue_update`` sets an asyncio.Event).
-    """
-
-    def __init__(self, fake: F) -> None:
-        self.fake = fake
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name=type(fake).__name__, daemon=True)
-
-    def start(self) -> ThreadedFake[F]:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.fake.__aenter__(), self._loop).result(10)
-        return self
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
-    async def _shutdown(self) -> None:
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for t in others:  # handlers still running, e.g. a getUpdates long poll (aiohttp would wait for it)
-            t.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
-        await self.fake.__aexit__(None, None, None)
-
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        async def run() -> Any:
-            return fn(*args, **kwargs)
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
-
-
 @dataclass
 class SocialFakes:
-    telegram: ThreadedFake[FakeTelegram]
-    x: ThreadedFake[FakeX]
-    graph: ThreadedFake[FakeGraph]
+    telegram: InThread[FakeTelegram]
+    x: InThread[FakeX]
+    graph: InThread[FakeGraph]
 
     @property
     def tg(self) -> FakeTelegram:
-        return self.telegram.fake
+        return self.telegram.inner
 
     @property
     def fx(self) -> FakeX:
-        return self.x.fake
+        return self.x.inner
 
     @property
     def wa(self) -> FakeGraph:
-        return self.graph.fake
+        return self.graph.inner
 
     def telegram_env(self, mode: str = "webhook") -> dict[str, str]:
         return {"LAPOR_TELEGRAM__TOKEN": self.tg.token, "LAPOR_TELEGRAM__WEBHOOK_SECRET": TG_SECRET,
@@ -107,8 +66,8 @@ class SocialFakes:
 @pytest.fixture(scope="module")
 def social_fakes() -> Iterator[SocialFakes]:
     """The three fakes, shared by the tests of one module (each module starts its own gateway on them)."""
-    fakes = SocialFakes(ThreadedFake(FakeTelegram()).start(), ThreadedFake(FakeX(username=SERVICE_HANDLE)).start(),
-                        ThreadedFake(FakeGraph()).start())
+    fakes = SocialFakes(InThread(FakeTelegram()).start(), InThread(FakeX(username=SERVICE_HANDLE)).start(),
+                        InThread(FakeGraph()).start())
     try:
         yield fakes
     finally:
