@@ -124,7 +124,8 @@ class Gateway:
         if s.central.embedded and self.spawn_children:
             central = Child("central store", self._args("central"), nice=5)
             self.children.append(central)
-            await asyncio.to_thread(wait_http, f"http://{s.central.host}:{s.central.port}/v1/complaints", central)
+            await asyncio.to_thread(wait_http, f"http://{s.central.host}:{s.central.port}/v1/complaints", central.proc,
+                                    central.name)
             log.info("reference central store on http://%s:%d (child process)", s.central.host, s.central.port)
         for check in self.checks:
             try:

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -69,11 +70,12 @@ class Child:
             self.proc.wait(5)
 
 
-def wait_http(url: str, child: Child, timeout: float = 30.0) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes], name: str, timeout: float = 30.0) -> None:
+    """Until ``url`` answers (any HTTP status), or raise when ``proc`` died or time ran out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not child.alive():
-            raise RuntimeError(f"{child.name} exited with {child.proc.returncode}")
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return
@@ -81,7 +83,7 @@ def wait_http(url: str, child: Child, timeout: float = 30.0) -> None:
             return  # it answers
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"{child.name} did not answer on {url}")
+    raise RuntimeError(f"{name} did not answer on {url}")
 
 
 class WakePipe:

@@ -1,17 +1,10 @@
-"""``lapor-gateway bench smtp``: durable SMTP intake against an aiosmtpd handler that does nothing.
+"""The SMTP side of ``lapor-gateway bench smtp`` (run by :mod:`gateway.bench`).
 
-:func:`run_smtp_bench` (what the CLI runs) measures, in one run and with the same
-load, (1) a do-nothing aiosmtpd handler served by the same
-:class:`~channels.email.smtp.SmtpListener` in its own process
-(``python -m channels.email.bench noop PORT``) and (2) the real gateway,
-``lapor-gateway run`` as a subprocess on a temporary data dir with free ports,
-SMTP domains set and the embedded central store, whose 250 comes only after the
-raw mail is a durable blob and a journal row. The load: ``clients`` threads, each
-with one persistent smtplib session sending MAIL, RCPT, DATA in a loop; messages
-answered in the measuring window count (a warm-up second before it does not).
-It also reports how long the whole pipeline (parse, normalise, forward to the
-central store; receipts go to the no-op server) needs to catch up. The goal:
-≥ 1,000 msg/s accepted durably.
+:func:`smtp_load` is the load: ``clients`` threads, each with one persistent
+smtplib session sending MAIL, RCPT, DATA in a loop; messages answered in the
+measuring window count (a warm-up second before it does not). The baseline is a
+do-nothing handler served by the same :class:`~channels.email.smtp.SmtpListener`
+in its own process (``python -m channels.email.bench noop PORT``).
 
 :func:`bench_smtp` is the in-process variant (both handlers on the caller's loop).
 """
@@ -19,36 +12,26 @@ central store; receipts go to the no-op server) needs to catch up. The goal:
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import os
-import re
-import secrets
-import shutil
 import signal
 import smtplib
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from channels.base import Accept, BlobSink
 from channels.email.smtp import IntakeHandler, SmtpListener
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    pass
 
-__all__ = ["BenchResult", "LoadResult", "bench_smtp", "run_smtp_bench", "smtp_load"]
+__all__ = ["DOMAIN", "BenchResult", "LoadResult", "bench_smtp", "smtp_load", "wait_smtp"]
 
 DOMAIN = "bench.invalid"
-REPO = Path(__file__).resolve().parents[2]
-GOAL_PER_S = 1000.0
 
 
 @dataclass
@@ -205,13 +188,7 @@ def smtp_load(port: int, duration: float, clients: int, run: str, warmup: float 
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_smtp(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_smtp(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -223,134 +200,6 @@ def _wait_smtp(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) 
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"nothing answered SMTP on port {port}")
-
-
-def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gateway exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def _gauges(url: str) -> dict[str, int]:
-    with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
-        text = r.read().decode()
-    return {m[0]: int(m[1]) for m in re.findall(r"^(lapor_\w+\{[^}]*\}) (\d+)$", text, re.M)}
-
-
-def _state_total(gauges: dict[str, int], table: str, states: tuple[str, ...] | None = None) -> int:
-    out = 0
-    for key, n in gauges.items():
-        m = re.match(rf'lapor_{table}\{{state="([^"]*)"\}}', key)
-        if m and (states is None or m.group(1) in states):
-            out += n
-    return out
-
-
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-
-
-def run_smtp_bench(console: Console | None = None, duration: float = 10.0, clients: int = 16) -> dict[str, float]:
-    """The no-op aiosmtpd handler, then ``lapor-gateway run``'s SMTP listener, under the same load; prints a table."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    work = Path(tempfile.mkdtemp(prefix="lapor-bench-smtp-"))
-    noop_port, smtp_port, http_port, central_port = (_free_port() for _ in range(4))
-    run = f"{time.time_ns():x}"
-    noop = subprocess.Popen([sys.executable, "-m", "channels.email.bench", "noop", str(noop_port)], cwd=REPO,
-                            start_new_session=True)  # fmt: skip
-    gw: subprocess.Popen[bytes] | None = None
-    try:
-        _wait_smtp(noop_port, noop)
-        console.print(f"[bold]baseline[/]: aiosmtpd no-op handler, {clients} smtplib clients, {duration:.0f}s")
-        base = smtp_load(noop_port, duration, clients, run + "n")
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")},
-            "LAPOR_DATA__DIR": str(work / "data"),
-            "LAPOR_HTTP__PORT": str(http_port),
-            "LAPOR_CENTRAL__PORT": str(central_port),
-            "LAPOR_CENTRAL__URL": f"http://127.0.0.1:{central_port}",
-            "LAPOR_SMTP__PORT": str(smtp_port),
-            "LAPOR_SMTP__DOMAINS": f'["{DOMAIN}"]',
-            "LAPOR_MAIL__OUTBOUND_HOST": "127.0.0.1",  # receipts go to the no-op server, as to a real relay
-            "LAPOR_MAIL__OUTBOUND_PORT": str(noop_port),
-            "LAPOR_CENTRAL__HMAC_KEY": secrets.token_urlsafe(24),
-            "LAPOR_CENTRAL__API_TOKEN": secrets.token_urlsafe(24),
-            "LAPOR_PRIVACY__REPORTER_HMAC_KEY": secrets.token_urlsafe(24),
-            "LAPOR_PRIVACY__VAULT_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-            "LAPOR_LOG__LEVEL": "WARNING",
-        }
-        gw = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run"], cwd=REPO, env=env,
-                              start_new_session=True)  # fmt: skip
-        url = f"http://127.0.0.1:{http_port}"
-        _wait_http(url + "/healthz", gw)
-        _wait_smtp(smtp_port, gw)
-        console.print("[bold]gateway[/]: lapor-gateway run, SMTP 250 after blob fsync + journal group commit")
-        t0 = time.monotonic()
-        res = smtp_load(smtp_port, duration, clients, run + "g")
-        t_load = time.monotonic() - t0
-        journaled = _state_total(_gauges(url), "inbound")
-        forwarded = 0
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            forwarded = _state_total(_gauges(url), "complaints", ("forwarded",))
-            if forwarded >= res.total:
-                break
-            time.sleep(0.25)
-        t_e2e = time.monotonic() - t0
-    finally:
-        if gw is not None:
-            _stop(gw)
-        _stop(noop)
-        shutil.rmtree(work, ignore_errors=True)
-
-    ratio = res.per_s / base.per_s if base.per_s else 0.0
-    figures = {
-        "noop_per_s": base.per_s,
-        "gateway_per_s": res.per_s,
-        "ratio": ratio,
-        "noop_p99_ms": base.pct(99),
-        "gateway_p50_ms": res.pct(50),
-        "gateway_p99_ms": res.pct(99),
-        "errors": float(res.errors + base.errors),
-        "accepted": float(res.total),
-        "journaled": float(journaled),
-        "forwarded": float(forwarded),
-        "e2e_per_s": forwarded / t_e2e if t_e2e else 0.0,
-        "load_seconds": t_load,
-    }
-    table = Table(title=f"bench smtp (same run, same load: {clients} smtplib clients, persistent sessions)")
-    for col in ("what", "value", "goal"):
-        table.add_column(col)
-    table.add_row("no-op aiosmtpd handler msg/s", f"{base.per_s:,.0f}", "baseline")
-    table.add_row("gateway durable intake msg/s", f"{res.per_s:,.0f}", f">= {GOAL_PER_S:,.0f}")
-    table.add_row("ratio gateway / no-op", f"{ratio:.2f}", "")
-    table.add_row("gateway p50 / p99 per mail", f"{res.pct(50):.2f} ms / {res.pct(99):.2f} ms",
-                  f"no-op p99 {base.pct(99):.2f} ms")  # fmt: skip
-    table.add_row("refused or failed sessions", f"{res.errors} (no-op {base.errors})", "0")
-    table.add_row("accepted (250) / journaled", f"{res.total} / {journaled}", "equal")
-    table.add_row("end to end (250 → central store)", f"{figures['e2e_per_s']:,.0f} complaints/s "
-                  f"({forwarded}/{res.total} in {t_e2e:.1f}s)", "")  # fmt: skip
-    verdict = "[green]met[/]" if res.per_s >= GOAL_PER_S else "[red]not met[/]"
-    table.add_row("goal >= 1,000 msg/s durable", verdict, "")
-    console.print(table)
-    return figures
 
 
 def _serve_noop(port: int) -> None:
