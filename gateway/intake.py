@@ -69,10 +69,14 @@ class IntakeWorker:
 
     async def process(self, rows: list[DueInbound]) -> None:
         outcomes: list[InboundOutcome] = []
-        for row in rows:
+        # the channels' deferred work (MIME parsing, downloads, OCR) overlaps across the batch
+        completed = await asyncio.gather(*(self.complete(row.msg) for row in rows), return_exceptions=True)
+        for row, done in zip(rows, completed, strict=True):
             inbound_id, msg, attempts = row.id, row.msg, row.attempts
             try:
-                outcome = await self.decide(inbound_id, msg)
+                if isinstance(done, BaseException):
+                    raise done
+                outcome = await self.decide(inbound_id, done)
                 if attempts == 0:
                     outcome.events.insert(0, Event(msg.channel, "received", at=row.created_at))
                 outcomes.append(outcome)
@@ -90,10 +94,12 @@ class IntakeWorker:
             for callback in self.on_written:
                 callback()
 
-    async def decide(self, inbound_id: int, msg: InboundMessage) -> InboundOutcome:
+    async def complete(self, msg: InboundMessage) -> InboundMessage:
         completer = self.completers.get(msg.channel) or self.completers.get(msg.channel.partition(".")[0])
-        if completer is not None:
-            msg = await completer.complete(msg)
+        return msg if completer is None else await completer.complete(msg)
+
+    async def decide(self, inbound_id: int, msg: InboundMessage) -> InboundOutcome:
+        """What a (completed) message is: a delivery status, a command, or a complaint."""
         kind = msg.metadata.get("kind", "complaint")
         if kind == "status":
             return self._delivery(inbound_id, msg, msg.metadata.get("status_of"), msg.metadata.get("status", "?"))
