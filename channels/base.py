@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -123,6 +124,11 @@ class CursorStore(Protocol):
     async def get(self, key: str) -> str | None: ...
 
     async def set(self, key: str, value: str) -> None: ...
+
+
+def retry_delay(base: float, failures: int, cap: float) -> float:
+    """A poller's wait after ``failures`` failures in a row: doubling from ``base`` up to ``cap``, ±20 % jitter."""
+    return min(cap, base * 2 ** min(max(failures - 1, 0), 16)) * random.uniform(0.8, 1.2)
 
 
 def hmac_sha256_hex(key: bytes | str, data: bytes) -> str:

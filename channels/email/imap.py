@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import imaplib
 import logging
-import random
 import re
 import socket
 import time
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from channels.base import Accept, BlobSink, CursorStore
+from channels.base import Accept, BlobSink, CursorStore, retry_delay
 from channels.email.complete import MailCompleter, raw_message
 from channels.email.mime import Limits
 from channels.message import ChannelError, InboundMessage, Rejected
@@ -131,7 +130,7 @@ class ImapPoller:
                 except NETWORK_ERRORS as exc:
                     if self.connects and self._client is not None:
                         attempt = 0  # we were connected: this is a fresh outage
-                    delay = min(self.backoff_max, self.backoff_base * 2**attempt) * random.uniform(0.8, 1.2)
+                    delay = retry_delay(self.backoff_base, attempt + 1, self.backoff_max)
                     attempt += 1
                     log.warning("imap %s: %s; reconnecting in %.1fs", self.host, type(exc).__name__, delay)
                     await self._close()

@@ -16,7 +16,7 @@ from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from channels.base import Accept, BlobSink, CursorStore, OutboundReceipt
+from channels.base import Accept, BlobSink, CursorStore, OutboundReceipt, retry_delay
 from channels.message import Attachment, ChannelError, InboundMessage, PeerUnavailable, Rejected
 from channels.social.quiet import quiet_client_loggers
 from channels.social.telegram import CHANNEL, message_from_update
@@ -172,7 +172,7 @@ class TelegramPoller:
                           "poller runs; use telegram.mode=webhook or delete the webhook")
             except Exception as exc:  # network down, journal busy: never lose the offset, try again
                 failures += 1
-                delay = min(self.retry_seconds * 2 ** min(failures - 1, 6), 300.0)
+                delay = retry_delay(self.retry_seconds, failures, 300.0)
                 log.warning("telegram: polling failed (%s); retrying in %.0fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)
 

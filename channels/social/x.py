@@ -20,7 +20,7 @@ from typing import Any
 import requests
 import tweepy
 
-from channels.base import Accept, CursorStore, OutboundReceipt
+from channels.base import Accept, CursorStore, OutboundReceipt, retry_delay
 from channels.message import ChannelError, InboundMessage, PeerUnavailable, Rejected, ReporterInfo
 from channels.social.x_client import call_waiting
 
@@ -201,7 +201,7 @@ class XMentionsPoller:
                 return
             except Exception as exc:  # X down, network, journal busy: the cursor is intact, retry
                 failures += 1
-                delay = min(self.poll_seconds * 2 ** min(failures - 1, 4), 900.0)
+                delay = retry_delay(self.poll_seconds, failures, 900.0)
                 log.warning("x: polling failed (%s); retrying in %.0fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)
 
