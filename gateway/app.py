@@ -113,7 +113,25 @@ class Gateway:
         return handle
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        """200 while every part runs; 503 (with which part) while a child is down or being restarted."""
+        children = {c.name: {"alive": c.alive(), "restarts": c.restarts} for c in self.children}
+        ok = all(c["alive"] for c in children.values())
+        return web.json_response({"status": "ok" if ok else "degraded", "children": children},
+                                 status=200 if ok else 503)
+
+    async def _watch_children(self, interval: float = 1.0) -> None:
+        """A child that dies (a crash, the OOM killer) is started again, with a growing pause."""
+        while True:
+            await asyncio.sleep(interval)
+            for child in self.children:
+                if child.alive():
+                    continue
+                pause = min(30.0, 2.0 ** min(child.restarts, 5))
+                log.error("%s exited with %s; restarting it in %.0fs", child.name, child.proc.returncode, pause)
+                await asyncio.sleep(pause)
+                child.ensure_running()
+                if child.name == "worker":
+                    self.wake.poke()
 
     # --- lifecycle -----------------------------------------------------------------------
     def _args(self, *args: str) -> list[str]:
@@ -151,6 +169,8 @@ class Gateway:
                       pass_fds=(self.wake.read_fd,))
             )
         self.wake.poke()  # whatever a previous run left in the journal
+        if self.children:
+            self._tasks.append(asyncio.create_task(self._watch_children()))
         tune_gc()
 
     def _disable(self, channel: object) -> None:

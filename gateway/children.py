@@ -47,17 +47,36 @@ def tune_gc() -> None:
 
 
 class Child:
+    """A child process of the gateway, restarted by :meth:`ensure_running` when it dies."""
+
     def __init__(self, name: str, args: list[str], *, nice: int = 0, pass_fds: tuple[int, ...] = ()) -> None:
         self.name = name
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", *args],
+        self.args = args
+        self.nice = nice
+        self.pass_fds = pass_fds
+        self.restarts = 0
+        self.proc = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        nice = self.nice
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", *self.args],
             cwd=REPO,
-            pass_fds=pass_fds,
+            pass_fds=self.pass_fds,
             preexec_fn=lambda: _die_with_parent(nice),
         )
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def ensure_running(self) -> int | None:
+        """Start it again if it died; returns the exit code it died with (None when it was running)."""
+        code = self.proc.poll()
+        if code is None:
+            return None
+        self.restarts += 1
+        self.proc = self._spawn()
+        return code
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.proc.poll() is not None:

@@ -138,3 +138,48 @@ def test_dead_letter_then_retry_dead(make_sms_rig: Callable[..., SmsRig]) -> Non
     finally:
         central.terminate()
         central.wait(10)
+
+
+def _child_pids(pid: int) -> dict[str, int]:
+    """The gateway's child processes by role (worker, central), from /proc."""
+    from pathlib import Path
+
+    kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    out = {}
+    for kid in kids:
+        cmd = Path(f"/proc/{kid}/cmdline").read_bytes().split(b"\0")
+        role = next((c.decode() for c in cmd if c in (b"worker", b"central")), None)
+        if role:
+            out[role] = int(kid)
+    return out
+
+
+def test_a_dead_worker_is_restarted_and_catches_up(sms_rig: SmsRig) -> None:
+    import os
+    import signal
+    import urllib.error
+    import urllib.request
+
+    gw = sms_rig.gateway
+    assert gw.proc is not None
+    worker = _child_pids(gw.proc.pid)["worker"]
+    os.kill(worker, signal.SIGKILL)
+
+    def health() -> tuple[int, dict]:
+        try:
+            with urllib.request.urlopen(gw.url + "/healthz", timeout=2) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    status, body = wait_until(lambda: (h := health())[0] == 503 and h, what="/healthz reporting the dead worker")
+    assert body["children"]["worker"]["alive"] is False
+    # accepted while the worker is down: durable, answered once it is back
+    sms_rig.kannel.inject("6281300000777", SHORTCODE, "Kabel listrik putus di depan masjid Al-Ikhlas")
+    mt = sms_rig.kannel.wait_for_mt(lambda m: m.receiver == "6281300000777", timeout=40)
+    (tid,) = tracking_ids_in(mt.text)
+    wait_until(lambda: gw.central_get(f"/v1/complaints/{tid}"), what="the complaint in the store")
+    status, body = health()
+    assert status == 200 and body["children"]["worker"] == {"alive": True, "restarts": 1}
+    assert _child_pids(gw.proc.pid)["worker"] != worker
+    assert "worker exited with -9; restarting it" in gw.log_text()
