@@ -117,13 +117,13 @@ class IntakeWorker:
         text = None
         review: list[str] = []
         if command is not None and command.verb == "info":
-            if command.error:
+            if command.error:  # the whole text stays the complaint: nothing the citizen wrote is lost
                 review.append("follow_up_id_invalid")
             else:
                 follow_up_of = command.tracking_id
                 if self.journal.complaint_by_tracking(follow_up_of) is None:
                     review.append("follow_up_of_unknown")
-            text = command.text or ""
+                text = command.text or ""
         elif msg.follow_up_hint and self.journal.complaint_by_tracking(msg.follow_up_hint) is None:
             review.append("follow_up_of_unknown")  # e.g. an email reply naming a tracking ID we never issued
         return self._complaint(inbound_id, msg, text, follow_up_of, review)

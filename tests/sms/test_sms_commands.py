@@ -85,3 +85,13 @@ def test_delivery_report_is_recorded(sms_rig: SmsRig) -> None:
         return any(r["delivery_status"] == "delivered" for r in shown["receipts"])
 
     wait_until(delivered, what="the fake SMSC's delivery report recorded against the receipt")
+
+
+def test_info_with_a_mistyped_id_keeps_the_whole_text(sms_rig: SmsRig) -> None:
+    first = _file(sms_rig, "6281311100009", "Trotoar di Jl. Asia Afrika dipakai parkir motor setiap sore")
+    wrong = first[:-1] + str((int(first[-1]) + 1) % 10)
+    reply = _next_sms(sms_rig, "6281311100009", f"INFO {wrong} sekarang juga ada pedagang di sana")
+    (tid,) = [t for t in tracking_ids_in(reply) if t != first]
+    rec = _record(sms_rig, tid)
+    assert rec["follow_up_of"] is None and "follow_up_id_invalid" in rec["needs_review"]
+    assert "sekarang juga ada pedagang di sana" in rec["body"]
