@@ -262,7 +262,10 @@ class Journal:
             "SELECT inbound_id, attempts FROM processed WHERE state='retry' AND next_at<=? LIMIT ?",
             (time.time(), max(1, limit - len(out))),
         )
+        fresh_ids = {d.id for d in out}
         for inbound_id, attempts in retries:
+            if inbound_id in fresh_ids:
+                continue
             r = self.intake_reader.one("SELECT payload, created_at FROM inbound WHERE id=?", (inbound_id,))
             assert r is not None
             out.append(DueInbound(inbound_id, self._open_inbound(r[0]), attempts, r[1]))
@@ -567,6 +570,9 @@ def _write_outcome(
     vault: bytes | None,
     receipts: list[tuple[ReceiptRow, bytes, bytes]],
 ) -> None:
+    done = conn.execute("SELECT state FROM processed WHERE inbound_id=?", (o.inbound_id,)).fetchone()
+    if done is not None and done[0] != "retry":
+        return  # decided before (a message read twice after a crash): the first decision stands
     c = o.complaint
     if c is not None:
         conn.execute(
