@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from pathlib import Path
 
 _PATTERNS = [
@@ -26,11 +27,29 @@ def redact(text: str) -> str:
     return text
 
 
+def traceback_without_values(exc: BaseException) -> str:
+    """Where it failed, never with what: frames and exception types, no exception messages.
+
+    An exception's message can carry the data it choked on (a validation error quotes
+    its input: a complaint's text, an address), so it never reaches a log.
+    """
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.insert(0, "".join(traceback.format_tb(current.__traceback__))
+                     + f"{type(current).__module__}.{type(current).__qualname__} (message withheld)\n")
+        current = current.__cause__ or current.__context__
+    return "Traceback (most recent call last):\n" + "\n".join(parts)
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = traceback_without_values(record.exc_info[1])
+            record.exc_info = None
         record.msg = redact(message)
         record.args = None
         if record.exc_text:

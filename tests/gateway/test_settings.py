@@ -87,3 +87,32 @@ def test_schema_command_prints_the_record_schema(env: Path) -> None:
                          timeout=30, env=dict(os.environ))
     schema = json.loads(out.stdout)
     assert {"tracking_id", "privacy", "body_public", "reporter_ref"} <= set(schema["properties"])
+
+
+def test_logged_exceptions_show_where_not_what(tmp_path: Path) -> None:
+    """A traceback names frames and types; the message (which may quote a complaint) is withheld."""
+    import logging
+
+    from gateway.logs import setup_logging
+
+    log_file = tmp_path / "gw.log"
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    setup_logging("DEBUG", log_file)
+    quoted = "input_value='oknum lurah minta uang rokok 3273012501900007'"  # what pydantic errors look like
+    try:
+        try:
+            raise ValueError(quoted)
+        except ValueError:
+            logging.getLogger("test").exception("worker failed for %s", "6281377712345")
+    finally:
+        for h in list(root.handlers):
+            h.close()
+            root.removeHandler(h)
+        for h in saved[0]:
+            root.addHandler(h)
+        root.setLevel(saved[1])
+        logging.getLogger("aiohttp.access").disabled = False
+    text = log_file.read_text()
+    assert "ValueError (message withheld)" in text and "test_settings.py" in text
+    assert "oknum lurah" not in text and "3273012501900007" not in text and "6281377712345" not in text
