@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from channels.message import Attachment, InboundMessage, Rejected
+from channels.message import Attachment, InboundMessage, Intake, Rejected
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,7 @@ class WebhookChannel(Protocol):
     path: str  # "/channels/sms/kannel"
     methods: tuple[str, ...]
 
-    def parse(self, raw: RawRequest) -> Any:  # Intake
-        ...
+    def parse(self, raw: RawRequest) -> Intake: ...
 
 
 @runtime_checkable
