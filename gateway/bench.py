@@ -155,6 +155,23 @@ def bench_gateway(work: Path, **env: str) -> Iterator[BenchGateway]:
         stop(proc)
 
 
+def child_pid(parent: int, role: str) -> int:
+    """The pid of the gateway's child process running ``role`` (worker, central)."""
+    for kid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        if role.encode() in Path(f"/proc/{kid}/cmdline").read_bytes().split(b"\0"):
+            return int(kid)
+    raise RuntimeError(f"no {role} child under {parent}")
+
+
+@contextmanager
+def paused(pid: int) -> Iterator[None]:
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
 def _table(title: str, rows: list[tuple[str, str, str]]) -> Table:
     table = Table(title=title)
     for col in ("what", "value", "goal"):
@@ -178,13 +195,18 @@ def bench_sms(duration: float, connections: int, console: Console, work: Path) -
         # receipts go to the no-op server standing in for Kannel's sendsms
         sendsms = f"http://127.0.0.1:{noop_port}/cgi-bin/sendsms"
         with bench_gateway(work, LAPOR_SMTP__ENABLED="false", LAPOR_SMS__KANNEL__SENDSMS_URL=sendsms) as gw:
-            console.print("[bold]gateway[/]: durable Kannel webhook (group commit, WAL, synchronous=FULL)")
+            console.print("[bold]gateway[/]: durable Kannel webhook (group commit, WAL, synchronous=FULL), "
+                          "the worker draining at the same time")
             t0 = time.monotonic()
             res = run_wrk(gw.url, duration, connections, script)
             time.sleep(0.5)  # requests wrk abandoned at its deadline may still be journaled
             accepted = gw.metric('lapor_inbound{state="accepted"}')
             forwarded = gw.wait_forwarded(accepted)
             t_e2e = time.monotonic() - t0
+        with bench_gateway(work / "alone", LAPOR_SMTP__ENABLED="false", LAPOR_SMS__KANNEL__SENDSMS_URL=sendsms) as gw:
+            console.print("[bold]gateway[/]: the same, intake alone (worker paused with SIGSTOP, resumed after)")
+            with paused(child_pid(gw.proc.pid, "worker")):
+                alone = run_wrk(gw.url, duration, connections, script)
     finally:
         stop(noop)
     e2e = forwarded / t_e2e if t_e2e else 0.0
@@ -194,7 +216,9 @@ def bench_sms(duration: float, connections: int, console: Console, work: Path) -
         ("ratio intake / no-op", f"{res.rps / base.rps:.2f}", ">= 0.60"),
         ("intake p50 / p99", f"{res.p50_ms:.2f} ms / {res.p99_ms:.2f} ms", "p99 < 10 ms"),
         ("no-op p50 / p99", f"{base.p50_ms:.2f} ms / {base.p99_ms:.2f} ms", ""),
-        ("non-2xx or socket errors", f"{res.errors}", "0"),
+        ("intake alone req/s (worker paused)", f"{alone.rps:,.0f} ({alone.rps / base.rps:.2f} of no-op)", ""),
+        ("intake alone p50 / p99", f"{alone.p50_ms:.2f} ms / {alone.p99_ms:.2f} ms", "p99 < 10 ms"),
+        ("non-2xx or socket errors", f"{res.errors + alone.errors}", "0"),
         ("end to end (webhook → central 201)", f"{e2e:,.0f} complaints/s ({forwarded}/{accepted} in {t_e2e:.1f}s)",
          ">= 1,000/s"),
     ]))
