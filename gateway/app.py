@@ -8,7 +8,6 @@ worker and the embedded central store run as child processes
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -46,7 +45,6 @@ class Gateway:
         self.webhooks: list[WebhookChannel] = found.webhooks
         self.pollers: list[Poller] = found.pollers
         self.checks: list[StartupCheck] = found.checks
-        self.servers: list[Any] = found.servers  # e.g. the SMTP listener: start()/stop()
         report_failures(self.pollers, self.journal)
         self.wake = WakePipe()
         self.children: list[Child] = []
@@ -151,9 +149,7 @@ class Gateway:
             except ChannelError as exc:
                 log.error("%s", exc)
                 self._disable(check)
-        # listeners first: once /healthz answers, every intake path is open
-        for server in self.servers:
-            await server.start()
+        # listeners (SMTP) and pollers first: once /healthz answers, every intake path is open
         self._tasks = [asyncio.create_task(supervise(p.run(self.accept))) for p in self.pollers]
         listening = [p.started.wait() for p in self.pollers if isinstance(getattr(p, "started", None), asyncio.Event)]
         if listening:
@@ -179,9 +175,6 @@ class Gateway:
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)
-        for server in self.servers:
-            with contextlib.suppress(Exception):
-                await server.stop()
         if self._runner is not None:
             await self._runner.cleanup()
         for child in reversed(self.children):

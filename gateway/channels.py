@@ -29,7 +29,6 @@ class Channels:
     senders: list[ReceiptSender] = field(default_factory=list)
     completers: dict[str, Completer] = field(default_factory=dict)
     checks: list[StartupCheck] = field(default_factory=list)
-    servers: list[Any] = field(default_factory=list)
     # pollers the worker process runs: their reading is CPU-heavy (OCR) and must not slow acknowledgements
     worker_pollers: list[Poller] = field(default_factory=list)
 
