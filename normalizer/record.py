@@ -11,9 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from channels.message import Attachment, ReporterInfo
+from channels.message import Attachment, PrivacySource, ReporterInfo
 
-PrivacySource = Literal["keyword", "form", "channel", "operator"]
 Language = Literal["id", "en", "other"]
 
 
