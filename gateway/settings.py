@@ -116,6 +116,7 @@ class TelegramSettings(BaseModel):
     token: str | None = None
     webhook_secret: str | None = None
     mode: Literal["webhook", "polling"] = "webhook"
+    public_url: str | None = None  # https://…/channels/telegram: registered with setWebhook at start-up when set
     api_base_url: str | None = None  # python-telegram-bot base_url form: …/bot
     max_file_bytes: int = Field(10 * 1024 * 1024, gt=0)
 

@@ -49,7 +49,7 @@ def telegram_from_settings(settings: Settings, blobs: BlobSink, cursors: Cursors
     if t.mode == "polling":
         objects.append(TelegramPoller(bot, account, cursors(TELEGRAM)))
     else:
-        objects.append(TelegramChannel(account, t.webhook_secret or "", partial(check_bot, bot, "webhook")))
+        objects.append(TelegramChannel(account, t.webhook_secret or "", partial(check_bot, bot, "webhook", t.public_url, t.webhook_secret)))
     log.info("telegram: configured, %s mode", t.mode)
     return objects
 

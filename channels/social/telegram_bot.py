@@ -53,15 +53,23 @@ def _retry_hint(exc: RetryAfter) -> float:
     return ra.total_seconds() if hasattr(ra, "total_seconds") else float(ra)
 
 
-async def check_bot(bot: Bot, mode: str) -> str:
-    """getMe with our token: one line when fine, ChannelError with a clear reason when not."""
+async def check_bot(bot: Bot, mode: str, webhook_url: str | None = None, secret: str | None = None) -> str:
+    """getMe with our token: one line when fine, ChannelError with a clear reason when not.
+
+    In webhook mode with a public URL, the webhook is (re)registered with its secret
+    token, so the operator does not have to call setWebhook by hand.
+    """
     try:
         await bot.initialize()  # calls getMe; its error text would hold the token, so it is dropped
+        if webhook_url:
+            await bot.set_webhook(url=webhook_url, secret_token=secret,
+                                  allowed_updates=["message", "edited_message", "channel_post"])
     except InvalidToken:
         raise ChannelError("telegram: token rejected (401 Unauthorized)") from None
     except TelegramError as exc:
-        raise ChannelError(f"telegram: Bot API unreachable ({type(exc).__name__})") from None
-    return f"telegram: on as @{bot.username}, {mode} mode"
+        raise ChannelError(f"telegram: Bot API unreachable or refused ({type(exc).__name__})") from None
+    registered = f", webhook registered at {webhook_url}" if webhook_url else ""
+    return f"telegram: on as @{bot.username}, {mode} mode{registered}"
 
 
 class TelegramFiles:

@@ -36,6 +36,7 @@ class FakeTelegram(FakeServer):
         self.username = username
         self.updates: list[dict[str, Any]] = []
         self.sent_messages: list[dict[str, Any]] = []
+        self.webhook: dict[str, Any] | None = None  # what setWebhook registered
         self.files: dict[str, tuple[bytes, str]] = {}  # file_id -> (bytes, file_path)
         self.failures: dict[str, list[web.Response]] = {}  # method -> answers to give first
         self._next_update = itertools.count(100001)
@@ -106,6 +107,10 @@ class FakeTelegram(FakeServer):
             except TimeoutError:
                 break
         return _ok(self.updates[:limit])
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> web.Response:
+        self.webhook = params
+        return _ok(True)
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> web.Response:
         self.sent_messages.append(params)

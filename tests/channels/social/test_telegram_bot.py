@@ -197,6 +197,15 @@ async def test_check_with_a_good_token(fake: FakeTelegram, tmp_path: Path) -> No
     assert await webhook.check() == "telegram: on as @lapor1708_bot, webhook mode"
 
 
+async def test_check_registers_the_webhook_with_its_secret(fake: FakeTelegram) -> None:
+    url = "https://pengaduan.example.go.id/channels/telegram"
+    line = await check_bot(bot_for(fake), "webhook", url, "rahasia-webhook")
+    assert line == f"telegram: on as @lapor1708_bot, webhook mode, webhook registered at {url}"
+    assert fake.webhook is not None
+    assert fake.webhook["url"] == url and fake.webhook["secret_token"] == "rahasia-webhook"
+    assert "message" in fake.webhook["allowed_updates"]
+
+
 async def test_check_with_a_bad_token(fake: FakeTelegram) -> None:
     bad = "7000000001:AAWrongTokenWrongTokenWrongToken_xx"
     with pytest.raises(ChannelError) as err:
