@@ -101,15 +101,38 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
         queue = journal.review_queue()
     finally:
         journal.close()
+    if args.images:
+        return _export_images(settings, queue, args.images, Path(args.out))
     table = Table(title=f"review queue ({len(queue)})")
     for col in ("tracking ID", "channel", "reasons", "page images"):
         table.add_column(col, overflow="fold")
-    blobs = settings.data.dir / "blobs"
     for item in queue:
-        images = [a for a in json.loads(item["attachments"] or "[]") if a["media_type"].startswith("image/")]
-        paths = "\n".join(str(blobs / a["sha256"][:2] / a["sha256"][2:]) for a in images)
-        table.add_row(item["tracking_id"], item["channel"], "\n".join(json.loads(item["reasons"] or "[]")), paths)
+        n = len(_page_images(item))
+        table.add_row(item["tracking_id"], item["channel"], "\n".join(json.loads(item["reasons"] or "[]")),
+                      f"{n} page(s): review --images {item['tracking_id']}")
     Console().print(table)
+    return 0
+
+
+def _page_images(item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in json.loads(item["attachments"] or "[]") if a["media_type"].startswith("image/")]
+
+
+def _export_images(settings: Settings, queue: list[dict[str, Any]], tracking_id: str, out: Path) -> int:
+    """The page images are sealed at rest; a reviewer gets them opened into a folder of their choice."""
+    from gateway.blobs import BlobStore
+
+    item = next((i for i in queue if i["tracking_id"] == tracking_id), None)
+    if item is None:
+        print(f"lapor-gateway: {tracking_id} is not waiting for review")
+        return 1
+    blobs = BlobStore.for_settings(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    for n, image in enumerate(_page_images(item), start=1):
+        ext = image["media_type"].partition("/")[2].replace("jpeg", "jpg") or "img"
+        target = out / f"{tracking_id}-{n}.{ext}"
+        target.write_bytes(blobs.get(image["sha256"]))
+        print(target)
     return 0
 
 
@@ -126,3 +149,5 @@ def register(add: Callable[..., argparse.ArgumentParser], load: Callable[..., Se
     group = review.add_mutually_exclusive_group()
     group.add_argument("--approve", metavar="TRACKING_ID")
     group.add_argument("--reject", metavar="TRACKING_ID")
+    group.add_argument("--images", metavar="TRACKING_ID", help="write its page images (opened) into --out")
+    review.add_argument("--out", default="review-images", help="folder for --images (default: ./review-images)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -51,7 +52,12 @@ def test_blank_and_noise_pages_are_held_for_review_then_approved_or_rejected(
     (blank_tid,) = [t for t, row in queue.items() if "page 1: blank" in row]
     (noise_tid,) = [t for t, row in queue.items() if "looks like noise" in row]
     assert all("no complaint text found" in row for row in queue.values())
-    assert all("/blobs/" in row for row in queue.values())  # the reviewer is shown the cleaned page images
+    assert all("review --images" in row for row in queue.values())  # the reviewer can open the page images
+    out = gw.data_dir.parent / "review-out"
+    shown = gw.cli("review", "--images", blank_tid, "--out", str(out))
+    assert shown.returncode == 0
+    pages = [Path(p) for p in shown.stdout.split()]  # the scan as dropped and its cleaned page
+    assert pages and all(p.read_bytes().startswith(b"\x89PNG") for p in pages)  # sealed at rest, opened here
     assert _title_count(gw) == 2
     # held: not forwarded, no receipt printed (the receipt rows were written held, with the complaint)
     assert records_by_external_id(gw) == {}
