@@ -34,7 +34,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from gateway.children import wait_http
+from gateway.children import child_pid, wait_http
 
 REPO = Path(__file__).resolve().parent.parent
 SMS_PATH = "/channels/sms/kannel"
@@ -153,14 +153,6 @@ def bench_gateway(work: Path, **env: str) -> Iterator[BenchGateway]:
         yield BenchGateway(proc, url, smtp_port)
     finally:
         stop(proc)
-
-
-def child_pid(parent: int, role: str) -> int:
-    """The pid of the gateway's child process running ``role`` (worker, central)."""
-    for kid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
-        if role.encode() in Path(f"/proc/{kid}/cmdline").read_bytes().split(b"\0"):
-            return int(kid)
-    raise RuntimeError(f"no {role} child under {parent}")
 
 
 @contextmanager

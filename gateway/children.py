@@ -105,6 +105,14 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], name: str, timeout: float
     raise RuntimeError(f"{name} did not answer on {url}")
 
 
+def child_pid(parent: int, role: str) -> int:
+    """The pid of the gateway's child process running ``role`` (worker, central)."""
+    for kid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        if role.encode() in Path(f"/proc/{kid}/cmdline").read_bytes().split(b"\0"):
+            return int(kid)
+    raise RuntimeError(f"no {role} child under {parent}")
+
+
 class WakePipe:
     """Intake → worker: one byte means 'new work in the journal'. Never blocks the writer."""
 

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from gateway.children import child_pid
 from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.sms.conftest import SHORTCODE, SmsRig
@@ -140,20 +141,6 @@ def test_dead_letter_then_retry_dead(make_sms_rig: Callable[..., SmsRig]) -> Non
         central.wait(10)
 
 
-def _child_pids(pid: int) -> dict[str, int]:
-    """The gateway's child processes by role (worker, central), from /proc."""
-    from pathlib import Path
-
-    kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    out = {}
-    for kid in kids:
-        cmd = Path(f"/proc/{kid}/cmdline").read_bytes().split(b"\0")
-        role = next((c.decode() for c in cmd if c in (b"worker", b"central")), None)
-        if role:
-            out[role] = int(kid)
-    return out
-
-
 def test_a_dead_worker_is_restarted_and_catches_up(sms_rig: SmsRig) -> None:
     import os
     import signal
@@ -162,7 +149,7 @@ def test_a_dead_worker_is_restarted_and_catches_up(sms_rig: SmsRig) -> None:
 
     gw = sms_rig.gateway
     assert gw.proc is not None
-    worker = _child_pids(gw.proc.pid)["worker"]
+    worker = child_pid(gw.proc.pid, "worker")
     os.kill(worker, signal.SIGKILL)
 
     def health() -> tuple[int, dict]:
@@ -181,5 +168,5 @@ def test_a_dead_worker_is_restarted_and_catches_up(sms_rig: SmsRig) -> None:
     wait_until(lambda: gw.central_get(f"/v1/complaints/{tid}"), what="the complaint in the store")
     status, body = health()
     assert status == 200 and body["children"]["worker"] == {"alive": True, "restarts": 1}
-    assert _child_pids(gw.proc.pid)["worker"] != worker
+    assert child_pid(gw.proc.pid, "worker") != worker
     assert "worker exited with -9; restarting it" in gw.log_text()
