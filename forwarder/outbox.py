@@ -17,6 +17,7 @@ import random
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import aiohttp
 
@@ -68,9 +69,10 @@ class Backoff:
 
 
 class CentralClient:
-    def __init__(self, base_url: str, hmac_key: str, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, hmac_key: str, timeout: float = 10.0, api_token: str | None = None) -> None:
         self.url = base_url.rstrip("/") + "/v1/complaints"
         self.key = hmac_key.encode()
+        self._read_headers = {"Authorization": f"Bearer {api_token}"} if api_token else {}
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
@@ -97,10 +99,11 @@ class CentralClient:
         raise DeliveryError(f"central store answered {resp.status}: {detail}", permanent=resp.status in (409, 422))
 
     async def status(self, tracking_id: str) -> dict[str, Any] | None:
+        """The store's status view for ``CEK``, or None (unknown, refused, unreachable: the local state answers)."""
         try:
-            async with self.session.get(
-                f"{self.url}/{tracking_id}/status", timeout=aiohttp.ClientTimeout(total=3)
-            ) as resp:
+            url = f"{self.url}/{quote(tracking_id, safe='')}/status"
+            timeout = aiohttp.ClientTimeout(total=3)
+            async with self.session.get(url, headers=self._read_headers, timeout=timeout) as resp:
                 if resp.status == 200:
                     return await resp.json()
         except (aiohttp.ClientError, TimeoutError):

@@ -40,7 +40,10 @@ class Pipeline:
         self.senders = found.senders
         self.pollers = found.worker_pollers
         report_failures(self.pollers, self.journal)
-        self.central = CentralClient(settings.central.url, settings.central.hmac_key, settings.forwarder.timeout_seconds)
+        self.central = CentralClient(
+            settings.central.url, settings.central.hmac_key, settings.forwarder.timeout_seconds,
+            api_token=settings.central.api_token,
+        )
         self.intake = IntakeWorker(
             self.journal,
             Normalizer(settings.privacy.reporter_hmac_key),

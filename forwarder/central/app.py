@@ -7,11 +7,14 @@ POST /v1/complaints                        X-Signa-  201 first answer, 200 repla
                                            ture      401 signature, 409 conflict, 413, 422
 GET  /v1/complaints/{tracking_id}          bearer    the record as received + status, due, history
 GET  /v1/complaints?since&channel&limit&c  bearer    {items, next_cursor}, arrival order
-GET  /v1/complaints/{tracking_id}/status   none      status and due dates only (CEK)
+GET  /v1/complaints/{tracking_id}/status   bearer    status and due dates only (CEK)
 POST /v1/complaints/{tracking_id}/status   bearer    operator move {status, note?}; 409 if not allowed
 =========================================  ========  ===============================================
 
-Error bodies are ``{"error": "..."}`` and never carry a record's values.
+Error bodies are ``{"error": "..."}`` and never carry a record's values. Every read needs the
+bearer token, and the token is checked before any lookup: a stranger gets the same 401 for a
+tracking ID that exists (confidential or not) as for one that does not, so no route is an
+existence oracle.
 """
 
 from __future__ import annotations
@@ -107,6 +110,8 @@ async def list_complaints(request: web.Request) -> web.Response:
 
 
 async def get_status(request: web.Request) -> web.Response:
+    if not _bearer_ok(request):
+        return _unauthorized()
     view = await request.app[STORE].status(request.match_info["tracking_id"])
     return _error(404, "unknown tracking_id") if view is None else _json(view)
 

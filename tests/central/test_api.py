@@ -166,7 +166,7 @@ async def test_list_rejects_bad_queries(client):
 
 async def test_status_endpoint_shows_status_and_due_dates_only(client, post):
     await post(make_complaint(1))
-    resp = await client.get("/v1/complaints/0000000001/status")  # no auth
+    resp = await client.get("/v1/complaints/0000000001/status", headers=BEARER)
     assert resp.status == 200
     view = await resp.json()
     assert set(view) == {"tracking_id", "status", "status_since", "due"}
@@ -174,7 +174,7 @@ async def test_status_endpoint_shows_status_and_due_dates_only(client, post):
     text = await resp.text()
     for leak in (CANARY_NAME, CANARY_PHONE, CANARY_TEXT, "Infrastruktur", "ref-abc", "sms"):
         assert leak not in text
-    assert (await client.get("/v1/complaints/0000000002/status")).status == 404
+    assert (await client.get("/v1/complaints/0000000002/status", headers=BEARER)).status == 404
 
 
 async def test_operator_moves_a_complaint_along(client, post):
@@ -203,7 +203,7 @@ async def test_operator_moves_a_complaint_along(client, post):
     assert view["due"]["citizen_response_within"] is not None
     assert (await client.post(url, json={"status": "in_progress"}, headers=BEARER)).status == 409  # closed is final
 
-    public = await (await client.get(url)).json()
+    public = await (await client.get(url, headers=BEARER)).json()
     assert public["status"] == "closed"
     item = await (await client.get("/v1/complaints/0000000001", headers=BEARER)).json()
     assert [h["status"] for h in item["history"]] == ["received", *path]

@@ -75,7 +75,7 @@ async def test_serve_central_in_process_on_a_free_port(tmp_path):
         async with aiohttp.ClientSession(server.url) as http:
             resp = await http.post("/v1/complaints", data=body, headers=post_headers(body))
             assert resp.status == 201
-            resp = await http.get("/v1/complaints/0000000007/status")
+            resp = await http.get("/v1/complaints/0000000007/status", headers=BEARER)
             assert (await resp.json())["status"] == "received"
             resp = await http.get("/v1/complaints", headers=BEARER)
             assert len((await resp.json())["items"]) == 1
