@@ -1,8 +1,12 @@
 """The scanner's hot folder (``letters.inbox``): files in, complaints out, nothing deleted.
 
-Each look lists the regular files at the top of the inbox. A file is read only
-once it is *stable* (same size and mtime on two consecutive looks: the scanner
-has finished writing it). It is OCR'd off the event loop, handed to
+Each look lists the entries at the top of the inbox (not directories, not
+hidden or partial names). A file is read only once it is *stable* (same inode,
+size and mtime on two consecutive looks: the scanner has finished writing it).
+It is read through :func:`~channels.letters.safeopen.read_listed`, never by
+following a link: a symbolic link, a FIFO, a file with other hard links or a
+file swapped in after the listing goes to ``failed/`` (the entry itself, its
+target untouched) with its reason. The bytes are OCR'd off the event loop, handed to
 ``accept``, and only when ``accept`` returned (the message is durable) is it
 moved to ``processed/``. A refused file goes to ``failed/`` with
 ``<name>.reason.txt`` beside it. A crash between accept and the move leaves
@@ -25,6 +29,7 @@ from typing import Protocol
 
 from channels.base import Accept
 from channels.letters.errors import OcrUnavailable
+from channels.letters.safeopen import read_listed
 from channels.message import InboundMessage, Rejected
 
 log = logging.getLogger("channels.letters.hotfolder")
@@ -35,6 +40,7 @@ class LetterReader(Protocol):
 
     def read_file(self, source: str | Path | bytes, filename: str | None = None) -> InboundMessage: ...
 SKIP_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024  # when the reader does not say (``max_file_bytes``)
 
 
 def _tag(path: Path) -> str:
@@ -45,7 +51,7 @@ def unique_target(folder: Path, name: str) -> Path:
     """``folder/name``, or ``name.1``, ``name.2``… when taken: never overwrite."""
     target = folder / name
     n = 1
-    while target.exists() or target.with_name(target.name + ".reason.txt").exists():
+    while os.path.lexists(target) or os.path.lexists(target.with_name(target.name + ".reason.txt")):
         stem, dot, ext = name.rpartition(".")
         target = folder / (f"{stem}.{n}.{ext}" if dot else f"{name}.{n}")
         n += 1
@@ -61,7 +67,8 @@ class HotFolderPoller:
         self.poll_seconds = poll_seconds
         self.processed = self.inbox / "processed"
         self.failed = self.inbox / "failed"
-        self._last: dict[str, tuple[int, int]] = {}
+        self._last: dict[str, tuple[int, ...]] = {}
+        self._listed: dict[str, os.stat_result] = {}  # what the last look saw (``lstat``), checked at the read
         self._warned_ocr = False
         # set by the process that runs the poller: a refused file becomes an intake-log event
         # ``(ref, reason)``; ref is the file's tag (a hash of its name: names can carry identity)
@@ -79,7 +86,7 @@ class HotFolderPoller:
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(self.inbox):
                 if (
-                    entry.is_file(follow_symlinks=False)
+                    not entry.is_dir(follow_symlinks=False)  # links and odd files too: they go to failed/
                     and not entry.name.startswith(".")
                     and not entry.name.endswith(SKIP_SUFFIXES)
                 ):
@@ -87,18 +94,18 @@ class HotFolderPoller:
         return sorted(files)
 
     def stable(self, files: list[Path]) -> list[Path]:
-        """Files whose size and mtime did not change since the previous look."""
-        seen, ready = {}, []
+        """Entries whose inode, size and mtime did not change since the previous look (``lstat``: no link followed)."""
+        seen, listed, ready = {}, {}, []
         for p in files:
             try:
-                st = p.stat()
+                st = p.lstat()
             except FileNotFoundError:
                 continue
-            sig = (st.st_size, st.st_mtime_ns)
-            seen[p.name] = sig
+            sig = (st.st_dev, st.st_ino, st.st_mode, st.st_size, st.st_mtime_ns)
+            seen[p.name], listed[p.name] = sig, st
             if self._last.get(p.name) == sig:
                 ready.append(p)
-        self._last = seen
+        self._last, self._listed = seen, listed
         return ready
 
     async def scan_once(self, accept: Accept) -> int:
@@ -114,7 +121,10 @@ class HotFolderPoller:
     async def handle(self, path: Path, accept: Accept) -> bool:
         tag = _tag(path)
         try:
-            msg = await asyncio.to_thread(self.channel.read_file, path)
+            listed = self._listed.get(path.name) or path.lstat()
+            max_bytes = getattr(self.channel, "max_file_bytes", DEFAULT_MAX_FILE_BYTES)
+            data = await asyncio.to_thread(read_listed, path, listed, max_bytes)
+            msg = await asyncio.to_thread(self.channel.read_file, data, path.name)
         except Rejected as exc:
             self.move_failed(path, f"{exc.status} {exc.reason}")
             log.warning("letter %s refused: %s %s", tag, exc.status, exc.reason)
@@ -152,5 +162,8 @@ class HotFolderPoller:
     def move_failed(self, path: Path, reason: str) -> None:
         target = unique_target(self.failed, path.name)
         reason_file = target.with_name(target.name + ".reason.txt")
-        reason_file.write_text(reason + "\n", encoding="utf-8")
+        # O_EXCL|O_NOFOLLOW: a name planted in failed/ (a link) is never written through
+        fd = os.open(reason_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o640)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(reason + "\n")
         os.replace(path, target)

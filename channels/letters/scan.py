@@ -85,6 +85,11 @@ class LettersChannel:
         self.min_confidence = min_confidence
         self.workers = workers or os.cpu_count() or 1
 
+    @property
+    def max_file_bytes(self) -> int:
+        """The file size limit (the hot folder refuses larger files before reading them)."""
+        return self.limits.max_file_bytes
+
     @classmethod
     def from_settings(cls, letters: Any, blobs: BlobSink) -> LettersChannel:
         """Build from ``gateway.settings.LettersSettings`` (or anything with the same attributes)."""
