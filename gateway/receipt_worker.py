@@ -3,7 +3,8 @@
 A receipt is claimed (``sending``) durably before it leaves and marked ``sent``
 after; a crash in between leaves it ``unsure``: the delivery report may still
 confirm it, otherwise it is sent again after a grace period (at-least-once,
-with the window kept as small as one HTTP call).
+with the window kept as small as one HTTP call). The claim is also where the
+durable rate limits (:mod:`gateway.rate_limits`) are checked and counted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from channels.base import OutboundReceipt, ReceiptSender
 from channels.message import PeerUnavailable, Rejected
 from forwarder.outbox import Backoff, Wakeup
 from gateway.journal import Event, Journal
+from gateway.rate_limits import RateLimits, recipient_of
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,10 @@ class ReceiptWorker:
         max_attempts: int = 10,
         unsure_grace_seconds: float = 20.0,
         idle_seconds: float = 1.0,
+        limits: RateLimits | None = None,
     ) -> None:
         self.journal = journal
+        self.limits = limits or RateLimits(journal)  # no rules: every send passes
         # longest family first, so "social.x" wins over "social"
         self.senders = sorted(senders, key=lambda s: len(s.family), reverse=True)
         self.concurrency = concurrency
@@ -76,6 +80,15 @@ class ReceiptWorker:
             self.wake.set()
 
     async def _send(self, sem: asyncio.Semaphore, r: dict[str, Any]) -> None:
+        try:
+            await self.deliver(r)
+        finally:
+            self._inflight.discard(r["id"])
+            sem.release()
+            self.wake.set()
+
+    async def deliver(self, r: dict[str, Any]) -> str:
+        """Claim, send and record one due receipt; answer the state it was left in."""
         rid, channel, tid = r["id"], r["channel"], r["tracking_id"]
         try:
             sender = self.sender_for(channel)
@@ -84,7 +97,7 @@ class ReceiptWorker:
                     rid, "failed", error="no sender configured for this channel",
                     event=Event(channel, "receipt_failed", tid, detail="no sender configured"),
                 )
-                return
+                return "failed"
             target, body = r["target"], r["body"]
             receipt = OutboundReceipt(
                 channel=channel,
@@ -96,25 +109,31 @@ class ReceiptWorker:
                 reply_context=dict(target.get("reply_context") or {}) | {"receipt_id": rid, "tracking_id": tid},
                 public=bool(body.get("public")),
             )
-            await self.journal.set_receipt_state(rid, "sending")
+            claim = await self.limits.claim(r, sender.family, recipient_of(receipt.to, target.get("reply_context") or {}))
+            if claim.outcome == "limited":
+                return "rate_limited"
+            if claim.outcome != "send":
+                return "pending" if claim.outcome == "deferred" else "gone"
             try:
                 provider_id = await sender.send(receipt)
             except PeerUnavailable as exc:
+                await self.limits.give_back(claim)  # a retry later must not count twice
                 give_up = r["attempts"] + 1 >= self.max_attempts
                 await self.journal.set_receipt_state(
                     rid, "failed" if give_up else "pending", error=str(exc),
                     next_at=time.time() + self.backoff.delay(r["attempts"]),
                     event=Event(channel, "receipt_failed", tid, detail=str(exc)) if give_up else None,
                 )
-                return
+                return "failed" if give_up else "pending"
             except Rejected as exc:
                 await self.journal.set_receipt_state(
                     rid, "failed", error=exc.reason, event=Event(channel, "receipt_failed", tid, detail=exc.reason)
                 )
-                return
+                return "failed"
             await self.journal.set_receipt_state(
                 rid, "sent", provider_id=provider_id, event=Event(channel, f"{r['kind']}_sent", tid)
             )
+            return "sent"
         except Exception as exc:
             # never the exception's text or a full traceback: they can hold the recipient's address
             log.error("receipt %s: unexpected %s", rid, type(exc).__name__)
@@ -124,7 +143,4 @@ class ReceiptWorker:
                     rid, "failed", error=f"unexpected {type(exc).__name__}",
                     event=Event(channel, "receipt_failed", tid, detail=f"unexpected {type(exc).__name__}"),
                 )
-        finally:
-            self._inflight.discard(rid)
-            sem.release()
-            self.wake.set()
+            return "failed"

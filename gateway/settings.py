@@ -68,6 +68,7 @@ class SmsSettings(BaseModel):
     twilio_auth_token: str | None = None  # Twilio-style webhook; off unless set
     twilio_url: str | None = None  # public URL Twilio signs, when behind a proxy
     receipt_language: Literal["id", "en"] = "id"
+    max_per_minute: int = Field(120, gt=0)  # outbound SMS overall, per rolling minute (over it: deferred)
 
 
 class SmtpSettings(BaseModel):
@@ -137,6 +138,10 @@ class WhatsappSettings(BaseModel):
     api_base_url: str | None = None
 
 
+class ReceiptsSettings(BaseModel):
+    replies_per_sender_per_hour: int = Field(10, gt=0)  # CEK/help answers; over it: not sent, logged once
+
+
 class PrivacySettings(BaseModel):
     reporter_hmac_key: str | None = None
     vault_key: str | None = None  # urlsafe base64 of 32 bytes (AES-256-GCM)
@@ -177,6 +182,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     x: XSettings = Field(default_factory=XSettings)
     whatsapp: WhatsappSettings = Field(default_factory=WhatsappSettings)
+    receipts: ReceiptsSettings = Field(default_factory=ReceiptsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
