@@ -60,7 +60,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from gateway.pipeline import serve_pipeline
 
     settings = _settings(args)
-    return _serve_until_signal(settings, lambda stop: serve_pipeline(settings, stop, args.wake_fd))
+    return _serve_until_signal(settings, lambda stop: serve_pipeline(settings, stop, args.wake_fd, args.status_fd))
 
 
 def cmd_central(args: argparse.Namespace) -> int:
@@ -104,6 +104,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from gateway.display import safe_json
     from normalizer.tracking import check_tracking_id
 
     settings = _settings(args)
@@ -126,7 +127,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             "central_store": json.loads(row["central_answer"]) if row["central_answer"] else None,
             "receipts": journal.receipts_for(row["tracking_id"]),
         }
-        print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+        print(safe_json(out, indent=2, ensure_ascii=False, default=str))  # no raw controls/bidi from a message
     finally:
         journal.close()
     return 0
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("run", cmd_run, "run the gateway (HTTP, SMTP, pollers, workers, embedded central store)")
     w = add("worker", cmd_worker, "the pipeline worker alone (run starts it; for running it on its own)")
     w.add_argument("--wake-fd", type=int, default=None, help=argparse.SUPPRESS)
+    w.add_argument("--status-fd", type=int, default=None, help=argparse.SUPPRESS)
     add("central", cmd_central, "run the reference central complaint store alone")
     add("schema", cmd_schema, "print the JSON Schema of the complaint record")
     lg = add("log", cmd_log, "print the intake log")

@@ -1,7 +1,9 @@
 """The intake log in the terminal: ``lapor-gateway log [--follow]``.
 
 Events hold only what an operator may see: channel, tracking ID, state, the
-masked contact, category, flags and a short reason, never a body.
+masked contact, category, flags and a short reason, never a body. Every field
+may still come from a sender (a contact, a reason quoting a header), so each is
+printed through :func:`gateway.display.safe_cell`: no markup, no raw controls.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from gateway.display import safe_cell
 from gateway.journal import Journal
 
 STATE_STYLE = {
@@ -30,12 +34,18 @@ STATE_STYLE = {
 }
 
 
-def format_event(e: dict[str, Any]) -> tuple[str, ...]:
-    at = datetime.fromtimestamp(e["at"]).strftime("%Y-%m-%d %H:%M:%S")
-    style = STATE_STYLE.get(e["state"], "")
-    state = f"[{style}]{e['state']}[/]" if style else e["state"]
-    return (at, e["channel"], e["tracking_id"] or "", state, e["contact"] or "", e["category"] or "",
-            e["flags"] or "", e["detail"] or "")
+def format_event(e: dict[str, Any]) -> tuple[Text, ...]:
+    """One event as table cells, each a literal ``Text`` (rich never parses an event's values)."""
+    try:
+        at = datetime.fromtimestamp(e["at"]).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError, OverflowError, OSError):
+        at = str(e["at"])
+    state = e["state"]
+    style = STATE_STYLE.get(state, "") if isinstance(state, str) else ""
+    return (
+        safe_cell(at), safe_cell(e["channel"]), safe_cell(e["tracking_id"]), safe_cell(state, style),
+        safe_cell(e["contact"]), safe_cell(e["category"]), safe_cell(e["flags"]), safe_cell(e["detail"]),
+    )
 
 
 def _table() -> Table:
@@ -58,5 +68,5 @@ def print_log(journal: Journal, *, follow: bool, last: int, console: Console | N
     while follow:
         time.sleep(0.5)
         for e in journal.events_after(seq):
-            console.print("  ".join(format_event(e)), highlight=False)
+            console.print(Text("  ").join(format_event(e)), highlight=False)
             seq = e["seq"]

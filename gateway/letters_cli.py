@@ -1,21 +1,30 @@
-"""Commands for the service counter: ``scan``, ``form`` and ``review``."""
+"""Commands for the service counter: ``scan``, ``form`` and ``review``.
+
+File names, reasons and channels can come from a sender; everything printed from them goes
+through :mod:`gateway.display` (literal ``Text``, no raw controls or bidi overrides).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from channels.message import Rejected
+from gateway.display import safe_cell, safe_text
 from gateway.settings import Settings
+
+_SAFE_EXT = re.compile(r"[a-z0-9]{1,8}")
 
 
 def _journal(settings: Settings):  # type: ignore[no-untyped-def]
@@ -40,7 +49,7 @@ def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
                       console=console) as progress:
             task = progress.add_task("scanning", total=len(args.files))
             for path in args.files:
-                progress.update(task, description=f"reading {Path(path).name}")
+                progress.update(task, description=f"reading {escape(safe_text(Path(path).name))}")
                 try:
                     msg = reader.read_file(path)
                 except (Rejected, OSError) as exc:
@@ -59,7 +68,7 @@ def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
         table.add_column(col, overflow="fold")
     for path, result, note in results:
         tid = next((t for i, t in tracking.items() if accepted.get(i) == path), "")
-        table.add_row(path, result, tid, note)
+        table.add_row(safe_cell(path), safe_cell(result), safe_cell(tid), safe_cell(note))
     console.print(table)
     if accepted and len(tracking) < len(accepted):
         console.print("[yellow]some scans are still queued: a running `lapor-gateway run` processes them[/]")
@@ -94,9 +103,9 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
         if args.approve or args.reject:
             tid, approve = (args.approve, True) if args.approve else (args.reject, False)
             if not journal.review_decide_sync(tid, approve):
-                print(f"lapor-gateway: {tid} is not waiting for review")
+                print(f"lapor-gateway: {safe_text(tid)} is not waiting for review")
                 return 1
-            print(f"{tid} {'approved: it will be forwarded and answered' if approve else 'rejected: kept, not sent'}")
+            print(f"{safe_text(tid)} {'approved: it will be forwarded and answered' if approve else 'rejected: kept, not sent'}")
             return 0
         queue = journal.review_queue()
     finally:
@@ -108,8 +117,9 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
         table.add_column(col, overflow="fold")
     for item in queue:
         n = len(_page_images(item))
-        table.add_row(item["tracking_id"], item["channel"], "\n".join(json.loads(item["reasons"] or "[]")),
-                      f"{n} page(s): review --images {item['tracking_id']}")
+        reasons = "\n".join(safe_text(r) for r in json.loads(item["reasons"] or "[]"))
+        table.add_row(safe_cell(item["tracking_id"]), safe_cell(item["channel"]), safe_cell(reasons, newlines=True),
+                      safe_cell(f"{n} page(s): review --images {item['tracking_id']}"))
     Console().print(table)
     return 0
 
@@ -124,15 +134,16 @@ def _export_images(settings: Settings, queue: list[dict[str, Any]], tracking_id:
 
     item = next((i for i in queue if i["tracking_id"] == tracking_id), None)
     if item is None:
-        print(f"lapor-gateway: {tracking_id} is not waiting for review")
+        print(f"lapor-gateway: {safe_text(tracking_id)} is not waiting for review")
         return 1
     blobs = BlobStore.for_settings(settings)
     out.mkdir(parents=True, exist_ok=True)
     for n, image in enumerate(_page_images(item), start=1):
-        ext = image["media_type"].partition("/")[2].replace("jpeg", "jpg") or "img"
+        ext = image["media_type"].partition("/")[2].lower().replace("jpeg", "jpg")
+        ext = ext if _SAFE_EXT.fullmatch(ext) else "img"  # a media type from a message never names a path
         target = out / f"{tracking_id}-{n}.{ext}"
         target.write_bytes(blobs.get(image["sha256"]))
-        print(target)
+        print(safe_text(target))
     return 0
 
 
