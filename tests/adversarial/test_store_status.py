@@ -6,12 +6,13 @@ confidential complaint, an open one and an ID that was never issued: no existenc
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from forwarder.central import build_central_app
+from forwarder.central import build_central_app, serve_central
 from forwarder.outbox import CentralClient
 from normalizer.record import Privacy
 from tests.central.conftest import (
@@ -115,3 +116,27 @@ async def test_the_gateway_client_sends_its_token(tmp_path):
         finally:
             await with_token.close()
             await without.close()
+
+
+async def test_the_worker_asks_the_store_with_the_configured_token(tmp_path, monkeypatch):
+    """The wiring: the worker's CEK lookup (``Pipeline`` → ``IntakeWorker.central_status``) carries central.api_token."""
+    from gateway.pipeline import Pipeline
+    from gateway.settings import load_settings
+    from tests.gateway_proc import gateway_secrets
+
+    env = gateway_secrets()
+    server = await serve_central(tmp_path / "central.db", env["LAPOR_CENTRAL__HMAC_KEY"],
+                                 env["LAPOR_CENTRAL__API_TOKEN"], port=0)
+    for key in [k for k in os.environ if k.startswith("LAPOR_")]:
+        monkeypatch.delenv(key)
+    for key, value in {**env, "LAPOR_DATA__DIR": str(tmp_path / "gw"), "LAPOR_CENTRAL__URL": server.url}.items():
+        monkeypatch.setenv(key, value)
+    pipeline = Pipeline(load_settings(None))
+    try:
+        await pipeline.central.post(make_complaint(4242).model_dump_json(), "k-4242")
+        view = await pipeline.intake.central_status(CONFIDENTIAL)
+        assert view is not None and view["status"] == "received"
+    finally:
+        await pipeline.central.close()
+        pipeline.journal.close()
+        await server.close()
