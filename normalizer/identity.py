@@ -1,0 +1,177 @@
+"""Mask the reporter's own identity where it shows up in their text.
+
+:mod:`normalizer.pii` finds personal data of any kind by its shape; this finds
+*this* reporter's, by what the channel told us (their name, handle, address,
+phone, NIK), so a signature under an ``[ANONIM]`` mail or "Salam, Budi" in a
+chat does not give them away. Used on the body and subject of an anonymous
+complaint, and on every ``body_public``.
+
+Matching rules (on the :func:`normalizer.fold.fold` skeleton, any case):
+
+- the full name, its parts in order with any punctuation or spaces between
+  (``Budi Santoso``, ``BUDI.SANTOSO``, ``Ma'ruf``) → ``[NAMA]``;
+- each part of 3+ letters → ``[NAMA]`` wherever it stands as a word, except
+  titles (``Bapak``, ``Hj``, ``Dr``…, never masked alone) and parts that are also
+  common Indonesian words (``Indah``, ``Agung``, ``Sari``, ``Jalan``… in
+  :data:`COMMON_WORDS`): those only where they are clearly the name: right
+  after a cue (``saya``, ``nama``, ``pak``, ``a.n.``, ``salam``, ``hormat saya``,
+  ``ttd``…), next to another part of the name, or alone on their line (a
+  signature). "Taman kota tidak lagi indah" keeps its word; "Saya Indah" does not;
+- the handle, with or without ``@`` → ``[AKUN]``; the address as given (8+
+  characters, any spacing) → ``[ALAMAT]``;
+- the phone and NIK digits, whatever separators or hidden characters are
+  between them and with or without ``0``/``62``/``+62``/``0062`` → ``[NO. HP]`` /
+  ``[NIK]`` (the shape-based masking usually got them first).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from normalizer.fold import fold
+
+__all__ = ["COMMON_WORDS", "TITLES", "IdentityMasker"]
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+TITLES = _wordset(
+    "bapak pak bpk ibu bu mas mbak kak adik dik bang abang sdr sdri saudara saudari tuan nyonya nona "
+    "dr drs dra ir hj haji hajjah hajah st sh se mm msi mpd spd skom mt amd prof kh ust ustad ustadz "
+    "mr mrs ms miss sir"
+)
+COMMON_WORDS = _wordset(
+    "indah sari putri putra dewi bunga mawar melati intan mutiara permata bintang cahaya bulan surya "
+    "langit embun pelangi ayu bagus agung jaya makmur sejahtera selamat rahayu lestari damai bahagia "
+    "suci murni setia kasih sayang cinta harapan raja ratu adil bijak mulia utama pratama kurnia rezeki "
+    "rejeki berkah amanah iman ikhlas sabar tenang dian fajar senja pagi siang sore malam hujan angin "
+    "laut gunung bukit sungai kali danau pantai tanah air api batu emas perak besi kayu padi jalan kota "
+    "desa dinas kantor warga rumah sekolah pasar toko listrik lampu taman kebun sawah hutan merdeka "
+    "bangsa negara rakyat umum baru lama besar kecil tinggi panjang tua muda kuning hijau merah putih "
+    "hitam biru manis baik benar terang wangi harum mega awan teguh kuat gagah berani setiawan "
+    "official info admin resmi layanan pengaduan lapor laporan"
+)
+_CUE = re.compile(
+    r"(?:\b(?:saya|sy|sya|aku|namaku|nama|nm|pelapor|dari|oleh|ttd|tertanda|salam|regards|from|"
+    r"an|a\.n|atas\s+nama|hormat\s+(?:saya|kami)|i\s+am|i'm|my\s+name\s+is|name|"
+    + "|".join(sorted(TITLES))
+    + r"))[\s,.:;\-]*$",
+    re.IGNORECASE,
+)
+_PART = re.compile(r"[^\W\d_]+")
+_GAP = r"[\W_]{1,3}"
+_SEP = r"(?:[ ]?[.\-/_][ ]?|[ ]|\(|\))?"
+_LETTER_BEFORE = r"(?<![^\W\d_])"
+_LETTER_AFTER = r"(?![^\W\d_])"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    label: str
+    common: frozenset[str] = field(default_factory=frozenset)  # matches that need a name context
+
+
+@lru_cache(maxsize=1024)
+def _name_rules(name: str) -> tuple[_Rule, ...]:
+    parts = [p for p in _PART.findall(fold(name).text.casefold()) if p not in TITLES]
+    rules = []
+    if len(parts) >= 2:
+        full = _GAP.join(re.escape(p) for p in parts)
+        rules.append(_Rule(re.compile(_LETTER_BEFORE + full + _LETTER_AFTER, re.IGNORECASE), "[NAMA]"))
+    words = sorted({p for p in parts if len(p) >= 3}, key=len, reverse=True)
+    if words:
+        alternation = "|".join(re.escape(w) for w in words)
+        common = frozenset(w for w in words if w in COMMON_WORDS)
+        rules.append(_Rule(re.compile(f"{_LETTER_BEFORE}(?:{alternation}){_LETTER_AFTER}", re.IGNORECASE),
+                           "[NAMA]", common))  # fmt: skip
+    return tuple(rules)
+
+
+def _digits_rule(digits: str, label: str, prefixed: bool) -> _Rule:
+    body = _SEP.join(digits)
+    prefix = rf"(?:(?:\+|00)?[ ]?62{_SEP}|0{_SEP}|\(0?)?" if prefixed else ""
+    return _Rule(re.compile(rf"(?<!\d){prefix}{body}\)?(?!\d)"), label)
+
+
+class IdentityMasker:
+    """Masks one reporter's identity (see the module docstring); build one per message."""
+
+    def __init__(
+        self,
+        names: Iterable[str | None] = (),
+        handles: Iterable[str | None] = (),
+        addresses: Iterable[str | None] = (),
+        phones: Iterable[str | None] = (),
+        niks: Iterable[str | None] = (),
+    ) -> None:
+        rules: list[_Rule] = []
+        self._name_parts: set[str] = set()
+        for name in filter(None, names):
+            rules.extend(_name_rules(name))
+            self._name_parts.update(p for p in _PART.findall(fold(name).text.casefold()) if p not in TITLES)
+        for handle in filter(None, handles):
+            bare = fold(handle).text.lstrip("@")
+            if len(bare) >= 3:
+                rules.append(_Rule(re.compile(rf"(?<![\w@])@?{re.escape(bare)}(?![\w])", re.IGNORECASE), "[AKUN]"))
+        for address in filter(None, addresses):
+            tokens = re.findall(r"[^\W_]+", fold(address).text)
+            if len(address.strip()) >= 8 and tokens:
+                rules.append(_Rule(re.compile(r"[\W_]+".join(map(re.escape, tokens)), re.IGNORECASE), "[ALAMAT]"))
+        for phone in filter(None, phones):
+            digits = re.sub(r"\D", "", fold(phone).text)
+            national = re.sub(r"^(?:00)?62|^0", "", digits)
+            if len(national) >= 8:
+                rules.append(_digits_rule(national, "[NO. HP]", prefixed=True))
+        for nik in filter(None, niks):
+            digits = re.sub(r"\D", "", fold(nik).text)
+            if len(digits) >= 8:
+                rules.append(_digits_rule(digits, "[NIK]", prefixed=False))
+        self._rules = tuple(rules)
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def mask(self, text: str) -> str:
+        """``text`` with this reporter's identity replaced by labels."""
+        if not self._rules or not text:
+            return text
+        folded = fold(text)
+        view = folded.text
+        hits: list[tuple[int, int, str]] = []
+        for rule in self._rules:
+            for m in rule.pattern.finditer(view):
+                if m.end() > m.start() and (not rule.common or m.group().casefold() not in rule.common
+                                            or self._names_here(view, m.start(), m.end())):  # fmt: skip
+                    hits.append((m.start(), m.end(), rule.label))
+        if not hits:
+            return text
+        hits.sort(key=lambda h: (h[0], -h[1]))
+        out, pos = [], 0
+        for start, end, label in hits:
+            a, b = folded.span(start, end)
+            if a < pos:
+                continue
+            out += [text[pos:a], label]
+            pos = b
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _names_here(self, view: str, start: int, end: int) -> bool:
+        """Whether a common word that is also a part of the name is used as the name here."""
+        if _CUE.search(view[max(0, start - 24) : start]):
+            return True
+        before = re.search(rf"([^\W\d_]+){_GAP}$", view[max(0, start - 40) : start])
+        after = re.match(rf"{_GAP}([^\W\d_]+)", view[end : end + 40])
+        if any(m and m.group(1).casefold() in self._name_parts for m in (before, after)):
+            return True
+        line_start = view.rfind("\n", 0, start) + 1
+        line_end = view.find("\n", end)
+        line = view[line_start : len(view) if line_end < 0 else line_end]
+        rest = [w for w in _PART.findall(line.casefold()) if w not in self._name_parts]
+        return not rest or bool(_CUE.fullmatch(" ".join(rest)))
