@@ -22,6 +22,13 @@ Matching rules (on the :func:`normalizer.fold.fold` skeleton, any case):
 - the phone and NIK digits, whatever separators or hidden characters are
   between them and with or without ``0``/``62``/``+62``/``0062`` → ``[NO. HP]`` /
   ``[NIK]`` (the shape-based masking usually got them first).
+
+A name the channel never told us (an SMS) is still masked where the text
+introduces it, :func:`mask_self_named`: up to three words after "nama saya",
+"namaku", "saya bernama", "perkenalkan (nama) saya", "atas nama", "a.n.",
+"my name is", and the line under a closing ("Hormat saya,", "Salam,", "Ttd",
+"Wassalam", "Regards"), stopping at the first word that is not a name
+("warga", "dari", "yang", …: :data:`NOT_NAMES`) or at punctuation.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from functools import lru_cache
 
 from normalizer.fold import fold
 
-__all__ = ["COMMON_WORDS", "TITLES", "IdentityMasker"]
+__all__ = ["COMMON_WORDS", "NOT_NAMES", "TITLES", "IdentityMasker", "mask_self_named"]
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -175,3 +182,54 @@ class IdentityMasker:
         line = view[line_start : len(view) if line_end < 0 else line_end]
         rest = [w for w in _PART.findall(line.casefold()) if w not in self._name_parts]
         return not rest or bool(_CUE.fullmatch(" ".join(rest)))
+
+
+NOT_NAMES = _wordset(
+    "adalah yaitu ialah dari warga tinggal di yang dan atau mau ingin akan sudah telah melapor lapor "
+    "melaporkan mengadu mohon minta tolong ini itu selaku sebagai pelapor penduduk asal alamat umur usia "
+    "rt rw no nomor hp nik ktp kami saya sy kepada bapak ibu untuk dengan pada sejahtera hangat sehat "
+    "selalu kembali wr wb terima kasih is am from and the a of i"
+)
+_INTRO = re.compile(
+    r"\b(?:nama\s+(?:saya|sy|aku)|namaku|(?:saya|sy|aku)\s+bernama|perkenalkan(?:[\s,]+nama)?(?:[\s,]+(?:saya|sy))?"
+    r"|atas\s+nama|a\.\s?n\.|a/n|my\s+name\s+is)(?![^\W\d_])[\s:,\-]*(?:(?:adalah|ialah|yaitu)\s+)?"
+    r"|(?:^|\n)[ \t]*(?:hormat\s+(?:saya|kami)|salam(?:\s+hormat)?|wassalam\w*|ttd\.?|tertanda|regards|best\s+regards"
+    r"|terima\s+kasih)[ \t]*[,.:\-]?[ \t]*\n\s*",
+    re.IGNORECASE,
+)
+_NAME_WORD = re.compile(r"([^\W\d_]+(?:['\u2019][^\W\d_]+)?)(\.?)([ \t]*)")
+
+
+def mask_self_named(text: str) -> str:
+    """``text`` with a name it introduces itself replaced by ``[NAMA]`` (see the module docstring)."""
+    if not text:
+        return text
+    folded = fold(text)
+    view = folded.text
+    spans: list[tuple[int, int]] = []
+    for m in _INTRO.finditer(view):
+        pos = end = m.end()
+        for _ in range(3):
+            w = _NAME_WORD.match(view, pos)
+            if not w or w.group(1).casefold() in NOT_NAMES:
+                break
+            initial = len(w.group(1)) == 1 and w.group(2)
+            end = w.end(2) if initial else w.end(1)
+            pos = w.end()
+            follows = view[pos : pos + 1]
+            if not w.group(3) and follows and follows.isalpha():
+                break
+            if (w.group(2) and not initial) or (follows and not follows.isalpha()):
+                break  # punctuation or the end of a sentence ends the name
+        if end > m.end():
+            spans.append((m.end(), end))
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end in spans:
+        a, b = folded.span(start, end)
+        if a >= pos:
+            out += [text[pos:a], "[NAMA]"]
+            pos = b
+    out.append(text[pos:])
+    return "".join(out)
