@@ -8,7 +8,10 @@ worker and the embedded central store run as child processes
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,7 +21,7 @@ from channels.base import Poller, RawRequest, StartupCheck, WebhookChannel
 from channels.message import ChannelError, Rejected
 from gateway.blobs import BlobStore
 from gateway.channels import build_channels
-from gateway.children import Child, WakePipe, tune_gc, wait_http
+from gateway.children import Child, StatusPipe, WakePipe, tune_gc, wait_http
 from gateway.journal import Journal, JournalCursors
 from gateway.metrics import Metrics
 from gateway.pipeline import cancel_all, report_failures, supervise
@@ -47,6 +50,8 @@ class Gateway:
         self.checks: list[StartupCheck] = found.checks
         report_failures(self.pollers, self.journal)
         self.wake = WakePipe()
+        self.status = StatusPipe()
+        self.storage_fault: str | None = None
         self.children: list[Child] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
@@ -77,15 +82,16 @@ class Gateway:
         count = self.metrics.count
 
         limit = getattr(channel, "max_body_bytes", self.settings.http.max_body_bytes)
+        too_large = f"body larger than {limit} bytes\n"
 
         async def handle(request: web.Request) -> web.Response:
             if request.content_length is not None and request.content_length > limit:
                 count(channel.name, "rejected_413")
-                return web.Response(status=413, text=f"body larger than {limit} bytes\n")
-            body = await request.read()
-            if len(body) > limit:
+                return web.Response(status=413, text=too_large)
+            body = await read_limited(request, limit)
+            if body is None:
                 count(channel.name, "rejected_413")
-                return web.Response(status=413, text=f"body larger than {limit} bytes\n")
+                return web.Response(status=413, text=too_large, headers={"Connection": "close"})
             raw = RawRequest(
                 method=request.method,
                 path=request.path,
@@ -102,7 +108,14 @@ class Gateway:
                 count(channel.name, f"rejected_{exc.status}")
                 return web.Response(status=exc.status, text=exc.reason + "\n")
             if intake.messages:
-                results = await accept_many(intake.messages)
+                try:
+                    results = await accept_many(intake.messages)
+                except sqlite3.Error as exc:  # nothing was made durable: no 200, and the peer sends again
+                    self.storage_fault = f"journal: storage fault ({getattr(exc, 'sqlite_errorname', type(exc).__name__)})"
+                    count(channel.name, "rejected_503")
+                    return web.Response(status=503, text="journal unavailable, try again later\n",
+                                        headers={"Retry-After": "30"})
+                self.storage_fault = None
                 poke()
                 count(channel.name, "accepted", sum(not r.duplicate for r in results))
                 count(channel.name, "duplicate", sum(r.duplicate for r in results))
@@ -111,11 +124,42 @@ class Gateway:
         return handle
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        """200 while every part runs; 503 (with which part) while a child is down or being restarted."""
+        """200 while every part works; 503 naming the reasons while a child is down, the worker meets a
+        fault (the disk full) or makes no progress while work is due, or the journal refuses writes."""
         children = {c.name: {"alive": c.alive(), "restarts": c.restarts} for c in self.children}
-        ok = all(c["alive"] for c in children.values())
-        return web.json_response({"status": "ok" if ok else "degraded", "children": children},
-                                 status=200 if ok else 503)
+        problems = [f"{name}: not running" for name, c in children.items() if not c["alive"]]
+        if self.storage_fault and not await self._journal_writable():
+            problems.append(self.storage_fault)
+        if self.status.fault and children.get("worker", {}).get("alive"):
+            problems.append(f"worker: {self.status.fault}")
+        stall = await asyncio.to_thread(self._stalled)
+        if stall:
+            problems.append(stall)
+        body = {"status": "degraded" if problems else "ok", "children": children, "problems": problems}
+        return web.json_response(body, status=503 if problems else 200)
+
+    def _stalled(self) -> str | None:
+        """Work due for longer than ``worker.stall_seconds`` and no outcome written in that time."""
+        limit = self.settings.worker.stall_seconds
+        try:
+            p = self.journal.progress()
+        except sqlite3.Error as exc:
+            return f"journal: cannot read progress ({getattr(exc, 'sqlite_errorname', type(exc).__name__)})"
+        now = time.time()
+        if p["due_since"] is None or now - p["due_since"] < limit:
+            return None
+        if p["last_progress"] is not None and now - p["last_progress"] < limit:
+            return None
+        return f"worker: no progress for {limit:.0f}s while work is due"
+
+    async def _journal_writable(self) -> bool:
+        """While intake writes fail, a health check tries one small write: the fault ends when it works."""
+        try:
+            await self.journal.set_cursor("healthz:probe", str(time.time()))
+        except sqlite3.Error:
+            return False
+        self.storage_fault = None
+        return True
 
     async def _watch_children(self, interval: float = 1.0) -> None:
         """A child that dies (a crash, the OOM killer) is started again, with a growing pause."""
@@ -129,6 +173,7 @@ class Gateway:
                 await asyncio.sleep(pause)
                 child.ensure_running()
                 if child.name == "worker":
+                    self.status.reset()
                     self.wake.poke()
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -150,7 +195,8 @@ class Gateway:
                 log.error("%s", exc)
                 self._disable(check)
         # listeners (SMTP) and pollers first: once /healthz answers, every intake path is open
-        self._tasks = [asyncio.create_task(supervise(p.run(self.accept))) for p in self.pollers]
+        self._tasks = [asyncio.create_task(supervise(functools.partial(p.run, self.accept), p.name))
+                       for p in self.pollers]
         listening = [p.started.wait() for p in self.pollers if isinstance(getattr(p, "started", None), asyncio.Event)]
         if listening:
             await asyncio.wait_for(asyncio.gather(*listening), timeout=30)
@@ -160,9 +206,11 @@ class Gateway:
         log.info("HTTP on http://%s:%d (webhooks: %s)", s.http.host, s.http.port,
                  ", ".join(c.path for c in self.webhooks))
         if self.spawn_children:
+            self.status.listen()
             self.children.append(
-                Child("worker", self._args("worker", "--wake-fd", str(self.wake.read_fd)), nice=5,
-                      pass_fds=(self.wake.read_fd,))
+                Child("worker", self._args("worker", "--wake-fd", str(self.wake.read_fd),
+                                           "--status-fd", str(self.status.write_fd)),
+                      nice=5, pass_fds=(self.wake.read_fd, self.status.write_fd))
             )
         self.wake.poke()  # whatever a previous run left in the journal
         if self.children:
@@ -180,6 +228,7 @@ class Gateway:
         for child in reversed(self.children):
             await asyncio.to_thread(child.stop)
         self.wake.close()
+        self.status.close()
         self.journal.close()
 
 
@@ -191,3 +240,19 @@ async def serve(settings: Settings, stop: asyncio.Event, config: str | None = No
     finally:
         await gw.stop()
 
+
+async def read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes ``limit``: a chunked upload is refused while it is read,
+    never buffered up to the app-wide cap first."""
+    if not request.body_exists:
+        return b""
+    if request.content_length is not None:  # declared, and already checked against the limit
+        return await request.read()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -136,3 +136,45 @@ class WakePipe:
         for fd in (self.read_fd, self.write_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+class StatusPipe:
+    """Worker → intake: one line whenever the worker's fault changes (``ok`` or the reason).
+
+    A pipe, not the journal: it must work when the disk is full.
+    """
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        os.set_inheritable(self.write_fd, True)
+        self.fault: str | None = None
+        self._partial = b""
+
+    def listen(self) -> None:
+        asyncio.get_running_loop().add_reader(self.read_fd, self._read)
+
+    def _read(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(self.read_fd, 4096):
+                self._partial += chunk
+        *lines, self._partial = self._partial.split(b"\n")
+        for line in lines:
+            text = line.decode("utf-8", "replace").strip()
+            self.fault = None if text == "ok" else text[:200]
+
+    def reset(self) -> None:
+        """A restarted worker starts without a fault."""
+        self.fault = None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self.read_fd)
+        for fd in (self.read_fd, self.write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def report_status(fd: int, fault: str | None) -> None:
+    """The worker's side of :class:`StatusPipe`."""
+    with contextlib.suppress(OSError):
+        os.write(fd, ((fault or "ok").replace("\n", " ") + "\n").encode())

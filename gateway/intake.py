@@ -10,15 +10,17 @@ durable transaction, so a crash at any point leaves it either undone or done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.base import Completer
 from channels.message import ChannelError, InboundMessage, Rejected
-from forwarder.outbox import Wakeup
+from forwarder.outbox import Backoff, Wakeup
 from gateway.journal import ComplaintRow, DueInbound, Event, InboundOutcome, Journal, ReceiptRow
 from gateway.receipts import Templates, style_for
 from normalizer.ids import uuid7
@@ -46,6 +48,7 @@ class IntakeWorker:
         batch: int = 128,
         max_attempts: int = 8,
         idle_seconds: float = 1.0,
+        heavy_concurrency: int = 2,
     ) -> None:
         self.journal = journal
         self.normalizer = normalizer
@@ -56,47 +59,151 @@ class IntakeWorker:
         self.max_attempts = max_attempts
         self.wake = Wakeup(idle_seconds)
         self.on_written: list[Callable[[], None]] = []
+        self.on_fault: list[Callable[[str | None], None]] = []  # the worker's health, for /healthz
         self.cursor = 0
+        self.heavy_slots = asyncio.Semaphore(heavy_concurrency)
+        self.heavy_capacity = 4 * heavy_concurrency  # taken into memory at once; the rest waits in the journal
+        self.heavy_busy: set[int] = set()
+        self._heavy_tasks: set[asyncio.Task[None]] = set()
+        self.fault: str | None = None
 
     async def run(self) -> None:
-        self.cursor = await asyncio.to_thread(self.journal.worker_cursor)
+        """The loop never ends by an exception: a fault (the disk full, a bug) is reported, waited out
+        with a growing pause, and the same work is tried again; nothing is skipped."""
+        failures = 0
         while True:
-            rows = await asyncio.to_thread(self.journal.due_inbound, self.cursor, self.batch)
-            if rows:
-                await self.process(rows)
-                continue
-            await self.wake.wait()
+            try:
+                if failures == 0 and self.cursor == 0:
+                    self.cursor = await asyncio.to_thread(self.journal.worker_cursor)
+                free = self.heavy_capacity - len(self.heavy_busy)
+                rows = await asyncio.to_thread(
+                    self.journal.due_inbound, self.cursor, self.batch, deferred=free, busy=set(self.heavy_busy)
+                )
+                if rows:
+                    await self.process(rows)
+                if failures or self.fault:
+                    failures = 0
+                    self._set_fault(None)
+                if rows:
+                    continue
+                await self.wake.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                self._set_fault(fault_reason(exc))
+                log.error("worker loop: %s (try %d); trying again", self.fault, failures)
+                log.debug("worker loop traceback", exc_info=True)
+                await asyncio.sleep(Backoff(0.5, 30.0).delay(failures - 1))
+
+    def _set_fault(self, fault: str | None) -> None:
+        if fault != self.fault:
+            self.fault = fault
+            for callback in self.on_fault:
+                callback(fault)
 
     async def process(self, rows: list[DueInbound]) -> None:
+        """Light messages are decided and written in one batch; heavy ones (OCR, PDFs, downloads) are set
+        aside durably and decided in the heavy lane, each on its own: no batch waits for its slowest member."""
+        light, heavy = [], []
+        for row in rows:
+            (heavy if row.msg is not None and self.is_heavy(row.msg) else light).append(row)
+        free = self.heavy_capacity - len(self.heavy_busy)
+        start, park = heavy[:max(free, 0)], heavy[max(free, 0):]
+        # the channels' deferred work (MIME parsing of small mails) overlaps across the batch
+        completed = await asyncio.gather(*(self.complete(row.msg) for row in light if row.msg is not None),
+                                         return_exceptions=True)
+        done_iter = iter(completed)
         outcomes: list[InboundOutcome] = []
-        # the channels' deferred work (MIME parsing, downloads, OCR) overlaps across the batch
-        completed = await asyncio.gather(*(self.complete(row.msg) for row in rows), return_exceptions=True)
-        for row, done in zip(rows, completed, strict=True):
-            inbound_id, msg, attempts = row.id, row.msg, row.attempts
+        for row in light:
+            done = next(done_iter) if row.msg is not None else None
             try:
                 if isinstance(done, BaseException):
                     raise done
-                outcome = await self.decide(inbound_id, done)
-                if attempts == 0:
-                    outcome.events.insert(0, Event(msg.channel, "received", at=row.created_at))
-                outcomes.append(outcome)
-            except Exception as exc:  # keep the message; retry later, then mark it failed for an operator
-                reason = exc.reason if isinstance(exc, Rejected) else type(exc).__name__
-                give_up = isinstance(exc, Rejected) or attempts + 1 >= self.max_attempts
-                log.warning("inbound %s on %s not processed (attempt %d): %s", inbound_id, msg.channel, attempts + 1, reason)
-                if not isinstance(exc, ChannelError):
-                    log.debug("traceback", exc_info=True)
-                await self.journal.retry_inbound(inbound_id, msg.channel, reason, time.time() + min(300, 2**attempts), give_up)
+                outcomes.append(await self.outcome(row, done))
+            except Exception as exc:
+                outcomes.append(self.failed(row, exc))
+        outcomes += [InboundOutcome(row.id, "deferred") for row in start + park]
+        # failures and set-asides are written with the cursor that moves past them: nothing is skipped
         cursor = max([self.cursor, *(r.id for r in rows if r.attempts == 0)])
         if outcomes or cursor != self.cursor:
-            await self.journal.record_outcomes(outcomes, cursor)
+            await self.journal.record_outcomes(outcomes, cursor, max_attempts=self.max_attempts)
             self.cursor = cursor
-            for callback in self.on_written:
-                callback()
+        for row in start:
+            self.heavy_busy.add(row.id)
+            task = asyncio.create_task(self._heavy(row))
+            self._heavy_tasks.add(task)
+            task.add_done_callback(self._heavy_tasks.discard)
+        self._written()
+
+    async def _heavy(self, row: DueInbound) -> None:
+        try:
+            async with self.heavy_slots:
+                assert row.msg is not None
+                try:
+                    outcome = await self.outcome(row, await self.complete(row.msg))
+                except Exception as exc:
+                    outcome = self.failed(row, exc)
+                await self.journal.record_outcomes([outcome], max_attempts=self.max_attempts)
+                self._written()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the write itself (storage): the row stays deferred and is taken again
+            log.error("heavy lane: %s for inbound %s", fault_reason(exc), row.id)
+        finally:
+            self.heavy_busy.discard(row.id)
+            self.wake.set()
+
+    def _written(self) -> None:
+        for callback in self.on_written:
+            callback()
+
+    async def outcome(self, row: DueInbound, msg: InboundMessage | None) -> InboundOutcome:
+        """The decision for one message, with the events every message gets."""
+        if msg is None:
+            raise Rejected(422, row.error or "unreadable")
+        outcome = await self.decide(row.id, msg)
+        outcome.attempts, outcome.channel = row.attempts, msg.channel
+        if row.attempts == 0:
+            outcome.events.insert(0, Event(msg.channel, "received", at=row.created_at))
+        if row.conflict and row.attempts == 0:
+            outcome.events.insert(1, Event(msg.channel, "external_id_conflict",
+                                           detail=f"inbound {row.id}: its channel id was used before for other content"))
+        return outcome
+
+    def failed(self, row: DueInbound, exc: BaseException) -> InboundOutcome:
+        """One message failed: tried again later, then quarantined for an operator; nothing else waits.
+        A refusal (``Rejected``: over a limit, unreadable) is final at once."""
+        channel = row.msg.channel if row.msg is not None else "?"
+        reason = exc.reason if isinstance(exc, Rejected) else type(exc).__name__
+        log.warning("inbound %s on %s not processed (attempt %d): %s", row.id, channel, row.attempts + 1, reason)
+        if not isinstance(exc, ChannelError):
+            log.debug("traceback", exc_info=(type(exc), exc, exc.__traceback__))
+        return InboundOutcome(row.id, "retry", attempts=row.attempts, channel=channel, failure=reason,
+                              final=isinstance(exc, Rejected))
+
+    def completer_for(self, msg: InboundMessage) -> Completer | None:
+        return self.completers.get(msg.channel) or self.completers.get(msg.channel.partition(".")[0])
+
+    def is_heavy(self, msg: InboundMessage) -> bool:
+        """Deferred work that may take long (OCR, PDFs, large mail, downloads) goes to the heavy lane.
+        A completer says so per message (``is_heavy``); one that cannot tell is heavy."""
+        completer = self.completer_for(msg)
+        if completer is None:
+            return False
+        is_heavy = getattr(completer, "is_heavy", None)
+        return True if is_heavy is None else bool(is_heavy(msg))
 
     async def complete(self, msg: InboundMessage) -> InboundMessage:
-        completer = self.completers.get(msg.channel) or self.completers.get(msg.channel.partition(".")[0])
+        completer = self.completer_for(msg)
         return msg if completer is None else await completer.complete(msg)
+
+    async def stop(self) -> None:
+        for task in list(self._heavy_tasks):
+            task.cancel()
+        for task in list(self._heavy_tasks):
+            with contextlib.suppress(BaseException):
+                await task
 
     async def decide(self, inbound_id: int, msg: InboundMessage) -> InboundOutcome:
         """What a (completed) message is: a delivery status, a command, or a complaint."""
@@ -105,6 +212,10 @@ class IntakeWorker:
             return self._delivery(inbound_id, msg, msg.metadata.get("status_of"), msg.metadata.get("status", "?"))
         if kind in ("bounce", "auto_reply"):
             return self._delivery(inbound_id, msg, msg.metadata.get(f"{kind}_of") or msg.metadata.get("bounce_of"), kind)
+        if kind == "malformed":  # an entry of a batch payload we could not read: kept for an operator
+            reason = str(msg.metadata.get("reason") or "malformed entry")[:200]
+            return InboundOutcome(inbound_id, "failed", events=[
+                Event(msg.channel, "quarantined", detail=f"inbound {inbound_id}: {reason}")], error=reason)
         if kind != "complaint":  # e.g. a Telegram edit: kept in the journal, not a new complaint
             return InboundOutcome(inbound_id, "recorded", events=[Event(msg.channel, f"recorded_{kind}")])
         _, _, rest = extract_privacy_keywords(msg.text.strip())
@@ -116,21 +227,34 @@ class IntakeWorker:
         follow_up_of = None
         text = None
         review: list[str] = []
+        hold: str | None = None
         if command is not None and command.verb == "info":
             if command.error:  # the whole text stays the complaint: nothing the citizen wrote is lost
                 review.append("follow_up_id_invalid")
             else:
                 follow_up_of = command.tracking_id
-                if self.journal.complaint_by_tracking(follow_up_of) is None:
+                known = await self._lookup(follow_up_of)
+                if known is None:
                     review.append("follow_up_of_unknown")
+                elif not self._is_reporter(known, msg):
+                    # someone else's ticket: answered exactly as an unknown ID, and held for a person
+                    review.append("follow_up_of_unknown")
+                    hold = "follow_up_from_other_contact"
                 text = command.text or ""
-        elif msg.follow_up_hint and self.journal.complaint_by_tracking(msg.follow_up_hint) is None:
+        elif msg.follow_up_hint and await self._lookup(msg.follow_up_hint) is None:
             review.append("follow_up_of_unknown")  # e.g. an email reply naming a tracking ID we never issued
-        return self._complaint(inbound_id, msg, text, follow_up_of, review)
+        return self._complaint(inbound_id, msg, text, follow_up_of, review, hold)
+
+    async def _lookup(self, tracking_id: str) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self.journal.complaint_by_tracking, tracking_id)
+
+    def _is_reporter(self, complaint: dict[str, Any], msg: InboundMessage) -> bool:
+        return bool(complaint["reporter_ref"]) and complaint["reporter_ref"] in self.normalizer.refs_of(msg)
 
     # --- outcomes ------------------------------------------------------------------------
     def _complaint(
-        self, inbound_id: int, msg: InboundMessage, text: str | None, follow_up_of: str | None, review: list[str]
+        self, inbound_id: int, msg: InboundMessage, text: str | None, follow_up_of: str | None, review: list[str],
+        hold: str | None = None,
     ) -> InboundOutcome:
         since = time.time() - self.normalizer.duplicate_window_s
         complaint_id = uuid7()
@@ -174,6 +298,11 @@ class IntakeWorker:
             row.state = "review"
             for r in receipts:
                 r.state = "held"
+        if hold:
+            # kept from the store until a person looks; its receipt goes out as for any complaint, so the
+            # sender cannot tell this case from an unknown ID
+            row.state = "review"
+            events.append(Event(c.channel, "held_for_review", c.tracking_id, n.contact_masked, detail=hold))
         return InboundOutcome(inbound_id, "needs_review" if c.needs_review else "normalized", row, receipts, events)
 
     def _contact_receipts(
@@ -241,11 +370,10 @@ class IntakeWorker:
         if command.error:
             return self._reply(inbound_id, msg, "bad_tracking_id", {"reason": command.message_id}, "status_query")
         tid = command.tracking_id
-        local = self.journal.complaint_by_tracking(tid)
-        if local is None:
+        local = await self._lookup(tid)
+        if local is None or (local["confidential"] and not self._is_reporter(local, msg)):
+            # a stranger asking about a confidential complaint learns exactly what an unknown ID tells
             return self._reply(inbound_id, msg, "status_unknown", {"tracking_id": tid}, "status_query", tid)
-        if local["confidential"] and local["reporter_ref"] not in self.normalizer.refs_of(msg):
-            return self._reply(inbound_id, msg, "status_forbidden", {"tracking_id": tid}, "status_query", tid)
         remote = await self.central_status(tid)
         status = (remote or {}).get("status") or local["state"]
         due = ((remote or {}).get("due") or {}).get("verify_by")
@@ -263,3 +391,11 @@ class IntakeWorker:
         parts = msg.channel.split(".")
         family = ".".join(parts[:2]) if parts[0] == "social" else parts[0]  # sms.kannel.dlr → sms
         return InboundOutcome(inbound_id, "recorded", events=[event], delivery=(str(ref), status, family))
+
+
+def fault_reason(exc: BaseException) -> str:
+    """One line for /healthz and the log: the storage's own words for its faults, else the type only."""
+    if isinstance(exc, sqlite3.Error):
+        name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+        return f"storage fault ({name})"
+    return f"unexpected {type(exc).__name__}"

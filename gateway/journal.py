@@ -11,10 +11,11 @@ sealed with the vault key (:mod:`gateway.vault`) before they are written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ CREATE TABLE IF NOT EXISTS inbound (
   external_id TEXT NOT NULL,
   payload BLOB NOT NULL,
   created_at REAL NOT NULL,
+  digest TEXT,
+  conflict INTEGER NOT NULL DEFAULT 0,
   UNIQUE (channel, account, external_id)
 );
 CREATE TABLE IF NOT EXISTS cursors (
@@ -138,9 +141,11 @@ class Event:
 @dataclass
 class DueInbound:
     id: int
-    msg: InboundMessage
+    msg: InboundMessage | None  # None: the sealed payload could not be opened (quarantined at once)
     attempts: int
     created_at: float
+    conflict: bool = False  # its channel id was reused by a message with other content
+    error: str | None = None
 
 
 @dataclass
@@ -176,15 +181,20 @@ class InboundOutcome:
     """What the normaliser decided for one inbound message; written in one transaction."""
 
     inbound_id: int
-    state: str  # normalized | answered | recorded | needs_review | failed
+    state: str  # normalized | answered | recorded | needs_review | failed | deferred (to the heavy lane)
     complaint: ComplaintRow | None = None
     receipts: list[ReceiptRow] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     error: str | None = None
     delivery: tuple[str, str, str] | None = None  # (receipt id, status, channel family) from a DLR/status callback
+    attempts: int = 0  # tries before this one: an outcome that cannot be written counts as a failed try
+    channel: str = ""  # for the quarantine event when it cannot be written
+    failure: str | None = None  # this try failed, for this reason: again later, or quarantined
+    final: bool = False  # the failure is a refusal: quarantined at once
 
 
 WORKER_CURSOR = "worker:inbound"
+WORKER_PROGRESS = "worker:progress"  # its updated_at is when the worker last wrote an outcome
 EVENT_INSERT = (
     "INSERT INTO events(at, channel, tracking_id, state, contact, category, flags, detail) VALUES (?,?,?,?,?,?,?,?)"
 )
@@ -205,6 +215,8 @@ class Journal:
             file.parent.mkdir(parents=True, exist_ok=True)
             conn = connect(file)
             conn.executescript(schema)
+            if file == self.path:
+                _add_missing_columns(conn)
             conn.close()
         self.intake_reader = Reader(self.path)
         self.reader = Reader(self.state_path)
@@ -245,53 +257,87 @@ class Journal:
 
     async def accept_many(self, msgs: list[InboundMessage]) -> list[AcceptResult]:
         now = time.time()
+        index = self.sealer.index
         rows = [
-            (m.channel, m.account, m.external_id, self.sealer.seal(m.model_dump_json(exclude_defaults=True).encode()), now)
+            (m.channel, m.account, index(m.external_id),
+             self.sealer.seal(m.model_dump_json(exclude_defaults=True).encode()), now, content_digest(index, m))
             for m in msgs
         ]
         return await self.intake_writer.write_bulk("accept", rows)
 
     # --- normaliser ----------------------------------------------------------------------
-    def due_inbound(self, after: int, limit: int) -> list[DueInbound]:
-        """New messages after the worker's cursor, then retries that have come due."""
+    def due_inbound(
+        self, after: int, limit: int, *, deferred: int = 0, busy: Iterable[int] = ()
+    ) -> list[DueInbound]:
+        """New messages after the worker's cursor, then retries that have come due, then up to
+        ``deferred`` messages set aside for the heavy lane that are not ``busy`` there already."""
         fresh = self.intake_reader.rows(
-            "SELECT id, payload, created_at FROM inbound WHERE id>? ORDER BY id LIMIT ?", (after, limit)
+            "SELECT id, payload, created_at, conflict FROM inbound WHERE id>? ORDER BY id LIMIT ?", (after, limit)
         )
-        out = [DueInbound(r[0], self._open_inbound(r[1]), 0, r[2]) for r in fresh]
-        retries = self.reader.rows(
+        out = [self._due(r[0], r[1], 0, r[2], r[3]) for r in fresh]
+        seen = {d.id for d in out} | set(busy)
+        later = list(self.reader.rows(
             "SELECT inbound_id, attempts FROM processed WHERE state='retry' AND next_at<=? LIMIT ?",
             (time.time(), max(1, limit - len(out))),
-        )
-        fresh_ids = {d.id for d in out}
-        for inbound_id, attempts in retries:
-            if inbound_id in fresh_ids:
+        ))
+        if deferred > 0:
+            later += self.reader.rows(
+                "SELECT inbound_id, attempts FROM processed WHERE state='deferred' ORDER BY inbound_id LIMIT ?",
+                (deferred + len(seen),),
+            )
+        for inbound_id, attempts in later:
+            if inbound_id in seen or len(out) >= limit + deferred:
                 continue
-            r = self.intake_reader.one("SELECT payload, created_at FROM inbound WHERE id=?", (inbound_id,))
-            assert r is not None
-            out.append(DueInbound(inbound_id, self._open_inbound(r[0]), attempts, r[1]))
+            r = self.intake_reader.one("SELECT payload, created_at, conflict FROM inbound WHERE id=?", (inbound_id,))
+            if r is not None:
+                seen.add(inbound_id)
+                out.append(self._due(inbound_id, r[0], attempts, r[1], r[2]))
         return out
 
-    def _open_inbound(self, payload: bytes) -> InboundMessage:
-        return InboundMessage.model_validate_json(self.sealer.open(payload))
+    def _due(self, inbound_id: int, payload: bytes, attempts: int, created_at: float, conflict: int) -> DueInbound:
+        """One journaled message, opened; a payload that cannot be opened is returned without one, to be
+        quarantined (by design this cannot happen: it was sealed from a validated message)."""
+        try:
+            msg = InboundMessage.model_validate_json(self.sealer.open(payload))
+        except Exception as exc:  # a damaged row must not stop every other message
+            return DueInbound(inbound_id, None, attempts, created_at, bool(conflict), f"unreadable ({type(exc).__name__})")
+        return DueInbound(inbound_id, msg, attempts, created_at, bool(conflict))
 
-    async def record_outcomes(self, outcomes: list[InboundOutcome], cursor: int | None = None) -> list[bool]:
+    async def record_outcomes(
+        self, outcomes: list[InboundOutcome], cursor: int | None = None, *, max_attempts: int = 8
+    ) -> list[bool]:
         """Write every outcome in one durable batch, and the worker's cursor with them.
 
-        An item that conflicts (a tracking-ID clash) is set to retry at once.
+        Each outcome fails alone: one that cannot be sealed or written (a value the
+        database refuses) is rolled back to its own savepoint and counted as a failed
+        try of its message (quarantined after ``max_attempts``), while the rest of the
+        batch commits. A tracking-ID clash is retried at once. Only a fault of the
+        storage itself (disk full, I/O error) fails the whole batch: nothing of it
+        is written, and the caller tries again later.
         """
-        sealed = [
-            (
-                o,
-                self.seal_json(o.complaint.vault) if o.complaint else None,
-                [(r, self.seal_json(r.target), self.seal_json(r.body)) for r in o.receipts],
-            )
-            for o in outcomes
-        ]
+        sealed: list[tuple[InboundOutcome, Any]] = []
+        for o in outcomes:
+            try:
+                sealed.append((o, (
+                    self.seal_json(o.complaint.vault) if o.complaint else None,
+                    [(r, self.seal_json(r.target), self.seal_json(r.body)) for r in o.receipts],
+                )))
+            except Exception as exc:  # e.g. a string JSON cannot encode: this message alone fails
+                sealed.append((o, exc))
 
         def write(conn: sqlite3.Connection) -> list[bool]:
             now = time.time()
             done = []
-            for o, vault, receipts in sealed:
+            for o, prepared in sealed:
+                if o.failure is not None:
+                    _fail_outcome(conn, o, o.failure, now, 1 if o.final else max_attempts)
+                    done.append(False)
+                    continue
+                if isinstance(prepared, Exception):
+                    _fail_outcome(conn, o, f"outcome not storable ({type(prepared).__name__})", now, max_attempts)
+                    done.append(False)
+                    continue
+                vault, receipts = prepared
                 conn.execute("SAVEPOINT item")
                 try:
                     _write_outcome(conn, now, o, vault, receipts)
@@ -301,21 +347,38 @@ class Journal:
                     _set_processed(conn, o.inbound_id, "retry", now, None, bump=False)
                     done.append(False)
                     continue
+                except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+                    if _storage_fault(exc):
+                        raise  # the disk, not the message: the whole batch waits
+                    conn.execute("ROLLBACK TO item")
+                    conn.execute("RELEASE item")
+                    _fail_outcome(conn, o, f"outcome not storable ({type(exc).__name__})", now, max_attempts)
+                    done.append(False)
+                    continue
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO item")
+                    conn.execute("RELEASE item")
+                    _fail_outcome(conn, o, f"outcome not storable ({type(exc).__name__})", now, max_attempts)
+                    done.append(False)
+                    continue
                 conn.execute("RELEASE item")
                 done.append(True)
             if cursor is not None:
                 _set_cursor(conn, WORKER_CURSOR, str(cursor), now)
+            _set_cursor(conn, WORKER_PROGRESS, str(len(outcomes)), now)
             return done
 
         return await self.writer.write(write)
 
-    async def retry_inbound(self, inbound_id: int, channel: str, error: str, next_at: float, give_up: bool) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            _set_processed(conn, inbound_id, "failed" if give_up else "retry", next_at, error, bump=True)
-            if give_up:
-                conn.execute(EVENT_INSERT, Event(channel, "failed", detail=f"inbound {inbound_id}: {error}").row(time.time()))
-
-        await self.writer.write(write)
+    def progress(self) -> dict[str, Any]:
+        """What /healthz needs to tell a stalled worker: work waiting, since when, and the last progress."""
+        now = time.time()
+        cursor = self.worker_cursor()
+        oldest = self.intake_reader.one("SELECT created_at FROM inbound WHERE id>? ORDER BY id LIMIT 1", (cursor,))
+        retry = self.reader.one("SELECT MIN(next_at) FROM processed WHERE state='retry' AND next_at<=?", (now,))
+        last = self.reader.one("SELECT updated_at FROM cursors WHERE key=?", (WORKER_PROGRESS,))
+        due_since = [t for t in ((oldest[0] if oldest else None), (retry[0] if retry else None)) if t]
+        return {"due_since": min(due_since) if due_since else None, "last_progress": last[0] if last else None}
 
     def recent_by_reporter(self, reporter_ref: str, since: float) -> list[tuple[str, str]]:
         rows = self.reader.rows(
@@ -520,7 +583,11 @@ class JournalCursors:
 
 
 def _accept_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[AcceptResult]:
-    """Insert every caller's messages with one ``executemany``; a redelivery keeps the first row."""
+    """Insert every caller's messages with one multi-row INSERT; a redelivery keeps the first row.
+
+    A row whose channel id is taken by a message with *other* content (a reused Kannel id or
+    Message-ID) is not a redelivery: it is kept as its own message, marked as a conflict.
+    """
     first_new = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM inbound").fetchone()[0]
     before = conn.total_changes
     # one multi-row statement: one sqlite3_step, so the writer thread gives up and retakes the GIL once
@@ -528,20 +595,62 @@ def _accept_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
         conn.execute(
-            "INSERT OR IGNORE INTO inbound(channel, account, external_id, payload, created_at) VALUES "
-            + ",".join(["(?,?,?,?,?)"] * len(chunk)),
+            "INSERT OR IGNORE INTO inbound(channel, account, external_id, payload, created_at, digest) VALUES "
+            + ",".join(["(?,?,?,?,?,?)"] * len(chunk)),
             [v for row in chunk for v in row],
         )
     if conn.total_changes - before == len(rows):  # no duplicates: rowids were handed out in order
         return [AcceptResult(str(first_new + i), False) for i in range(len(rows))]
     out, seen = [], set()
-    for channel, account, ext, _payload, _now in rows:
-        (rid,) = conn.execute(
-            "SELECT id FROM inbound WHERE channel=? AND account=? AND external_id=?", (channel, account, ext)
+    for channel, account, ext, payload, now, digest in rows:
+        rid, stored = conn.execute(
+            "SELECT id, digest FROM inbound WHERE channel=? AND account=? AND external_id=?", (channel, account, ext)
         ).fetchone()
+        if stored is not None and stored != digest:
+            # same id, other content: its own message, once (a replay of it is a duplicate of it)
+            other = f"{ext}#{digest[:24]}"
+            conn.execute(
+                "INSERT OR IGNORE INTO inbound(channel, account, external_id, payload, created_at, digest, conflict) "
+                "VALUES (?,?,?,?,?,?,1)", (channel, account, other, payload, now, digest))
+            (rid,) = conn.execute(
+                "SELECT id FROM inbound WHERE channel=? AND account=? AND external_id=?", (channel, account, other)
+            ).fetchone()
         out.append(AcceptResult(str(rid), rid < first_new or rid in seen))
         seen.add(rid)
     return out
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """A journal made before the reuse check gets its columns (rows without a digest never conflict)."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(inbound)")}
+    for column, decl in (("digest", "TEXT"), ("conflict", "INTEGER NOT NULL DEFAULT 0")):
+        if column not in have:
+            conn.execute(f"ALTER TABLE inbound ADD COLUMN {column} {decl}")
+
+
+def content_digest(index: Callable[[str], str], m: InboundMessage) -> str:
+    """Keyed digest of what a message says (not when or how it came): tells a redelivery from a reuse of its id."""
+    parts = [m.sender or "", m.subject or "", m.text, *(a.sha256 for a in m.attachments)]
+    if m.raw is not None:
+        parts.append(hashlib.sha256(m.raw).hexdigest())
+    return index("\x00".join(parts))
+
+
+def _storage_fault(exc: BaseException) -> bool:
+    """A fault of the disk or the database file (full, I/O, read-only), as opposed to one value refused."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN,
+                               sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(exc).lower()
+    return any(w in text for w in ("disk", "full", "i/o", "readonly", "locked"))
+
+
+def _fail_outcome(conn: sqlite3.Connection, o: InboundOutcome, error: str, now: float, max_attempts: int) -> None:
+    give_up = o.attempts + 1 >= max_attempts
+    _set_processed(conn, o.inbound_id, "failed" if give_up else "retry", now + min(300, 2**o.attempts), error, bump=True)
+    if give_up:
+        conn.execute(EVENT_INSERT, Event(o.channel or "?", "quarantined", detail=f"inbound {o.inbound_id}: {error}").row(now))
 
 
 def _set_processed(
@@ -571,8 +680,11 @@ def _write_outcome(
     receipts: list[tuple[ReceiptRow, bytes, bytes]],
 ) -> None:
     done = conn.execute("SELECT state FROM processed WHERE inbound_id=?", (o.inbound_id,)).fetchone()
-    if done is not None and done[0] != "retry":
+    if done is not None and done[0] not in ("retry", "deferred"):
         return  # decided before (a message read twice after a crash): the first decision stands
+    if o.state == "deferred":  # set aside for the heavy lane: decided there, later
+        _set_processed(conn, o.inbound_id, "deferred", 0, None, bump=False)
+        return
     c = o.complaint
     if c is not None:
         conn.execute(

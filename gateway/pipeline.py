@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels import isolate
 from channels.base import AcceptResult
 from channels.message import InboundMessage
 from forwarder.outbox import Backoff, CentralClient, Forwarder
 from gateway.blobs import BlobStore
 from gateway.channels import build_channels
-from gateway.children import tune_gc
+from gateway.children import report_status, tune_gc
 from gateway.intake import IntakeWorker
 from gateway.journal import Event, Journal, JournalCursors
 from gateway.receipt_worker import ReceiptWorker
@@ -44,12 +47,16 @@ class Pipeline:
             settings.central.url, settings.central.hmac_key, settings.forwarder.timeout_seconds,
             api_token=settings.central.api_token,
         )
+        w = settings.worker
+        isolate.configure(workers=w.heavy_concurrency, memory_bytes=w.isolated_memory_mb * 1024 * 1024)
         self.intake = IntakeWorker(
             self.journal,
             Normalizer(settings.privacy.reporter_hmac_key),
             Templates(settings.sms.receipt_language),
             found.completers,
             self.central.status,
+            max_attempts=w.max_attempts,
+            heavy_concurrency=w.heavy_concurrency,
         )
         f = settings.forwarder
         self.forwarder = Forwarder(
@@ -77,13 +84,21 @@ class Pipeline:
         asyncio.get_running_loop().add_reader(fd, drain)
 
     async def start(self) -> None:
-        works: list[Awaitable[None]] = [self.intake.run(), self.forwarder.run(), self.receipts.run()]
-        works += [p.run(self.accept) for p in self.pollers]
-        self._tasks = [asyncio.create_task(supervise(w)) for w in works]
+        works: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("normalising worker", self.intake.run), ("forwarder", self.forwarder.run), ("receipts", self.receipts.run)
+        ]
+        works += [(p.name, functools.partial(p.run, self.accept)) for p in self.pollers]
+        self._tasks = [asyncio.create_task(supervise(run, name)) for name, run in works]
         tune_gc()
+
+    def report_faults(self, fd: int) -> None:
+        """Tell the intake process (for /healthz) when the worker's loop meets a fault and when it is over."""
+        self.intake.on_fault.append(lambda fault: report_status(fd, fault))
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)
+        await self.intake.stop()
+        await asyncio.to_thread(isolate.shared_pool().close)
         for sender in self.senders:
             close = getattr(sender, "close", None)
             if close is not None:
@@ -107,13 +122,22 @@ def report_failures(pollers: list[Any], journal: Journal) -> None:
             poller.on_failed = reporter(poller.name)
 
 
-async def supervise(work: Awaitable[None]) -> None:
-    try:
-        await work
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("a worker stopped unexpectedly")
+async def supervise(run: Callable[[], Awaitable[None]], name: str) -> None:
+    """Run a loop for the life of the process: one that raises is started again, with a growing pause."""
+    failures = 0
+    while True:
+        started = time.monotonic()
+        try:
+            await run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            failures = 1 if time.monotonic() - started > 300 else failures + 1
+            pause = Backoff(1.0, 60.0).delay(failures - 1)
+            log.error("%s stopped unexpectedly (%s); starting it again in %.1fs", name, type(exc).__name__, pause)
+            log.debug("%s traceback", name, exc_info=True)
+            await asyncio.sleep(pause)
 
 
 async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
@@ -124,11 +148,15 @@ async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
             await t
 
 
-async def serve_pipeline(settings: Settings, stop: asyncio.Event, wake_fd: int | None) -> None:
+async def serve_pipeline(
+    settings: Settings, stop: asyncio.Event, wake_fd: int | None, status_fd: int | None = None
+) -> None:
     p = Pipeline(settings)
     try:
         if wake_fd is not None:
             p.listen_for_wakeups(wake_fd)
+        if status_fd is not None:
+            p.report_faults(status_fd)
         await p.start()
         await stop.wait()
     finally:

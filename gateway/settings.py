@@ -6,14 +6,19 @@ environment or ``data/secrets.toml`` (generated on first ``run``), never the rep
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import secrets as pysecrets
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsError as _PydanticSettingsError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULT_TOML = CONFIG_DIR / "gateway.toml"
@@ -50,6 +55,15 @@ class ForwarderSettings(BaseModel):
     backoff_base_seconds: float = Field(1.0, gt=0)
     backoff_max_seconds: float = Field(600.0, gt=0)
     timeout_seconds: float = Field(10.0, gt=0)
+
+
+class WorkerSettings(BaseModel):
+    """The normalising worker: poison isolation, the heavy lane and when /healthz calls it stalled."""
+
+    max_attempts: int = Field(8, gt=0)  # a message that keeps failing is quarantined after this many tries
+    stall_seconds: float = Field(60.0, gt=0)  # work due and no progress for this long: /healthz answers 503
+    heavy_concurrency: int = Field(2, gt=0)  # isolated processes for OCR, PDF text, large mail
+    isolated_memory_mb: int = Field(1536, gt=64)  # address-space limit of each isolated process
 
 
 class KannelSettings(BaseModel):
@@ -109,6 +123,8 @@ class LettersSettings(BaseModel):
     max_file_bytes: int = Field(50 * 1024 * 1024, gt=0)
     max_pages: int = Field(30, gt=0)
     max_pixels: int = Field(60_000_000, gt=0)
+    max_total_pixels: int = Field(300_000_000, gt=0)  # over all pages of one file, read from headers
+    seconds_per_page: float = Field(20.0, gt=0)  # wall/CPU limit of the isolated read, per page
     min_confidence: float = Field(60.0, ge=0, le=100)
     poll_seconds: float = Field(2.0, gt=0)
 
@@ -174,6 +190,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     central: CentralSettings = Field(default_factory=CentralSettings)
     forwarder: ForwarderSettings = Field(default_factory=ForwarderSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     imap: ImapSettings = Field(default_factory=ImapSettings)
@@ -208,8 +225,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # env beats the merged TOML files, which arrive as init kwargs
-        return (env_settings, init_settings)
+        # env beats the merged TOML files, which arrive as init kwargs; our own env source takes ``a,b`` lists
+        return (_LaporEnv(settings_cls), init_settings)
 
     @property
     def sqlite_path(self) -> Path:
@@ -221,6 +238,168 @@ class Settings(BaseSettings):
 
 class SettingsError(Exception):
     """One line naming the setting that is missing or invalid."""
+
+
+# --- Unknown keys and environment variables ---------------------------------------------------------------------
+# Every key of every file and every LAPOR_* variable must name a setting: a typo stops start-up in one line.
+
+# LAPOR_* variables the project reads that are not settings (no LAPOR_<SECTION>__<KEY> form).
+OTHER_ENV = frozenset({"LAPOR_CONFIG", "LAPOR_ISOLATE"})
+ENV_PREFIX = "LAPOR_"
+
+
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The settings model a field holds (``X`` or ``X | None``), or None for a value."""
+    candidates = [annotation, *get_args(annotation)]
+    for a in candidates:
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            return a
+    return None
+
+
+def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """Names a file or the environment may use for the model's fields: the alias (``from``) and the field name."""
+    out: dict[str, FieldInfo] = {}
+    for name, info in model.model_fields.items():
+        out[name] = info
+        if info.alias:
+            out[info.alias] = info
+    return out
+
+
+def _public_name(name: str, info: FieldInfo) -> str:
+    return info.alias or name
+
+
+def setting_keys(model: type[BaseModel] | None = None, prefix: str = "") -> list[str]:
+    """Every dotted key of the settings (``http``, ``http.port``, ``sms.kannel.sender``…), as files spell them."""
+    model = model or Settings
+    keys: list[str] = []
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{_public_name(name, info)}"
+        keys.append(key)
+        sub = _section_model(info.annotation)
+        if sub is not None:
+            keys += setting_keys(sub, f"{key}.")
+    return keys
+
+
+def _is_dict(annotation: Any) -> bool:
+    return any(a is dict or get_origin(a) is dict for a in (annotation, *get_args(annotation)))
+
+
+def _is_list(annotation: Any) -> bool:
+    kinds = (list, set, frozenset, tuple)
+    return any(a in kinds or get_origin(a) in kinds for a in (annotation, *get_args(annotation)))
+
+
+def _suggest(path: list[str], depth: int) -> str | None:
+    """The nearest known key to ``path``, whose element ``depth`` is unknown."""
+    keys = setting_keys()
+    parent = ".".join(path[:depth])
+    if parent and parent in keys and not any(k.startswith(f"{parent}.") for k in keys):
+        return parent  # http.port.x: http.port takes a value, not keys
+    siblings = [k.rsplit(".", 1)[-1] for k in keys if k.rpartition(".")[0] == parent]
+    near = difflib.get_close_matches(path[depth], siblings, n=1, cutoff=0.6)
+    if near:
+        fixed = ".".join([*path[:depth], near[0], *path[depth + 1 :]])
+        return fixed if fixed in keys else ".".join([*path[:depth], near[0]])
+    dotted = ".".join(path)
+    same_leaf = [k for k in keys if k.rsplit(".", 1)[-1] == path[-1]]  # right key, wrong section
+    near = difflib.get_close_matches(dotted, same_leaf, n=1, cutoff=0.0) or difflib.get_close_matches(
+        dotted, keys, n=1, cutoff=0.6
+    )
+    return near[0] if near else None
+
+
+def _unknown(path: list[str], depth: int, origin: str, env: bool = False) -> SettingsError:
+    what = "section" if depth == 0 else "key"
+    bad = ".".join(path[: depth + 1]) if depth == 0 else ".".join(path)
+    hint = _suggest(path, depth)
+    if hint and env:
+        hint = f"{hint}, {ENV_PREFIX}{hint.upper().replace('.', '__')}"
+    tail = f" (did you mean {hint}?)" if hint else " (config/example.toml lists every setting)"
+    if env and len(path) == 1 and not hint:
+        return SettingsError(
+            f"unknown variable {origin}: it names no setting (settings are LAPOR_<SECTION>__<KEY>, "
+            "config/example.toml lists them)"
+        )
+    return SettingsError(f"unknown {what} {bad} in {origin}{tail}")
+
+
+def check_keys(
+    data: dict[str, Any], origin: str, model: type[BaseModel] | None = None, path: tuple[str, ...] = ()
+) -> None:
+    """Raise :class:`SettingsError` for the first key of ``data`` that names no setting."""
+    model = model or Settings
+    known = _fields(model)
+    for key, value in data.items():
+        info = known.get(key)
+        if info is None:
+            raise _unknown([*path, key], len(path), origin)
+        sub = _section_model(info.annotation)
+        if sub is not None and isinstance(value, dict):
+            check_keys(value, origin, sub, (*path, key))
+
+
+def _env_value(name: str, dotted: str, info: FieldInfo, raw: str) -> Any:
+    """A variable's text as the field wants it: JSON for lists, tables and sections, or ``a,b`` for a list."""
+    annotation = info.annotation
+    if not (_is_list(annotation) or _is_dict(annotation) or _section_model(annotation) is not None):
+        return raw
+    text = raw.strip()
+    if text.startswith(("[", "{")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"invalid setting {dotted}: {name} is not valid JSON ({exc.msg})") from None
+    if _is_list(annotation):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    raise SettingsError(f"invalid setting {dotted}: {name} must be a JSON object")
+
+
+def env_settings(environ: Mapping[str, str] | None = None, *, strict: bool = True) -> dict[str, Any]:
+    """The ``LAPOR_<SECTION>__<KEY>`` variables as nested settings; unknown ones refused (or, lax, skipped)."""
+    environ = os.environ if environ is None else environ
+    found: list[tuple[list[str], Any]] = []
+    for name, raw in environ.items():
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in OTHER_ENV:
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        model: type[BaseModel] | None = Settings
+        for depth, part in enumerate(path):
+            info = _fields(model).get(part) if model is not None else None
+            if info is None:  # no such setting, or a key below a plain value
+                if strict:
+                    raise _unknown(path, depth, name, env=True)
+                break
+            sub = _section_model(info.annotation)
+            if depth == len(path) - 1:
+                value = _env_value(name, ".".join(path), info, raw)
+                if strict and sub is not None and isinstance(value, dict):
+                    check_keys(value, name, sub, tuple(path))
+                found.append((path, value))
+            elif sub is None and _is_dict(info.annotation):
+                found.append((path, raw))  # LAPOR_<S>__<TABLE>__<KEY>: one entry of a table-valued setting
+                break
+            model = sub
+    tree: dict[str, Any] = {}
+    for path, value in sorted(found, key=lambda pv: len(pv[0])):  # a whole section's JSON first, then its keys
+        nested: Any = value
+        for part in reversed(path):
+            nested = {part: nested}
+        tree = _deep_merge(tree, nested)
+    return tree
+
+
+class _LaporEnv(PydanticBaseSettingsSource):
+    """``LAPOR_*`` variables; ``a,b`` accepted for a list. Lax here: :func:`load_settings` refuses unknown ones."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return env_settings(strict=False)
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -239,8 +418,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(f)
     except FileNotFoundError as exc:
         raise SettingsError(f"config file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"config file {path}: {exc}") from exc
+    except (ValueError, OSError) as exc:  # TOML syntax, not UTF-8, unreadable
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SettingsError(f"config file {path}: {first}") from None
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    data = _read_toml(path)
+    check_keys(data, str(path))
+    return data
 
 
 def _env_data_dir(merged: dict[str, Any]) -> Path:
@@ -250,24 +436,33 @@ def _env_data_dir(merged: dict[str, Any]) -> Path:
 
 def load_settings(config: str | Path | None = None, *, generate_secrets: bool = False) -> Settings:
     """Build the settings; raise :class:`SettingsError` with one clear line when invalid."""
-    merged = _read_toml(DEFAULT_TOML) if DEFAULT_TOML.exists() else {}
+    merged = _read_settings_file(DEFAULT_TOML) if DEFAULT_TOML.exists() else {}
     config = config or os.environ.get("LAPOR_CONFIG")
     if config:
-        merged = _deep_merge(merged, _read_toml(Path(config)))
+        merged = _deep_merge(merged, _read_settings_file(Path(config)))
+    env_settings(strict=True)  # an unknown LAPOR_* variable or a list that is neither JSON nor a,b: one line
     secrets_file = _env_data_dir(merged) / "secrets.toml"
     if secrets_file.exists():
-        merged = _deep_merge(_read_toml(secrets_file), merged)
+        merged = _deep_merge(_read_settings_file(secrets_file), merged)
     try:
         settings = Settings(**merged)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise SettingsError(f"invalid setting {where}: {err['msg']}") from None
+        errors = exc.errors()
+        err = errors[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(settings)"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        msg = (str(err["msg"]).splitlines() or ["invalid"])[0]
+        raise SettingsError(f"invalid setting {where}: {msg}{more}") from None
+    except _PydanticSettingsError as exc:
+        raise SettingsError(f"invalid settings: {(str(exc).splitlines() or ['?'])[0]}") from None
     missing = [name for name, (sec, key) in SECRET_FIELDS.items() if not getattr(getattr(settings, sec), key)]
     if missing:
         if not generate_secrets:
             raise SettingsError(f"missing secret {missing[0]} (set LAPOR_{missing[0].upper().replace('.', '__')})")
-        _write_generated_secrets(secrets_file, missing)
+        try:
+            _write_generated_secrets(secrets_file, missing)
+        except OSError as exc:
+            raise SettingsError(f"cannot write generated secrets to {secrets_file}: {exc.strerror or exc}") from None
         return load_settings(config, generate_secrets=False)
     return settings
 

@@ -8,6 +8,8 @@ only the receipt worker opens it, to answer on the origin channel.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,6 +28,13 @@ class Sealer:
         if len(key) != 32:
             raise VaultKeyError("privacy.vault_key must decode to 32 bytes")
         self._aead = AESGCM(key)
+        self._index_key = hmac.new(key, b"lapor journal index", hashlib.sha256).digest()
+
+    def index(self, value: str) -> str:
+        """A keyed, irreversible stand-in for a value the journal must find again but not hold in clear
+        (a channel's message id: a WhatsApp wamid embeds the sender's number)."""
+        data = value.encode("utf-8", "surrogatepass")
+        return hmac.new(self._index_key, data, hashlib.sha256).hexdigest()[:40]
 
     def seal(self, data: bytes, aad: bytes = b"") -> bytes:
         nonce = os.urandom(12)

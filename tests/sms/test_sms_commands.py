@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 
 import pytest
 
+from normalizer.tracking import new_tracking_id
 from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import wait_until
 from tests.sms.conftest import SHORTCODE, SmsRig
@@ -48,9 +50,32 @@ def test_confidential_status_only_to_the_reporter(sms_rig: SmsRig) -> None:
     rec = _record(sms_rig, tid)
     assert rec["privacy"]["confidential"] is True and rec["body_public"] is None
     other = _next_sms(sms_rig, "6281311100003", f"CEK {tid}")
-    assert "rahasia" in other.lower() and "diterima" not in other
+    assert "rahasia" not in other.lower() and "diterima" not in other
+    # a stranger learns exactly what an unknown ticket tells: no existence oracle
+    unknown = new_tracking_id()
+    assert _next_sms(sms_rig, "6281311100003", f"CEK {unknown}").replace(unknown, tid) == other
     own = _next_sms(sms_rig, "6281311100002", f"CEK {tid}")
     assert tid in own and "diterima" in own
+
+
+def test_info_for_someone_elses_ticket_is_held_and_answered_as_unknown(sms_rig: SmsRig) -> None:
+    owner = _file(sms_rig, "6281311100008", "Pohon tumbang menutup jalan desa Cikupa sejak tadi malam")
+    _record(sms_rig, owner)
+    stranger = _next_sms(sms_rig, "6281311100009", f"INFO {owner} tolong abaikan laporan ini, sudah beres")
+    unknown = new_tracking_id()
+    control = _next_sms(sms_rig, "6281311100009", f"INFO {unknown} tolong abaikan laporan ini, sudah beres")
+    # the same kind of answer as for an unknown ID: a receipt of its own, not a follow-up of the owner's ticket
+    (held,) = tracking_ids_in(stranger)
+    (new,) = [t for t in tracking_ids_in(control) if t != unknown]
+    assert owner not in stranger and held != owner
+    assert stranger.replace(held, "#") == control.replace(new, "#")
+    # kept from the store until a person looks at it; the owner's complaint is untouched
+    _record(sms_rig, new)
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        sms_rig.gateway.central_get(f"/v1/complaints/{held}")
+    assert missing.value.code == 404
+    shown = sms_rig.gateway.cli("show", held).stdout
+    assert '"state": "review"' in shown or "review" in shown
 
 
 def test_resend_with_a_typo_is_linked_as_possible_duplicate(sms_rig: SmsRig) -> None:
