@@ -12,14 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
+from typing import Any
 
 from channels.base import BlobSink
+from channels.email.addresses import valid_address
+from channels.email.charsets import clean_text
+from channels.email.heavy import HEAVY_BYTES, declares_extracted_part
 from channels.email.loops import classify
-from channels.email.mime import Limits, ParsedMail, parse_mail, scan_message_id
+from channels.email.mime import UNPARSED, Limits, ParsedMail, PdfReader, parse_mail, scan_message_id
+from channels.email.pdftext import pdf_text
 from channels.email.quotes import strip_quotes
+from channels.email.salvage import salvage
 from channels.email.threading import references_chain, tracking_from_message_ids, tracking_from_subject
-from channels.message import InboundMessage, PrivacyHint
+from channels.message import InboundMessage, PrivacyHint, Rejected
+
+log = logging.getLogger(__name__)
+
+SUSPICIOUS_FROM = "suspicious_from"  # review reason: From/Reply-To hides another address or a header line
 
 __all__ = ["MailCompleter", "raw_message", "read_privacy_tags"]
 
@@ -79,6 +90,18 @@ class MailCompleter:
     def __init__(self, blobs: BlobSink, limits: Limits | None = None) -> None:
         self.blobs = blobs
         self.limits = limits or Limits()
+        self.pdf_reader: PdfReader = pdf_text  # module level: it runs in an isolated child
+
+    def is_heavy(self, msg: InboundMessage) -> bool:
+        """Whether completing ``msg`` may take long (big, or a PDF/image part): the worker runs it in its slow lane.
+
+        Cheap: a size check and a bounded byte scan of Content-Type/Disposition lines, no MIME parse.
+        """
+        if msg.metadata.get("parsed"):
+            return False
+        if msg.raw is None:
+            return "raw_sha256" in msg.metadata
+        return len(msg.raw) > HEAVY_BYTES or declares_extracted_part(msg.raw)
 
     async def complete(self, msg: InboundMessage) -> InboundMessage:
         if msg.metadata.get("parsed"):
@@ -95,17 +118,46 @@ class MailCompleter:
         return await asyncio.to_thread(self.fill, msg, raw)
 
     def fill(self, msg: InboundMessage, raw: bytes) -> InboundMessage:
-        """Synchronous core of :meth:`complete` (CPU-bound; run in a thread)."""
-        p = parse_mail(raw, self.blobs, self.limits)
-        envelope = msg.sender  # SMTP: MAIL FROM; IMAP: unknown until now
+        """Synchronous core of :meth:`complete` (CPU-bound; run in a thread).
+
+        Never raises but :class:`Rejected`: whatever goes wrong in the full
+        completion, the mail is still taken from its best-effort text
+        (review reason ``mime_unparsed``).
+        """
+        try:
+            return self._fill(msg, raw)
+        except Rejected:
+            raise
+        except Exception as exc:
+            log.warning("mail completion failed (%s); keeping its best-effort text", type(exc).__name__)
+        try:
+            return self._fallback(msg, raw)
+        except Exception as exc:
+            log.error("mail could not be read at all (%s)", type(exc).__name__)
+            raise Rejected(422, "mail could not be read") from exc
+
+    def _fill(self, msg: InboundMessage, raw: bytes) -> InboundMessage:
+        p = parse_mail(raw, self.blobs, self.limits, self.pdf_reader)
+        envelope = valid_address(msg.sender)  # SMTP: MAIL FROM; IMAP: unknown until now
         null_sender = bool(msg.metadata.get("null_sender")) or _empty_return_path(p)
         subject, body_raw, privacy = read_privacy_tags(p.subject, p.text)
         verdict = classify(p.message, raw, p.from_addr or envelope, null_sender, subject)
         body = strip_quotes(body_raw) if verdict.kind == "complaint" else body_raw.strip()
         if p.appendix:
             body = "\n\n".join([body, *p.appendix]).strip()
-        reply_to = p.reply_to if verdict.suppress != "mailing_list" else None
-        sender = reply_to or p.from_addr or envelope or None
+        review = list(msg.review_reasons)
+        review += [n for n in p.notes if n not in review]
+        suppress = verdict.suppress
+        if p.suspicious_sender:
+            # never an address out of a display name: the envelope sender, or no receipt at all
+            sender = None if null_sender else envelope
+            suppress = suppress or (None if sender else "suspicious_sender")
+            review += [SUSPICIOUS_FROM] if SUSPICIOUS_FROM not in review else []
+            from_name = None
+        else:
+            reply_to = p.reply_to if verdict.suppress != "mailing_list" else None
+            sender = reply_to or p.from_addr or envelope or None
+            from_name = p.from_name
         follow_up = tracking_from_message_ids(p.in_reply_to, p.references) or tracking_from_subject(subject)
         metadata = dict(msg.metadata, parsed=True, kind=verdict.kind)
         if verdict.kind == "bounce":
@@ -114,8 +166,6 @@ class MailCompleter:
             metadata["auto_reply_of"] = verdict.related
         if p.html_only:
             metadata["html"] = True
-        review = list(msg.review_reasons)
-        review += [n for n in p.notes if n not in review]
         if verdict.kind == "complaint" and not body and not p.attachments:
             review.append("empty mail")
         reply_context = {
@@ -124,21 +174,51 @@ class MailCompleter:
             "subject": subject,
         }
         return msg.model_copy(
-            update={
-                "sender": sender,
-                "subject": subject or None,
-                "text": body,
-                "attachments": p.attachments,
-                "reporter": msg.reporter.model_copy(update={"name": p.from_name, "email": sender}),
-                "privacy": privacy,
-                "follow_up_hint": follow_up if verdict.kind == "complaint" else None,
-                "reply_context": reply_context,
-                "metadata": metadata,
-                "suppress_receipt": verdict.suppress,
-                "review_reasons": review,
-                "raw": None,  # parsed: the wire bytes are not needed any more
-            }
+            update=_clean(
+                {
+                    "sender": sender,
+                    "subject": subject or None,
+                    "text": body,
+                    "attachments": p.attachments,
+                    "reporter": msg.reporter.model_copy(update=_clean({"name": from_name, "email": sender})),
+                    "privacy": privacy,
+                    "follow_up_hint": follow_up if verdict.kind == "complaint" else None,
+                    "reply_context": reply_context,
+                    "metadata": metadata,
+                    "suppress_receipt": suppress,
+                    "review_reasons": review,
+                    "raw": None,  # parsed: the wire bytes are not needed any more
+                }
+            )
         )
+
+    def _fallback(self, msg: InboundMessage, raw: bytes) -> InboundMessage:
+        """The last resort: text by a flat scan, no threading, no loop detection, no receipt."""
+        found = salvage(raw, self.limits.max_text_chars)
+        review = [*msg.review_reasons, *(n for n in (UNPARSED, "mail completion failed") if n not in msg.review_reasons)]
+        return msg.model_copy(
+            update=_clean(
+                {
+                    "sender": valid_address(msg.sender),
+                    "text": found.text,
+                    "metadata": dict(msg.metadata, parsed=True, kind="complaint"),
+                    "suppress_receipt": "unparsed",  # not known not to be a bounce or an auto-reply
+                    "review_reasons": review,
+                    "raw": None,
+                }
+            )
+        )
+
+
+def _clean(value: Any) -> Any:
+    """Every string in ``value`` safe to serialise (lone surrogates and controls replaced); structure kept."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 def _empty_return_path(p: ParsedMail) -> bool:

@@ -16,18 +16,25 @@ its attachments (nesting limited).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import Message
-from email.utils import getaddresses, parseaddr
 
 from channels.base import BlobSink
-from channels.email.charsets import decode_bytes, decode_header_value
+from channels.email.addresses import Mailbox, parse_mailbox
+from channels.email.charsets import clean_line, clean_text, decode_bytes, decode_header_value
 from channels.email.htmltext import html_to_text
 from channels.email.pdftext import pdf_text
+from channels.email.salvage import salvage, too_deep
+from channels.isolate import IsolationFailed, JobLimits, run_isolated
 from channels.message import Attachment, Rejected
 
-__all__ = ["Limits", "ParsedMail", "parse_mail", "scan_message_id"]
+__all__ = ["Limits", "ParsedMail", "PdfReader", "parse_detached", "parse_mail", "scan_message_id"]
+
+PdfReader = Callable[[bytes, int], "tuple[str, str | None]"]
+UNPARSED = "mime_unparsed"  # review reason: the text was read without a MIME parse
+UNREADABLE = "attachment_unreadable"  # review reason: an attachment's text could not be read
 
 _SKIP_TYPES = {"message/delivery-status", "text/rfc822-headers", "message/disposition-notification"}
 _MID_HEADER = re.compile(rb"^message-id:[ \t]*((?:[^\r\n]*)(?:\r?\n[ \t][^\r\n]*)*)", re.IGNORECASE | re.MULTILINE)
@@ -41,6 +48,23 @@ class Limits:
     max_depth: int = 3  # nested message/rfc822
     max_text_chars: int = 100_000
     pdf_max_pages: int = 30
+    max_mime_depth: int = 50  # multipart nesting; checked before the stdlib parser recurses
+    isolate_over_bytes: int = 1024 * 1024  # bigger mails are parsed in an isolated child process
+    parse_seconds: float = 60.0
+    parse_cpu_seconds: int = 60
+    pdf_seconds: float = 30.0
+    pdf_cpu_seconds: int = 30
+
+
+@dataclass
+class Pending:
+    """An attachment found by the parse, stored by the parent (the parse may run in another process)."""
+
+    data: bytes
+    media_type: str
+    filename: str | None
+    pdf: bool
+    slot: int | None = None  # index in ``appendix`` its PDF text goes to
 
 
 @dataclass
@@ -51,6 +75,7 @@ class ParsedMail:
     from_addr: str | None = None
     from_name: str | None = None
     reply_to: str | None = None
+    suspicious_sender: bool = False  # From/Reply-To/Sender hides something: do not answer it
     message_id: str | None = None
     in_reply_to: str | None = None
     references: str | None = None
@@ -58,6 +83,7 @@ class ParsedMail:
     appendix: list[str] = field(default_factory=list)  # PDF and forwarded text, added after the body
     notes: list[str] = field(default_factory=list)  # problems, safe to log (no content)
     html_only: bool = False
+    pending: list[Pending] = field(default_factory=list)
 
 
 def scan_message_id(raw: bytes, head_bytes: int = 65536) -> str | None:
@@ -70,7 +96,7 @@ def scan_message_id(raw: bytes, head_bytes: int = 65536) -> str | None:
     value = b" ".join(m.group(1).split()).decode("latin-1")
     bracketed = re.search(r"<([^<>\s]+)>", value)
     token = bracketed.group(1) if bracketed else value.strip()
-    return token[:500] or None
+    return clean_line(token)[:500] or None
 
 
 def header(msg: Message, name: str) -> str:
@@ -86,13 +112,35 @@ def header(msg: Message, name: str) -> str:
     return decode_header_value(value)
 
 
-def _first_address(value: str) -> tuple[str | None, str | None]:
-    pairs = [(n, a) for n, a in getaddresses([value]) if "@" in a]
-    if not pairs:
-        name, addr = parseaddr(value)
-        return (name or None, addr if "@" in addr else None)
-    name, addr = pairs[0]
-    return (name or None), addr.strip().strip("<>'\"").lower() or None
+def raw_header(msg: Message, name: str) -> str | None:
+    """A header's value as it came (folded, RFC 2047 words undecoded; 8-bit bytes read as UTF-8)."""
+    lname = name.lower()
+    raw = next((v for k, v in msg.raw_items() if k.lower() == lname), None)
+    if raw is None:
+        return None
+    value = str(raw)
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        value = decode_bytes(value.encode("ascii", "surrogateescape"), "utf-8")
+    return value
+
+
+def id_header(msg: Message, name: str, limit: int = 4000) -> str | None:
+    """Message-ID, In-Reply-To, References: structured, never RFC 2047-decoded, one clean line."""
+    value = raw_header(msg, name)
+    return clean_line(value)[:limit] or None if value is not None else None
+
+
+def _sender_fields(msg: Message, out: ParsedMail) -> None:
+    """From and Reply-To parsed strictly (:mod:`channels.email.addresses`)."""
+    boxes: dict[str, Mailbox] = {}
+    for name in ("from", "reply-to", "sender"):
+        try:
+            boxes[name] = parse_mailbox(raw_header(msg, name))
+        except Exception:
+            boxes[name] = Mailbox(suspicious=True)
+    out.from_name, out.from_addr = boxes["from"].name, boxes["from"].address
+    out.reply_to = boxes["reply-to"].address
+    out.suspicious_sender = any(b.suspicious for b in boxes.values())
 
 
 def _part_text(part: Message) -> str:
@@ -106,9 +154,10 @@ def _part_text(part: Message) -> str:
 
 
 class _Walker:
-    def __init__(self, blobs: BlobSink, limits: Limits, out: ParsedMail) -> None:
-        self.blobs, self.limits, self.out = blobs, limits, out
+    def __init__(self, limits: Limits, out: ParsedMail) -> None:
+        self.limits, self.out = limits, out
         self.parts = 0
+        self.broken = False  # a multipart whose parts could not be found
 
     def body(self, part: Message, depth: int) -> str:
         """Readable text of ``part``; collects attachments on the way."""
@@ -121,6 +170,7 @@ class _Walker:
         if part.is_multipart():
             subparts = part.get_payload()
             if not isinstance(subparts, list):
+                self.broken = True
                 return ""
             if ctype == "message/rfc822":
                 return self.forwarded(subparts[0] if subparts else None, depth)
@@ -128,6 +178,9 @@ class _Walker:
                 return self.alternative(subparts, depth)
             texts = [self.body(p, depth) for p in subparts]
             return "\n\n".join(t for t in texts if t.strip())
+        if ctype.startswith(("multipart/", "message/rfc822")):
+            self.broken = True  # declared a container, but compat32 found no parts in it
+            return ""
         disposition = (part.get_content_disposition() or "").lower()
         if ctype in _SKIP_TYPES:
             return ""
@@ -176,46 +229,128 @@ class _Walker:
             filename = None
         filename = decode_header_value(filename) if filename else None
         media_type = part.get_content_type()
-        if len(self.out.attachments) >= self.limits.max_attachments:
+        if len(self.out.pending) >= self.limits.max_attachments:
             self.out.notes.append(f"attachment skipped: more than {self.limits.max_attachments} attachments")
             return
         if len(data) > self.limits.max_attachment_bytes:
             self.out.notes.append(f"attachment skipped: larger than {self.limits.max_attachment_bytes} bytes")
             return
-        try:
-            self.out.attachments.append(self.blobs.put(data, media_type, filename))
-        except Rejected as exc:
-            self.out.notes.append(f"attachment skipped: {exc.reason}")
-            return
-        if media_type == "application/pdf" or (filename or "").lower().endswith(".pdf"):
-            text, problem = pdf_text(data, self.limits.pdf_max_pages)
-            if problem:
-                self.out.notes.append(f"attachment {problem}")
-            if text:
-                self.out.appendix.append(f"[Lampiran PDF: {filename or 'dokumen.pdf'}]\n{text}")
+        pdf = media_type == "application/pdf" or (filename or "").lower().endswith(".pdf")
+        pending = Pending(data, media_type, filename, pdf)
+        if pdf:  # its text goes here, in reading order, once the parent has read it
+            pending.slot = len(self.out.appendix)
+            self.out.appendix.append("")
+        self.out.pending.append(pending)
 
 
-def parse_mail(raw: bytes, blobs: BlobSink, limits: Limits | None = None) -> ParsedMail:
-    """Parse a whole mail; never raises on bad content (problems land in ``notes``)."""
-    limits = limits or Limits()
-    msg = message_from_bytes(raw, policy=policy.compat32)
-    out = ParsedMail(message=msg)
-    if msg.defects:
-        out.notes.append("malformed MIME: " + ", ".join(sorted({type(d).__name__ for d in msg.defects}))[:200])
+def _headers_only(msg: Message) -> Message:
+    """What the rest of the completion reads of the parsed mail: its top-level headers (small to pickle)."""
+    head = Message()
+    for name, value in msg.raw_items():
+        head[name] = value
+    return head
+
+
+def _read_headers(msg: Message, out: ParsedMail) -> None:
     out.subject = header(msg, "subject")
-    out.from_name, out.from_addr = _first_address(header(msg, "from"))
-    _, out.reply_to = _first_address(header(msg, "reply-to"))
-    mid = header(msg, "message-id").strip()
-    out.message_id = mid or None
-    out.in_reply_to = header(msg, "in-reply-to") or None
-    out.references = header(msg, "references") or None
+    _sender_fields(msg, out)
+    out.message_id = id_header(msg, "message-id", 1000)
+    out.in_reply_to = id_header(msg, "in-reply-to", 1000)
+    out.references = id_header(msg, "references")
+
+
+def _salvaged(raw: bytes, limits: Limits, why: str) -> ParsedMail:
+    """The mail read without a MIME parse: headers and text-looking parts (:mod:`channels.email.salvage`)."""
+    found = salvage(raw, limits.max_text_chars)
+    out = ParsedMail(message=found.headers, notes=[UNPARSED, why])
+    _read_headers(found.headers, out)
+    out.text = found.text
+    return out
+
+
+def parse_detached(raw: bytes, limits: Limits) -> ParsedMail:
+    """Parse a whole mail without touching storage (it may run in an isolated child); never raises on content.
+
+    Attachments come back as :class:`Pending` bytes; ``message`` holds only the headers.
+    Nesting deeper than ``limits.max_mime_depth``, a parser exception or a broken
+    structure give the best-effort text of :func:`channels.email.salvage.salvage`
+    with the review reason ``mime_unparsed``.
+    """
+    if too_deep(raw, limits.max_mime_depth):
+        return _salvaged(raw, limits, f"MIME nested deeper than {limits.max_mime_depth} levels")
     try:
-        text = _Walker(blobs, limits, out).body(msg, 0)
-    except Exception as exc:  # the stdlib can still trip on pathological nesting
-        out.notes.append(f"MIME body could not be read ({type(exc).__name__})")
-        text = ""
+        msg = message_from_bytes(raw, policy=policy.compat32)
+        out = ParsedMail(message=msg)
+        if msg.defects:
+            out.notes.append("malformed MIME: " + ", ".join(sorted({type(d).__name__ for d in msg.defects}))[:200])
+        _read_headers(msg, out)
+        walker = _Walker(limits, out)
+        text = walker.body(msg, 0)
+    except Exception as exc:  # the stdlib can still trip on pathological input
+        return _salvaged(raw, limits, f"MIME could not be parsed ({type(exc).__name__})")
+    if walker.broken:
+        found = salvage(raw, limits.max_text_chars).text
+        if len(found) > len(text.strip()):
+            out.notes += [UNPARSED, "MIME structure broken; text read without it"]
+            text = found
+    text = clean_text(text)
     if len(text) > limits.max_text_chars:
         out.notes.append(f"text cut at {limits.max_text_chars} characters")
         text = text[: limits.max_text_chars]
     out.text = text.strip()
+    out.appendix = [clean_text(a) for a in out.appendix]
+    out.message = _headers_only(msg)
     return out
+
+
+def parse_mail(
+    raw: bytes, blobs: BlobSink, limits: Limits | None = None, pdf_reader: PdfReader = pdf_text
+) -> ParsedMail:
+    """Parse a whole mail, store its attachments and read its PDFs; never raises on bad content.
+
+    A mail over ``limits.isolate_over_bytes`` is parsed in an isolated child
+    (:func:`channels.isolate.run_isolated`); each PDF's text is always read in
+    one, so a hostile PDF costs its own text (``attachment_unreadable``), never the mail.
+    """
+    limits = limits or Limits()
+    if len(raw) > limits.isolate_over_bytes:
+        try:
+            out = run_isolated(
+                parse_detached, raw, limits, limits=JobLimits(limits.parse_seconds, limits.parse_cpu_seconds)
+            )
+        except IsolationFailed as exc:
+            out = _salvaged(raw, limits, f"MIME parse {exc.reason}")
+        except Rejected:
+            out = _salvaged(raw, limits, "MIME parse refused")
+    else:
+        out = parse_detached(raw, limits)
+    _store(out, blobs, limits, pdf_reader)
+    return out
+
+
+def _store(out: ParsedMail, blobs: BlobSink, limits: Limits, pdf_reader: PdfReader) -> None:
+    for p in out.pending:
+        try:
+            out.attachments.append(blobs.put(p.data, p.media_type, p.filename))
+        except Rejected as exc:
+            out.notes.append(f"attachment skipped: {exc.reason}")
+            continue
+        if p.pdf and p.slot is not None:
+            out.appendix[p.slot] = _pdf_appendix(p, limits, pdf_reader, out.notes)
+    out.pending = []
+    out.appendix = [a for a in out.appendix if a]
+
+
+def _pdf_appendix(p: Pending, limits: Limits, pdf_reader: PdfReader, notes: list[str]) -> str:
+    job = JobLimits(limits.pdf_seconds, limits.pdf_cpu_seconds)
+    try:
+        text, problem = run_isolated(pdf_reader, p.data, limits.pdf_max_pages, limits=job)
+    except Rejected as exc:  # IsolationFailed included: over a limit, or crashed
+        notes += [n for n in (UNREADABLE, f"PDF attachment {exc.reason}") if n not in notes]
+        return ""
+    if problem == "unreadable PDF":
+        notes += [n for n in (UNREADABLE,) if n not in notes]
+    elif problem:
+        notes.append(f"attachment {problem}")
+    text = clean_text(text or "").strip()
+    return f"[Lampiran PDF: {p.filename or 'dokumen.pdf'}]\n{text}" if text else ""

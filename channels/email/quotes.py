@@ -56,14 +56,20 @@ def _cut_index(lines: list[str]) -> int | None:
 
 
 def strip_quotes(text: str) -> str:
-    """The new part of a reply: quotes and signature removed, original kept if nothing would remain."""
+    """The new part of a reply: quotes and signature removed, original kept if nothing would remain.
+
+    Iterative (a mail of thousands of ``--`` lines must not recurse once per line).
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    cut = _cut_index(lines)
-    kept = lines if cut is None else lines[:cut]
-    kept = [ln for ln in kept if not ln.lstrip().startswith(">")]
-    result = "\n".join(kept).strip()
-    if result or cut is None:
-        return result or text.strip()
-    # bottom-posting: the citizen wrote below the quote; look at what follows the cut
-    below = strip_quotes("\n".join(lines[cut + 1 :]))
-    return below or text.strip()
+    previous = text  # the text one level up, kept when nothing readable remains below
+    while True:
+        cut = _cut_index(lines)
+        kept = lines if cut is None else lines[:cut]
+        result = "\n".join(ln for ln in kept if not ln.lstrip().startswith(">")).strip()
+        current = "\n".join(lines)
+        if result:
+            return result
+        if cut is None:
+            return current.strip() or previous.strip()
+        # bottom-posting: the citizen wrote below the quote; look at what follows the cut
+        previous, lines = current, lines[cut + 1 :]
