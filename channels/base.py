@@ -8,11 +8,15 @@ a receipt sender turns an :class:`OutboundReceipt` into a provider id.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import hmac
+import json
 import random
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from channels.message import Attachment, InboundMessage, Intake, Rejected
@@ -136,10 +140,68 @@ def hmac_sha256_hex(key: bytes | str, data: bytes) -> str:
     return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
+def same_secret(expected: bytes | str, given: bytes | str | None) -> bool:
+    """Constant-time comparison that takes any header value (non-ASCII, surrogate-escaped) without raising."""
+    if not given:
+        return False
+    if isinstance(expected, str):
+        expected = expected.encode()
+    if isinstance(given, str):
+        given = given.encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(expected, given)
+
+
 def require_signature(expected: str, given: str | None) -> None:
     """Constant-time signature check; raises 403 without saying which part was wrong."""
-    if not given or not hmac.compare_digest(expected.encode(), given.strip().encode()):
+    if not given or not same_secret(expected, given.strip()):
         raise Rejected(403, "bad or missing signature")
+
+
+_UNIX = re.compile(r"[0-9]{1,12}(\.[0-9]{0,9})?")
+
+
+def from_unix(value: object) -> datetime | None:
+    """A peer's Unix timestamp (int, float or decimal string) as a UTC datetime; None when absent or out of range.
+
+    Callers fall back to the receive time: a wrong clock on the peer's side
+    is no reason to refuse the message.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not _UNIX.fullmatch(value):
+            return None
+        value = float(value) if "." in value else int(value)
+    if not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):  # 1e20, nan, years past 9999
+        return None
+
+
+def entry_bytes(entry: object) -> bytes:
+    """The JSON bytes of one entry of a batch, for keeping it as it came."""
+    try:
+        return json.dumps(entry, ensure_ascii=True, sort_keys=True, default=repr).encode()
+    except (TypeError, ValueError, RecursionError):  # mixed-type keys, a cycle: keep what can be said
+        return repr(entry).encode("utf-8", "backslashreplace")
+
+
+def malformed(channel: str, account: str, entry: object, reason: str) -> InboundMessage:
+    """One entry of a batch that could not be read, kept for an operator instead of refusing the batch.
+
+    ``reason`` must say where, never what (no content, no identity). The
+    external id is the entry's digest, so a redelivered batch keeps it once.
+    """
+    raw = entry_bytes(entry)
+    return InboundMessage(channel=channel, account=account, external_id="malformed:" + hashlib.sha256(raw).hexdigest(),
+                          metadata={"kind": "malformed", "reason": reason}, raw=raw)
+
+
+def failure_reason(where: str, exc: BaseException) -> str:
+    """A quarantine reason from an exception: our own Rejected reasons are safe, others by type only."""
+    return f"{where}: {exc.reason}" if isinstance(exc, Rejected) else f"{where}: unreadable ({type(exc).__name__})"
 
 
 def decode_text(data: bytes, charset: str | None) -> str:
@@ -147,21 +209,36 @@ def decode_text(data: bytes, charset: str | None) -> str:
 
     ``UTF-16BE``/``UCS-2`` is what Kannel hands on for UCS-2 SMS; ``8-BIT`` is
     binary data, kept readable as UTF-8 when it is, byte-for-byte otherwise.
+    A byte-order mark decides over the label: ``FF FE`` is UTF-16 little-endian,
+    ``FE FF`` big-endian (both dropped), and a UTF-8 BOM is dropped.
     """
     declared = (charset or "UTF-8").strip().strip('"')
     cs = declared.lower()
     if cs == "8-bit":
         try:
-            return data.decode("utf-8")
+            return data.decode("utf-8-sig")
         except UnicodeDecodeError:
             return data.decode("latin-1")
-    if cs in ("utf-16be", "utf-16", "ucs-2", "ucs2"):
+    if cs in ("utf-16be", "utf-16le", "utf-16", "ucs-2", "ucs2"):
         if len(data) % 2:
             raise Rejected(400, f"text is not valid {declared} (odd number of bytes)")
-        cs = "utf-16-be"
+        if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            cs, data = ("utf-16-le" if data[:2] == codecs.BOM_UTF16_LE else "utf-16-be"), data[2:]
+        elif cs != "utf-16le":
+            cs = "utf-16-be"  # UCS-2 without a BOM is big-endian (3GPP TS 23.038)
+    elif cs in ("utf-8", "utf8"):
+        cs = "utf-8-sig"
     try:
         return data.decode(cs)
-    except LookupError as exc:
-        raise Rejected(400, f"unknown charset {declared!r}") from exc
-    except UnicodeDecodeError as exc:
-        raise Rejected(400, f"text is not valid {declared}") from exc
+    except UnicodeError as exc:  # UnicodeDecodeError, and what idna/punycode raise
+        raise Rejected(400, f"text is not valid {_label(declared)}") from exc
+    except (LookupError, ValueError, TypeError) as exc:  # unknown, not a text codec, NUL in the name
+        raise Rejected(400, f"unknown charset {_label(declared)!r}") from exc
+
+
+_CHARSET_LABEL = re.compile(r"[A-Za-z0-9._:-]{1,40}")
+
+
+def _label(declared: str) -> str:
+    """The peer's charset name as it may appear in a reason: a short token, or nothing of it."""
+    return declared if _CHARSET_LABEL.fullmatch(declared) else "(unreadable charset name)"

@@ -5,6 +5,12 @@ turns what arrived on its wire into :class:`InboundMessage` values (wrapped in
 an :class:`Intake`), or raises :class:`Rejected`; it never writes the journal
 and never acknowledges by itself.
 
+Every model here makes its text safe on construction and on ``model_copy``
+(:func:`safe_text`, :func:`safe_tree`): lone surrogates and NUL in any string,
+nested ones in ``metadata``/``reply_context``/``ocr`` too, become U+FFFD, and
+nesting deeper than :data:`MAX_DEPTH` is cut. So whatever a channel builds can
+be journaled, serialised and forwarded, and no channel can forget to clean it.
+
 Error tree::
 
     ChannelError
@@ -14,10 +20,15 @@ Error tree::
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from operator import itemgetter
+from types import UnionType
+from typing import Any, Literal, Self, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PrivacySource = Literal["keyword", "form", "channel", "operator"]
 
@@ -42,7 +53,134 @@ class PeerUnavailable(ChannelError):
     """A peer we send to (Kannel, an SMTP relay, an API) cannot be reached now."""
 
 
-class Attachment(BaseModel):
+# What UTF-8 cannot encode (surrogates, lone or split into two code points) and NUL, which
+# SQLite text and C-string consumers truncate at; anything else Python holds in a str encodes.
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")
+MAX_DEPTH = 32  # nesting kept in metadata; pydantic refuses to (de)serialise past ~200
+TOO_DEEP = "\ufffd(nested too deep)"
+
+
+def safe_text(s: str) -> str:
+    """``s`` with lone surrogates and NUL replaced by U+FFFD; the same object when it is fine (the hot path)."""
+    if s.isascii():
+        return s.replace("\x00", "\ufffd") if "\x00" in s else s
+    if _UNSAFE.search(s) is None:
+        return s
+    # a high+low pair that arrived as two code points becomes the character it stands for
+    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "\ufffd")
+
+
+def _text_is_safe(s: str) -> bool:
+    return "\x00" not in s if s.isascii() else _UNSAFE.search(s) is None
+
+
+def _tree_is_safe(value: dict[Any, Any] | list[Any] | tuple[Any, ...], depth: int) -> bool:
+    """No string to clean and no nesting to cut: the common case, checked without building anything."""
+    if depth >= MAX_DEPTH:
+        return False
+    if type(value) is dict:
+        for k in value:
+            if type(k) is str and not _text_is_safe(k):
+                return False
+        value = value.values()  # type: ignore[assignment]
+    for v in value:
+        t = type(v)
+        if t is str:
+            if not _text_is_safe(v):
+                return False
+        elif t is dict or t is list or t is tuple:
+            if not _tree_is_safe(v, depth + 1):
+                return False
+        elif isinstance(v, str | dict | list | tuple):  # subclasses: the slow, general path
+            return False
+    return True
+
+
+def safe_tree(value: Any, depth: int = 0) -> Any:
+    """JSON-like ``value`` with every string (keys too) made safe and nesting cut at MAX_DEPTH.
+
+    Returns ``value`` itself when nothing needed cleaning.
+    """
+    if isinstance(value, str):
+        return safe_text(value)
+    if not isinstance(value, dict | list | tuple) or _tree_is_safe(value, depth):
+        return value
+    if depth >= MAX_DEPTH:
+        return TOO_DEEP
+    if isinstance(value, dict):
+        return {(safe_text(k) if isinstance(k, str) else k): safe_tree(v, depth + 1) for k, v in value.items()}
+    return [safe_tree(v, depth + 1) for v in value]
+
+
+def _may_hold_text(annotation: Any) -> bool:
+    """Whether a field of this type can hold a str that is not itself a SafeModel (which cleans its own)."""
+    if annotation is str or annotation is Any:
+        return True
+    origin = get_origin(annotation)
+    if origin is None:
+        return False
+    return origin is dict or any(_may_hold_text(a) for a in get_args(annotation))
+
+
+def _is_text(annotation: Any) -> bool:
+    """``str`` or ``str | None``: such a field holds a str or None once validated."""
+    return annotation is str or (get_origin(annotation) in (Union, UnionType)
+                                 and set(get_args(annotation)) == {str, type(None)})
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which fields of a SafeModel class the validator looks at, worked out once per class."""
+
+    texts: tuple[str, ...]
+    trees: tuple[str, ...]
+    get_texts: Callable[[dict[str, Any]], tuple[Any, ...]]
+
+
+def _plan_for(cls: type[BaseModel]) -> _Plan:
+    names = [n for n, f in cls.model_fields.items() if _may_hold_text(f.annotation)]
+    texts = tuple(n for n in names if _is_text(cls.model_fields[n].annotation))
+    getter = itemgetter(*texts) if len(texts) > 1 else (lambda d: tuple(d[n] for n in texts))
+    return _Plan(texts, tuple(n for n in names if n not in texts), getter)
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+class SafeModel(BaseModel):
+    """A model whose string fields (and strings nested in its containers) are always storable."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        _PLANS[cls] = _plan_for(cls)
+
+    @model_validator(mode="after")
+    def _safe_fields(self) -> Self:
+        fields = self.__dict__  # written directly: frozen models too, and no __setattr__ cost
+        plan = _PLANS[type(self)]
+        try:  # the hot path: every text field at once, in C
+            joined = "".join(filter(None, plan.get_texts(fields)))
+            dirty = not ("\x00" not in joined if joined.isascii() else _UNSAFE.search(joined) is None)
+        except TypeError:  # not a str (model_construct, a subclass): look at each
+            dirty = True
+        if dirty:
+            for name in plan.texts:
+                if isinstance(value := fields[name], str):
+                    fields[name] = safe_text(value)
+        for name in plan.trees:
+            value = fields[name]
+            if value and (type(value) not in (dict, list) or not _tree_is_safe(value, 0)):
+                fields[name] = safe_tree(value)
+        return self
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
+        """Pydantic's copy skips validation; an ``update`` is made safe like a constructed value."""
+        copy = super().model_copy(update=update, deep=deep)
+        return copy._safe_fields() if update else copy
+
+
+class Attachment(SafeModel):
     """A file that came with a message; the bytes live content-addressed on disk."""
 
     model_config = ConfigDict(frozen=True)
@@ -53,7 +191,7 @@ class Attachment(BaseModel):
     filename: str | None = None
 
 
-class ReporterInfo(BaseModel):
+class ReporterInfo(SafeModel):
     """Identity fields a channel may know about the sender (all optional)."""
 
     name: str | None = None
@@ -75,7 +213,7 @@ class PrivacyHint(BaseModel):
     source: PrivacySource = "channel"
 
 
-class InboundMessage(BaseModel):
+class InboundMessage(SafeModel):
     """One message as it arrived, before any normalisation.
 
     ``sender`` is the reply address on the origin channel (E.164 phone without

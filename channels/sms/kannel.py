@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from datetime import UTC, datetime
 from urllib.parse import unquote_to_bytes
 
-from channels.base import RawRequest, decode_text
+from channels.base import RawRequest, decode_text, from_unix
 from channels.message import InboundMessage, Intake, Rejected
 
 DLR_STATUS = {"1": "delivered", "2": "failed", "4": "buffered", "8": "accepted", "16": "rejected"}
@@ -44,11 +45,11 @@ def _charset_of(content_type: str | None) -> str | None:
 
 
 def _received_at(params: dict[str, bytes]) -> datetime:
-    unix = _param(params, "unixtime")
-    if unix and unix.isdigit():
-        return datetime.fromtimestamp(int(unix), UTC)
+    """Kannel's ``unixtime`` (or ``ts``) when it is a real time; the receive time otherwise, never an error."""
+    if (when := from_unix(_param(params, "unixtime"))) is not None:
+        return when
     ts = _param(params, "ts")
-    if ts:
+    if ts and len(ts) <= 40:
         try:
             return datetime.strptime(ts, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
         except ValueError:
@@ -56,16 +57,40 @@ def _received_at(params: dict[str, bytes]) -> datetime:
     return datetime.now(UTC)
 
 
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(sources: list[str]) -> tuple[Network, ...]:
+    """``allowed_sources`` entries: addresses or CIDR networks (a typo fails at start-up, not per request)."""
+    return tuple(ipaddress.ip_network(s.strip(), strict=False) for s in sources)
+
+
+def _address(remote: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        addr = ipaddress.ip_address((remote or "").split("%", 1)[0])
+    except ValueError:
+        return None
+    mapped = getattr(addr, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return mapped or addr
+
+
 class KannelAuth:
-    """Optional shared secret (``?secret=``) and allowed peer addresses for Kannel's calls."""
+    """Optional shared secret (``?secret=``) and allowed peer addresses for Kannel's calls.
+
+    Without a secret, an unauthenticated webhook is only for the Kannel on this
+    host: callers must be loopback unless ``allowed_sources`` names others.
+    """
 
     def __init__(self, shared_secret: str | None, allowed_sources: list[str]) -> None:
         self.secret = shared_secret
-        self.allowed = set(allowed_sources)
+        self.allowed = _networks(allowed_sources) or (() if shared_secret else LOOPBACK)
 
     def check(self, raw: RawRequest, params: dict[str, bytes]) -> None:
-        if self.allowed and raw.remote not in self.allowed:
-            raise Rejected(403, "source address not allowed")
+        if self.allowed:
+            addr = _address(raw.remote)
+            if addr is None or not any(addr in net for net in self.allowed):
+                raise Rejected(403, "source address not allowed")
         if self.secret:
             given = params.get("secret", b"")
             if not hmac.compare_digest(given, self.secret.encode()):
@@ -77,8 +102,20 @@ class KannelChannel:
     path = "/channels/sms/kannel"
     methods = ("GET", "POST")
 
-    def __init__(self, auth: KannelAuth) -> None:
+    def __init__(self, auth: KannelAuth, id_key: bytes | str | None = None) -> None:
         self.auth = auth
+        self.id_key = id_key.encode() if isinstance(id_key, str) else id_key
+
+    def fallback_id(self, sender: str, receiver: str, ts: bytes, data: bytes) -> str:
+        """The external id of a message Kannel gave no id: stable across restarts (idempotency).
+
+        Keyed with the gateway's secret when there is one, so it cannot be
+        brute-forced back to the sender's number; the plain digest otherwise.
+        """
+        parts = b"\0".join([sender.encode("utf-8", "surrogatepass"), receiver.encode("utf-8", "surrogatepass"), ts, data])
+        if self.id_key:
+            return "hmac:" + hmac.new(self.id_key, parts, hashlib.sha256).hexdigest()
+        return "sha256:" + hashlib.sha256(parts).hexdigest()
 
     def parse(self, raw: RawRequest) -> Intake:
         params = query_bytes(raw)
@@ -101,8 +138,7 @@ class KannelChannel:
         text = decode_text(data, charset)
         ext = _param(params, "id") or _param(params, "foreign_id")
         if not ext:
-            digest = hashlib.sha256(b"\0".join([sender.encode(), receiver.encode(), params.get("ts", b""), data]))
-            ext = "sha256:" + digest.hexdigest()
+            ext = self.fallback_id(sender, receiver, params.get("ts", b""), data)
         msg = InboundMessage(
             channel=self.name,
             account=receiver,

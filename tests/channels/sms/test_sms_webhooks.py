@@ -67,11 +67,11 @@ CASES = [
     Case("odd UTF-16 bytes", KANNEL, kannel_get(b"\x00A\x00", "UTF-16BE", "2"), rejected=400, reason="UTF-16BE"),
     Case("invalid UTF-8", KANNEL, kannel_get(b"\xff\xfe\xfd"), rejected=400, reason="UTF-8"),
     Case("unknown charset", KANNEL, kannel_get(b"abc", "KLINGON"), rejected=400, reason="charset"),
-    Case("no sender", KANNEL, RawRequest("GET", "/", b"to=1708&text=abc", {}, b""), rejected=400, reason="from"),
-    Case("no text", KANNEL, RawRequest("GET", "/", b"from=628123&to=1708", {}, b""), rejected=400, reason="text"),
+    Case("no sender", KANNEL, RawRequest("GET", "/", b"to=1708&text=abc", {}, b"", remote="127.0.0.1"), rejected=400, reason="from"),
+    Case("no text", KANNEL, RawRequest("GET", "/", b"from=628123&to=1708", {}, b"", remote="127.0.0.1"), rejected=400, reason="text"),
     Case("POST body with charset in Content-Type", KANNEL,
          RawRequest("POST", "/", b"from=6281234567890&to=1708&id=p1", {"Content-Type": 'text/plain; charset="UTF-16BE"'},
-                    "Lampu mati 🙏".encode("utf-16-be")), "Lampu mati 🙏", external_id="p1"),
+                    "Lampu mati 🙏".encode("utf-16-be"), remote="127.0.0.1"), "Lampu mati 🙏", external_id="p1"),
     Case("shared secret missing", KANNEL_SECRET, kannel_get(b"abc"), rejected=403, reason="secret"),
     Case("shared secret right", KANNEL_SECRET, kannel_get(b"abc", secret="s3cret"), "abc"),
     Case("JSON aggregator, signed", JsonSmsChannel(JSON_KEY),
@@ -122,5 +122,5 @@ def test_kannel_reply_body_is_empty() -> None:
 
 def test_dlr_becomes_a_status_record() -> None:
     dlr = KannelDlrChannel(KannelAuth(None, []))
-    (msg,) = dlr.parse(RawRequest("GET", dlr.path, b"receipt=abc&status=1", {}, b"")).messages
+    (msg,) = dlr.parse(RawRequest("GET", dlr.path, b"receipt=abc&status=1", {}, b"", remote="127.0.0.1")).messages
     assert msg.metadata == {"kind": "status", "status_of": "abc", "status": "delivered"}
