@@ -135,7 +135,8 @@ class Event:
     at: float | None = None  # when it happened, if not when it is written
 
     def row(self, now: float) -> tuple[Any, ...]:
-        return (self.at or now, self.channel, self.tracking_id, self.state, self.contact, self.category, self.flags, self.detail)
+        return (self.at or now, *(_storable(v) for v in (self.channel, self.tracking_id, self.state, self.contact,
+                                                         self.category, self.flags, self.detail)))
 
 
 @dataclass
@@ -245,7 +246,8 @@ class Journal:
 
     # --- sealing -------------------------------------------------------------------------
     def seal_json(self, obj: Any) -> bytes:
-        return self.sealer.seal(json.dumps(obj, ensure_ascii=False, default=str).encode())
+        # "replace": a lone surrogate that got this far must not make a whole outcome unstorable
+        return self.sealer.seal(json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8", "replace"))
 
     def open_json(self, blob: bytes) -> Any:
         return json.loads(self.sealer.open(blob))
@@ -618,6 +620,17 @@ def _accept_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[
         out.append(AcceptResult(str(rid), rid < first_new or rid in seen))
         seen.add(rid)
     return out
+
+
+def _storable(value: str | None) -> str | None:
+    """Text SQLite can bind: a lone surrogate becomes U+FFFD (an event must never fail its batch)."""
+    if value is None or value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+    return value
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
