@@ -49,7 +49,7 @@ class Channels:
 def sms_channels(settings: Settings, found: Channels) -> None:
     k = settings.sms.kannel
     auth = KannelAuth(k.shared_secret, k.allowed_sources)
-    found.add(KannelChannel(auth))
+    found.add(KannelChannel(auth, id_key=settings.privacy.reporter_hmac_key))
     found.add(KannelDlrChannel(auth))
     dlr = f"http://{settings.http.host}:{settings.http.port}{KannelDlrChannel.path}"
     if k.shared_secret:
