@@ -1,9 +1,12 @@
 """Open a scanned file (JPEG, PNG, TIFF incl. multi-page, or PDF) into pages, within limits.
 
 Everything here treats the file as hostile: the size is checked before
-parsing, an image's pixel count is read from its header and checked before its
-data is decoded (decompression bombs), the page count before any page is
-rendered. Refusals are :class:`~channels.message.Rejected` with a reason that
+parsing; the page count, each page's pixels and the total pixels over all
+pages are read from the headers (every TIFF IFD, without decoding) and checked
+before any page is decoded (decompression bombs: a 100 KB G4 TIFF can hold 30
+pages of 59 Mpx); PIL's own decompression-bomb guard stays on. The isolated
+process the reader runs in (:mod:`channels.letters.isolated`) is the backstop
+for what headers do not tell. Refusals are :class:`~channels.message.Rejected` with a reason that
 names the limit, never the content: 413 for too big, 415 for a format we do
 not take, 422 for a corrupt or password-protected file.
 """
@@ -34,6 +37,7 @@ class Limits:
     max_file_bytes: int = 50 * 1024 * 1024
     max_pages: int = 30
     max_pixels: int = 60_000_000  # per page
+    max_total_pixels: int = 300_000_000  # over all pages: 30 A4 pages at 300 dpi are 261 Mpx
 
 
 @dataclass
@@ -76,6 +80,35 @@ def check_pixels(width: int, height: int, limits: Limits, what: str = "page") ->
         )
 
 
+def check_total_pixels(total: int, limits: Limits) -> None:
+    if total > limits.max_total_pixels:
+        raise Rejected(
+            413, f"file has {total} pixels over its pages, more than the limit of {limits.max_total_pixels} pixels"
+        )
+
+
+PIL_BOMB_GUARD = 89_478_485  # Pillow's default MAX_IMAGE_PIXELS
+
+
+def bomb_guard_on() -> None:
+    """Pillow refuses images far above any page scan at open; never let that guard be switched off."""
+    if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > PIL_BOMB_GUARD:
+        Image.MAX_IMAGE_PIXELS = PIL_BOMB_GUARD
+
+
+def check_frames(img: Image.Image, limits: Limits) -> None:
+    """Every frame's size from its header (a TIFF IFD is read, its strips are not), before any decode."""
+    total = 0
+    for n, frame in enumerate(ImageSequence.Iterator(img), start=1):
+        if n > limits.max_pages:
+            raise Rejected(413, f"file has more than {limits.max_pages} pages, the limit")
+        w, h = frame.size
+        check_pixels(w, h, limits)
+        total += w * h
+        check_total_pixels(total, limits)
+    img.seek(0)
+
+
 def guess_dpi(img: Image.Image) -> float:
     """The file's dpi when it says, else the dpi an A4 page of this size would have."""
     dpi = img.info.get("dpi")
@@ -87,6 +120,27 @@ def guess_dpi(img: Image.Image) -> float:
 def load_image_pages(data: bytes, limits: Limits) -> list[SourcePage]:
     """Decode every frame of an image file into greyscale pages."""
     check_size(len(data), limits)
+    img = open_image(data)
+    with img:
+        n = getattr(img, "n_frames", 1)
+        if n > limits.max_pages:
+            raise Rejected(413, f"file has {n} pages, more than the limit of {limits.max_pages}")
+        pages = []
+        try:
+            check_frames(img, limits)
+            for frame in ImageSequence.Iterator(img):
+                check_pixels(*frame.size, limits)
+                dpi = guess_dpi(frame)
+                gray = frame.convert("L")  # decodes: only now are the bytes trusted with memory
+                pages.append(SourcePage(np.asarray(gray), dpi))
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise Rejected(422, "image data is corrupt or truncated") from exc
+    return pages
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Open (headers only) with Pillow's bomb guard on; its warnings count as refusals too."""
+    bomb_guard_on()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -97,22 +151,22 @@ def load_image_pages(data: bytes, limits: Limits) -> list[SourcePage]:
         raise Rejected(415, "not an image or PDF we can read (JPEG, PNG, TIFF, BMP, WebP or PDF)") from exc
     except OSError as exc:
         raise Rejected(422, "image file is corrupt") from exc
+    if img.format not in IMAGE_FORMATS:
+        img.close()
+        raise Rejected(415, f"image format {img.format} is not accepted (JPEG, PNG, TIFF, BMP, WebP or PDF)")
+    return img
+
+
+def probe_image(data: bytes, limits: Limits) -> int:
+    """The page count after every header check, nothing decoded (sizes the isolated job's time limit)."""
+    check_size(len(data), limits)
+    img = open_image(data)
     with img:
-        if img.format not in IMAGE_FORMATS:
-            raise Rejected(415, f"image format {img.format} is not accepted (JPEG, PNG, TIFF, BMP, WebP or PDF)")
-        n = getattr(img, "n_frames", 1)
-        if n > limits.max_pages:
-            raise Rejected(413, f"file has {n} pages, more than the limit of {limits.max_pages}")
-        pages = []
         try:
-            for frame in ImageSequence.Iterator(img):
-                check_pixels(*frame.size, limits)
-                dpi = guess_dpi(frame)
-                gray = frame.convert("L")  # decodes: only now are the bytes trusted with memory
-                pages.append(SourcePage(np.asarray(gray), dpi))
-        except (OSError, SyntaxError, ValueError) as exc:
+            check_frames(img, limits)
+            return int(getattr(img, "n_frames", 1))
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise Rejected(422, "image data is corrupt or truncated") from exc
-    return pages
 
 
 def load_pages(data: bytes, limits: Limits) -> tuple[str, list[SourcePage]]:
@@ -125,3 +179,11 @@ def load_pages(data: bytes, limits: Limits) -> tuple[str, list[SourcePage]]:
         return mt, load_pdf_pages(data, limits)
     pages = load_image_pages(data, limits)
     return mt, pages
+
+
+def probe_pages(data: bytes, limits: Limits) -> int:
+    """How many pages the file has, after every check that needs no decoding."""
+    from channels.letters.pdf import probe_pdf
+
+    check_size(len(data), limits)
+    return probe_pdf(data, limits) if media_type(data) == "application/pdf" else probe_image(data, limits)

@@ -1,8 +1,9 @@
 """``LettersChannel``: one scanned file (letter or complaint-box form) → one InboundMessage.
 
-CPU-bound and synchronous on purpose: call it in a worker thread
-(``asyncio.to_thread``) or a process pool; it is picklable when its BlobSink
-is. Pages are prepared and OCR'd in parallel threads (tesseract runs as a
+CPU-bound and synchronous on purpose. It reads hostile bytes in the process
+that calls it: the gateway runs it through
+:class:`~channels.letters.isolated.IsolatedLettersReader` (a resource-limited
+child process); the CLI and the tests call it in place. Pages are prepared and OCR'd in parallel threads (tesseract runs as a
 subprocess and OpenCV releases the GIL), up to the core count.
 
 Per page: a PDF text layer is taken as is; an image is prepared
@@ -77,11 +78,12 @@ class LettersChannel:
         max_file_bytes: int = 50 * 1024 * 1024,
         max_pages: int = 30,
         max_pixels: int = 60_000_000,
+        max_total_pixels: int = Limits.max_total_pixels,
         min_confidence: float = 60.0,
         workers: int | None = None,
     ) -> None:
         self.blobs = blobs
-        self.limits = Limits(max_file_bytes, max_pages, max_pixels)
+        self.limits = Limits(max_file_bytes, max_pages, max_pixels, max_total_pixels)
         self.min_confidence = min_confidence
         self.workers = workers or os.cpu_count() or 1
 
@@ -98,6 +100,7 @@ class LettersChannel:
             max_file_bytes=letters.max_file_bytes,
             max_pages=letters.max_pages,
             max_pixels=letters.max_pixels,
+            max_total_pixels=getattr(letters, "max_total_pixels", Limits.max_total_pixels),
             min_confidence=letters.min_confidence,
         )
 
