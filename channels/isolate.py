@@ -52,7 +52,14 @@ class JobLimits:
 
 
 def _serve(conn: Connection, memory_bytes: int) -> None:
-    """The child's loop: one job at a time, under the address-space limit set once."""
+    """The child's loop: one job at a time, under the address-space limit set once.
+
+    The child leads a process group of its own, so that the subprocesses a job
+    starts (tesseract) die with it when it is killed over a limit; they
+    inherit its rlimits (each gets the address-space limit to itself).
+    """
+    with contextlib.suppress(OSError):
+        os.setsid()
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -91,6 +98,11 @@ class _Child:
         self.jobs = 0
 
     def kill(self) -> None:
+        pid = self.proc.pid
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                if os.getpgid(pid) == pid:  # its own group (see _serve): its subprocesses go too
+                    os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             self.proc.kill()
         with contextlib.suppress(Exception):

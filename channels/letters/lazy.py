@@ -1,31 +1,20 @@
-"""Load the OCR stack (numpy, OpenCV, Pillow, tesseract bindings) on the first letter, not at start-up."""
+"""The gateway's letters reader, built from settings: the OCR stack is loaded in the isolated child only.
+
+The worker process (hot folder, upload completer) holds this object; it never
+imports numpy, OpenCV or tesseract's bindings and never decodes a page: see
+:mod:`channels.letters.isolated`.
+"""
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 from typing import Any
 
 from channels.base import BlobSink
-from channels.message import InboundMessage
+from channels.letters.isolated import IsolatedLettersReader, ReaderConfig
 
 
-class LazyLettersReader:
-    """Same ``read_file`` as :class:`~channels.letters.scan.LettersChannel`, built when first needed."""
+class LazyLettersReader(IsolatedLettersReader):
+    """Same ``read_file`` as :class:`~channels.letters.scan.LettersChannel`, run isolated."""
 
     def __init__(self, settings: Any, blobs: BlobSink) -> None:
-        self._settings = settings
-        self._blobs = blobs
-        self._reader: Any = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        with self._lock:
-            if self._reader is None:
-                from channels.letters.scan import LettersChannel
-
-                self._reader = LettersChannel.from_settings(self._settings, self._blobs)
-            return self._reader
-
-    def read_file(self, source: str | Path | bytes, filename: str | None = None, received_at: Any = None) -> InboundMessage:
-        return self.get().read_file(source, filename, received_at)
+        super().__init__(ReaderConfig.from_settings(settings), blobs)

@@ -4,7 +4,11 @@ The upload is authenticated (``Authorization: Bearer <letters.upload_token>``),
 size-checked, stored content-addressed and journaled as a raw message whose
 ``external_id`` is the file's sha256 (so an upload repeated by a flaky station
 is one complaint). :meth:`LettersCompleter.complete` reads it later in the
-worker, where a bad file becomes a failed message with its reason.
+worker, in an isolated process (:mod:`channels.letters.isolated`). A bad
+file (corrupt, a format we do not take, over a page or pixel limit) becomes a
+failed message with its reason; a file whose read went over the isolated
+job's time, CPU or memory limit becomes a complaint for review with no text,
+the original attached, and the limit as its reason: a person can still read it.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import hmac
 from urllib.parse import parse_qs
 
 from channels.base import BlobSink, RawRequest
-from channels.letters.lazy import LazyLettersReader
-from channels.message import InboundMessage, Intake, Rejected
+from channels.isolate import IsolationFailed
+from channels.letters.isolated import IsolatedLettersReader
+from channels.message import Attachment, InboundMessage, Intake, Rejected
 
 
 class LettersUploadChannel:
@@ -57,7 +62,7 @@ class LettersCompleter:
 
     name = "letters.upload"
 
-    def __init__(self, channel: LazyLettersReader, blobs: BlobSink) -> None:
+    def __init__(self, channel: IsolatedLettersReader, blobs: BlobSink) -> None:
         self.channel = channel
         self.blobs = blobs
 
@@ -65,8 +70,24 @@ class LettersCompleter:
         if msg.metadata.get("read"):
             return msg
         data = self.blobs.get(msg.metadata["raw_sha256"])
-        read = await asyncio.to_thread(self.channel.read_file, data, msg.metadata.get("filename"), msg.received_at)
+        try:
+            read = await asyncio.to_thread(self.channel.read_file, data, msg.metadata.get("filename"), msg.received_at)
+        except IsolationFailed as exc:
+            return self.for_review(msg, len(data), exc.reason)
         return read.model_copy(update={
             "channel": msg.channel, "account": msg.account, "external_id": msg.external_id,
             "metadata": {**read.metadata, "read": True},
+        })
+
+    @staticmethod
+    def for_review(msg: InboundMessage, size: int, reason: str) -> InboundMessage:
+        """The upload as a complaint with no text: the original for a person to read, the limit as the reason."""
+        original = Attachment(sha256=msg.metadata["raw_sha256"], media_type=msg.metadata.get("media_type")
+                              or "application/octet-stream", size=size, filename=msg.metadata.get("filename"))  # fmt: skip
+        return msg.model_copy(update={
+            "attachments": [original],
+            "review_reasons": [f"scan not read: {reason}"],
+            "reply_context": {"printable": True, "kind": "letter", "filename": msg.metadata.get("filename"),
+                              "notify": []},
+            "metadata": {**msg.metadata, "read": True, "read_failed": reason},
         })
