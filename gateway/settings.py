@@ -6,6 +6,7 @@ environment or ``data/secrets.toml`` (generated on first ``run``), never the rep
 
 from __future__ import annotations
 
+import base64
 import difflib
 import json
 import os
@@ -464,12 +465,26 @@ def load_settings(config: str | Path | None = None, *, generate_secrets: bool = 
         except OSError as exc:
             raise SettingsError(f"cannot write generated secrets to {secrets_file}: {exc.strerror or exc}") from None
         return load_settings(config, generate_secrets=False)
+    _check_values(settings)
     return settings
 
 
-def _write_generated_secrets(path: Path, missing: list[str]) -> None:
-    import base64
+def _check_values(settings: Settings) -> None:
+    """Values the model accepts but the gateway would fail on later, with a traceback: refused now, in one line."""
+    _ = settings.sqlite_path  # storage.url: only sqlite:/// is implemented
+    key = settings.privacy.vault_key or ""
+    try:
+        raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise SettingsError(
+            'invalid setting privacy.vault_key: must be urlsafe base64 of 32 random bytes (python3 -c "import base64, '
+            'os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())")'
+        )
 
+
+def _write_generated_secrets(path: Path, missing: list[str]) -> None:
     existing = _read_toml(path) if path.exists() else {}
     for name in missing:
         sec, key = SECRET_FIELDS[name]

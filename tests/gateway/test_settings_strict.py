@@ -147,6 +147,23 @@ def test_settings_built_directly_read_comma_lists_too(env: Path, monkeypatch: py
     assert s.smtp.domains == ["a.go.id", "b.go.id"] and (s.http.host, s.http.port) == ("0.0.0.0", 18082)
 
 
+# --- values that used to fail later with a traceback -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "pattern"),
+    [
+        ("LAPOR_STORAGE__URL", "postgresql://db/lapor", r"^storage\.url: unsupported backend 'postgresql'"),
+        ("LAPOR_PRIVACY__VAULT_KEY", "not-a-key", r"^invalid setting privacy\.vault_key: .*32 random bytes"),
+    ],
+)
+def test_values_the_gateway_cannot_use_are_refused_at_load(env: Path, monkeypatch: pytest.MonkeyPatch, name: str,
+                                                          value: str, pattern: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=pattern):
+        load_settings()
+
+
 # --- the CLI: one line on stderr, nothing started, nothing created ------------------------------------------------
 
 CLI_CASES = [
@@ -158,6 +175,7 @@ CLI_CASES = [
     ({"LAPOR_SMTP__PORT": "many"}, None, r"invalid setting smtp\.port"),
     ({}, "[http\nport = 1\n", r"config file .*site\.toml"),
     ({}, "[forwarder]\nconcurrency = 'x'\n", r"invalid setting forwarder\.concurrency"),
+    ({"LAPOR_PRIVACY__VAULT_KEY": "short"}, None, r"invalid setting privacy\.vault_key"),
 ]
 
 
