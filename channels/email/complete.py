@@ -17,11 +17,11 @@ import re
 from typing import Any
 
 from channels.base import BlobSink
-from channels.email.addresses import valid_address
+from channels.email.addresses import parse_mailbox, valid_address
 from channels.email.charsets import clean_text
 from channels.email.heavy import HEAVY_BYTES, declares_extracted_part
 from channels.email.loops import classify
-from channels.email.mime import UNPARSED, Limits, ParsedMail, PdfReader, parse_mail, scan_message_id
+from channels.email.mime import UNPARSED, Limits, ParsedMail, PdfReader, parse_mail, raw_header, scan_message_id
 from channels.email.pdftext import pdf_text
 from channels.email.quotes import strip_quotes
 from channels.email.salvage import salvage
@@ -138,8 +138,8 @@ class MailCompleter:
 
     def _fill(self, msg: InboundMessage, raw: bytes) -> InboundMessage:
         p = parse_mail(raw, self.blobs, self.limits, self.pdf_reader)
-        envelope = valid_address(msg.sender)  # SMTP: MAIL FROM; IMAP: unknown until now
         null_sender = bool(msg.metadata.get("null_sender")) or _empty_return_path(p)
+        envelope = _envelope(msg, p, null_sender)
         subject, body_raw, privacy = read_privacy_tags(p.subject, p.text)
         verdict = classify(p.message, raw, p.from_addr or envelope, null_sender, subject)
         body = strip_quotes(body_raw) if verdict.kind == "complaint" else body_raw.strip()
@@ -219,6 +219,13 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list):
         return [_clean(v) for v in value]
     return value
+
+
+def _envelope(msg: InboundMessage, p: ParsedMail, null_sender: bool) -> str | None:
+    """The envelope sender, strictly valid: SMTP's MAIL FROM, or for IMAP the Return-Path its MTA wrote."""
+    if msg.sender is not None or null_sender:
+        return valid_address(msg.sender)
+    return parse_mailbox(raw_header(p.message, "return-path")).address
 
 
 def _empty_return_path(p: ParsedMail) -> bool:

@@ -265,6 +265,10 @@ class ImapPoller:
     async def complete(self, msg: InboundMessage) -> InboundMessage:
         return await self.completer.complete(msg)
 
+    def is_heavy(self, msg: InboundMessage) -> bool:
+        """Cheap, no MIME parse: see :meth:`MailCompleter.is_heavy`."""
+        return self.completer.is_heavy(msg)
+
 
 def _unusable(raw: bytes | None) -> str | None:
     if not raw:

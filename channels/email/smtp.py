@@ -143,6 +143,10 @@ class SmtpListener:
     async def complete(self, msg: InboundMessage) -> InboundMessage:
         return await self.completer.complete(msg)
 
+    def is_heavy(self, msg: InboundMessage) -> bool:
+        """Cheap, no MIME parse: see :meth:`MailCompleter.is_heavy`."""
+        return self.completer.is_heavy(msg)
+
 
 def limits_from(settings: Settings) -> Limits:
     return Limits(

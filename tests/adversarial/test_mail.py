@@ -413,3 +413,30 @@ async def test_complete_of_a_pdf_mail_does_not_block_the_loop(blobs: BlobStore) 
     out = await MailCompleter(blobs).complete(msg)
     task.cancel()
     assert "Terlampir surat dari RT." in out.text and ticks > 0
+
+
+def test_both_mail_channels_answer_is_heavy(blobs: BlobStore) -> None:
+    from channels.email.imap import ImapPoller
+    from channels.email.smtp import SmtpListener
+    from tests.channels.email.stores import MemoryCursors
+
+    light = raw_message("email.smtp", "a@b.example", mail("From: a@b.example", body=b"Halo.\r\n"), blobs, ENVELOPE)
+    heavy = raw_message("email.smtp", "a@b.example", pdf_mail(), blobs, ENVELOPE)
+    listener = SmtpListener("127.0.0.1", 0, ["b.example"], blobs)
+    poller = ImapPoller("imap.invalid", 993, "u", "p", blobs, MemoryCursors())
+    for channel in (listener, poller):
+        assert channel.is_heavy(heavy) and not channel.is_heavy(light)
+
+
+def test_imap_answers_a_suspicious_from_at_the_return_path(blobs: BlobStore) -> None:
+    raw = mail(
+        "Return-Path: <budi.real@example.com>",
+        "From: =?utf-8?q?Rina=0ATo:_spy@attacker.example?= <rina@example.org>",
+        body=b"Pohon tumbang.\r\n",
+    )
+    msg = raw_message("email.imap", "pengaduan@imap", raw, blobs)
+    out = MailCompleter(blobs).fill(msg, raw)
+    assert out.sender == ENVELOPE and "suspicious_from" in out.review_reasons
+    bad_path = raw.replace(b"<budi.real@example.com>", b"<spy@attacker.example>, <x@y.example>")
+    out = MailCompleter(blobs).fill(raw_message("email.imap", "pengaduan@imap", bad_path, blobs), bad_path)
+    assert out.sender is None and out.suppress_receipt == "suspicious_sender"
