@@ -15,7 +15,7 @@ count too, at the same place (the start):
   a citizen who writes a keyword that way means it, and no other text starts so;
 - a near miss: a word of 5+ letters that, once repeated letters are squeezed
   (``anonimmm``), is one edit (insertion, deletion, substitution, swap of two
-  neighbours) from ``anonim``/``anonym``/``rahasia`` (``anomin``, ``annonim``,
+  neighbours) from ``anonim``/``anonym``/``rahasia`` (``anonmi``, ``annonim``,
   ``rahsia``), or an English or mixed spelling (``anonymous``, ``anonimus``). No
   Indonesian word is that close; ``Anonimnya`` and ``Rahasiakan`` stay words.
 
@@ -95,7 +95,7 @@ def _one_edit(a: str, b: str) -> bool:
 
 
 def near_keyword(word: str) -> str | None:
-    """The keyword a misspelt word stands for (``anomin`` → ``anonim``), or ``None``."""
+    """The keyword a misspelt word stands for (``anonmi`` → ``anonim``), or ``None``."""
     w = word.casefold()
     if w in _NEAR_SPELLINGS:
         return _NEAR_SPELLINGS[w]
