@@ -143,7 +143,9 @@ class RateLimits:
             conn.execute("UPDATE receipts SET state='sending', last_error=NULL, next_at=0 WHERE id=?", (r["id"],))
             return Claim("send", counted=counted)
 
-        return await self.journal.writer.write(write)
+        claim = await self.journal.writer.write(write)
+        self._ready = True  # only once a batch with the schema in it has committed (a full disk rolls it back)
+        return claim
 
     async def give_back(self, claim: Claim) -> None:
         """The send did not happen (the peer was down): its slots count for nothing."""
@@ -165,7 +167,6 @@ class RateLimits:
         if not self._ready:
             for statement in SCHEMA:  # one by one: executescript would commit the writer's batch
                 conn.execute(statement)
-            self._ready = True
 
 
 def normalise_address(family: str, address: str) -> str:

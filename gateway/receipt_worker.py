@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 import traceback
 from typing import Any
@@ -109,7 +110,13 @@ class ReceiptWorker:
                 reply_context=dict(target.get("reply_context") or {}) | {"receipt_id": rid, "tracking_id": tid},
                 public=bool(body.get("public")),
             )
-            claim = await self.limits.claim(r, sender.family, recipient_of(receipt.to, target.get("reply_context") or {}))
+            try:
+                claim = await self.limits.claim(r, sender.family, recipient_of(receipt.to, target.get("reply_context") or {}))
+            except (sqlite3.Error, OSError) as exc:
+                # our own storage failed, not the send: the row stays pending, untouched, and is tried again
+                log.error("receipt %s: claim not written (%s)", rid, type(exc).__name__)
+                await asyncio.sleep(self.wake.idle_seconds)  # no busy loop against a failing disk
+                return "pending"
             if claim.outcome == "limited":
                 return "rate_limited"
             if claim.outcome != "send":

@@ -297,3 +297,35 @@ async def test_without_rules_every_send_passes(tmp_path: Path) -> None:
     await deliver_all(w, j.due_receipts(100))
     assert len(sender.sent) == 30
     j.close()
+
+
+async def test_a_row_settled_meanwhile_is_not_sent(tmp_path: Path) -> None:
+    """A delivery report or a review decision came between the fetch and the claim: nothing goes out."""
+    j, sender, clock = journal(tmp_path), FakeSender(), Clock()
+    w = worker(j, sender, clock, default_rules(10, 10))
+    await queue(j, 1)
+    (row,) = j.due_receipts(10)
+    await j.set_receipt_state(row["id"], "sent")
+    assert await w.deliver(row) == "gone" and sender.sent == []
+    j.close()
+
+
+async def test_a_claim_our_storage_could_not_write_leaves_the_row_pending(tmp_path: Path) -> None:
+    """A full disk is our fault, not the citizen's: the receipt is not marked failed, it is tried again."""
+
+    class FailingOnce(RateLimits):
+        failures = 1
+
+        async def claim(self, r: dict[str, Any], family: str, address: str) -> Any:
+            if self.failures:
+                self.failures -= 1
+                raise sqlite3.OperationalError("database or disk is full")
+            return await super().claim(r, family, address)
+
+    j, sender = journal(tmp_path), FakeSender()
+    w = ReceiptWorker(j, [sender], limits=FailingOnce(j), idle_seconds=0)
+    await queue(j, 1)
+    assert await w.deliver(j.due_receipts(10)[0]) == "pending"
+    assert states(j) == {"pending": 1} and events(j, "receipt_failed") == []
+    assert await w.deliver(j.due_receipts(10)[0]) == "sent"
+    j.close()
