@@ -59,7 +59,18 @@ _NEGATION = re.compile(
 )
 
 
+# Every phrase needs one of these words (or "anon…"): a cheap test before the phrase regex.
+_TRIGGERS = frozenset(
+    {"nama", "nm", "identitas", "data", "jati", "nomor", "hp", "jangan", "jgn", "jngn", "usah", "gausah", "tanpa",
+     "name", "identity", "details"}
+)  # fmt: skip
+_WORD = re.compile(r"[a-z]+")
+
+
 def asks_for_anonymity(text: str) -> bool:
     """Whether ``text`` asks, in words, that the reporter stay unnamed (see the module docstring)."""
     view = fold(text or "").text
+    low = view.lower()
+    if "anon" not in low and _TRIGGERS.isdisjoint(_WORD.findall(low)):
+        return False
     return any(not _NEGATION.search(view[max(0, m.start() - 24) : m.start()]) for m in _REQUEST.finditer(view))
