@@ -11,14 +11,14 @@ the gateway and the normaliser interpret them.
 
 from __future__ import annotations
 
-import hmac
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Message, Update
 
-from channels.base import RawRequest
+from channels.base import RawRequest, failure_reason, from_unix, malformed, same_secret
 from channels.message import InboundMessage, Intake, Rejected, ReporterInfo
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -97,13 +97,63 @@ def message_from_update(update: Update, account: str) -> InboundMessage | None:
     )
 
 
+MAX_UPDATE_ID = 2**53  # Telegram's ids fit in a double; anything past is not Telegram's
+TIME_FIELDS = frozenset({"date", "edit_date", "forward_date"})
+
+
+def _sane_times(value: Any, now: int, depth: int = 0) -> Any:
+    """``value`` with every out-of-range Unix time (``date: 1e20``) set to ``now``: PTB would raise on it.
+
+    The receive time is a fair stand-in, and the message is kept rather than refused.
+    """
+    if not isinstance(value, dict) or depth > 6:
+        return value
+    out = {}
+    for k, v in value.items():
+        if k in TIME_FIELDS and not (type(v) is int and from_unix(v) is not None):
+            out[k] = now
+        else:
+            out[k] = _sane_times(v, now, depth + 1) if isinstance(v, dict) else v
+    return out
+
+
+def update_id_of(data: Any) -> int | None:
+    uid = data.get("update_id") if isinstance(data, dict) else None
+    return uid if type(uid) is int and 0 <= uid < MAX_UPDATE_ID else None
+
+
 def parse_update(data: Any) -> Update:
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    """An Update from its JSON; Rejected(400) for anything the library cannot read."""
+    if update_id_of(data) is None:
         raise Rejected(400, "not a Telegram update (no update_id)")
     try:
-        return Update.de_json(data, None)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return Update.de_json(_sane_times(data, int(time.time())), None)
+    except Exception as exc:  # PTB reads peer data without checking types: any error means malformed
         raise Rejected(400, f"malformed Telegram update ({type(exc).__name__})") from None
+
+
+def read_update(data: Any, account: str) -> InboundMessage | None:
+    """The complaint of one update's JSON; Rejected(400) when it cannot be read, whatever the reason."""
+    update = parse_update(data)
+    try:
+        return message_from_update(update, account)
+    except Exception as exc:  # an int where a name goes, a photo without width: malformed, not a crash
+        raise Rejected(400, f"malformed Telegram message ({type(exc).__name__})") from None
+
+
+def read_batch(updates: Any, account: str) -> tuple[list[InboundMessage], int | None]:
+    """A getUpdates result: its messages (malformed updates kept as such, alone) and the next offset."""
+    if not isinstance(updates, list):
+        raise Rejected(400, "getUpdates result is not a list")
+    out: list[InboundMessage] = []
+    ids = [uid for u in updates if (uid := update_id_of(u)) is not None]
+    for i, data in enumerate(updates):
+        try:
+            if (msg := read_update(data, account)) is not None:
+                out.append(msg)
+        except Rejected as exc:
+            out.append(malformed(CHANNEL, account, data, failure_reason(f"update[{i}]", exc)))
+    return out, (max(ids) + 1 if ids else None)
 
 
 class TelegramChannel:
@@ -128,12 +178,11 @@ class TelegramChannel:
         return await self._startup_check()
 
     def parse(self, raw: RawRequest) -> Intake:
-        given = raw.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self._secret):
+        if not same_secret(self._secret, raw.headers.get(SECRET_HEADER)):
             raise Rejected(403, "bad or missing secret token")
         try:
             data = json.loads(raw.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise Rejected(400, "body is not JSON") from None
-        msg = message_from_update(parse_update(data), self.account)
+        msg = read_update(data, self.account)
         return Intake(messages=[msg] if msg else [])

@@ -13,11 +13,11 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.base import RawRequest, hmac_sha256_hex, require_signature
+from channels.base import RawRequest, failure_reason, from_unix, hmac_sha256_hex, malformed, require_signature
 from channels.message import InboundMessage, Intake, Rejected, ReporterInfo
 
 CHANNEL = "social.whatsapp"
@@ -26,53 +26,76 @@ IGNORED_TYPES = ("reaction", "system", "unsupported", "request_welcome", "epheme
 
 
 def _when(ts: Any) -> dict[str, datetime]:
-    return {"received_at": datetime.fromtimestamp(int(ts), UTC)} if str(ts or "").isdigit() else {}
+    """``received_at`` from Meta's timestamp; nothing (the receive time) when it is absent or out of range."""
+    return {"received_at": when} if (when := from_unix(ts)) is not None else {}
+
+
+def _str(value: Any) -> str | None:
+    """A peer field that must be a string: anything else counts as absent."""
+    return value if isinstance(value, str) and value else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _id(value: Any) -> str | None:
+    """Ids and phone numbers: Meta sends strings; plain integers are tolerated, nothing else."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**20:
+        return str(value)
+    return _str(value)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= 180 else None
 
 
 def _text_of(m: dict[str, Any]) -> str:
     kind = m.get("type")
-    part = m.get(kind) or {}
+    part = _dict(m.get(kind))
     if kind == "text":
-        return part.get("body") or ""
+        return _str(part.get("body")) or ""
     if kind in MEDIA_TYPES:
-        return part.get("caption") or ""
+        return _str(part.get("caption")) or ""
     if kind == "button":
-        return part.get("text") or ""
+        return _str(part.get("text")) or ""
     if kind == "interactive":
-        reply = part.get("button_reply") or part.get("list_reply") or {}
-        return reply.get("title") or ""
+        reply = _dict(part.get("button_reply")) or _dict(part.get("list_reply"))
+        return _str(reply.get("title")) or ""
     if kind == "location":
-        return " ".join(p for p in (part.get("name"), part.get("address")) if p)
+        return " ".join(p for p in (_str(part.get("name")), _str(part.get("address"))) if p)
     return ""
 
 
 def message_from_wa(m: dict[str, Any], names: dict[str, str], account: str) -> InboundMessage | None:
-    """One citizen message; None for reactions and other non-messages."""
-    kind = m.get("type") or "unknown"
+    """One citizen message; None for reactions and other non-messages; Rejected when it cannot be read."""
+    if not isinstance(m, dict):
+        raise Rejected(400, "WhatsApp message is not an object")
+    kind = _str(m.get("type")) or "unknown"
     if kind in IGNORED_TYPES:
         return None
-    wa_id = str(m.get("from") or "")
-    if not wa_id or not m.get("id"):
+    wa_id, wamid = _id(m.get("from")), _id(m.get("id"))
+    if not wa_id or not wamid:
         raise Rejected(400, "WhatsApp message without id or sender")
     metadata: dict[str, Any] = {"wa_type": kind}
-    part = m.get(kind) or {}
-    if kind in MEDIA_TYPES and part.get("id"):
-        metadata["media"] = [{"kind": kind, "id": part["id"], "mime_type": part.get("mime_type"),
-                              "sha256": part.get("sha256"), "file_name": part.get("filename")}]
+    part = _dict(m.get(kind))
+    if kind in MEDIA_TYPES and (media_id := _id(part.get("id"))):
+        metadata["media"] = [{"kind": kind, "id": media_id, "mime_type": _str(part.get("mime_type")),
+                              "sha256": _str(part.get("sha256")), "file_name": _str(part.get("filename"))}]
     elif kind == "location":
-        metadata["location"] = {"lat": part.get("latitude"), "lon": part.get("longitude")}
+        metadata["location"] = {"lat": _number(part.get("latitude")), "lon": _number(part.get("longitude"))}
     elif kind not in ("text", "button", "interactive"):
         metadata["unsupported_media"] = kind  # contacts, order, …: kept for an operator
-    if (m.get("context") or {}).get("id"):
-        metadata["in_reply_to"] = m["context"]["id"]  # the wamid of the message they replied to
+    if in_reply_to := _id(_dict(m.get("context")).get("id")):
+        metadata["in_reply_to"] = in_reply_to  # the wamid of the message they replied to
     return InboundMessage(
         channel=CHANNEL,
         account=account,
-        external_id=str(m["id"]),
+        external_id=wamid,
         sender=wa_id,
         text=_text_of(m),
         reporter=ReporterInfo(phone=wa_id, name=names.get(wa_id)),
-        reply_context={"to": wa_id, "message_id": m["id"]},
+        reply_context={"to": wa_id, "message_id": wamid},
         metadata=metadata,
         **_when(m.get("timestamp")),
     )
@@ -80,30 +103,70 @@ def message_from_wa(m: dict[str, Any], names: dict[str, str], account: str) -> I
 
 def status_from_wa(s: dict[str, Any], account: str) -> InboundMessage:
     """A delivery status of one of our replies: recorded, never a complaint."""
-    status = str(s.get("status") or "unknown")
-    meta: dict[str, Any] = {"kind": "status", "status_of": s.get("id"), "status": status}
+    if not isinstance(s, dict) or not (wamid := _id(s.get("id"))):
+        raise Rejected(400, "WhatsApp status without the id of our message")
+    status = (_str(s.get("status")) or "unknown")[:40]
+    meta: dict[str, Any] = {"kind": "status", "status_of": wamid, "status": status}
     errors = s.get("errors") or []
-    if errors:  # codes and titles only: Meta's texts carry no message content
-        meta["errors"] = [{"code": e.get("code"), "title": e.get("title")} for e in errors]
-    return InboundMessage(channel=CHANNEL, account=account, external_id=f"{s.get('id')}:{status}",
+    if errors and isinstance(errors, list):  # codes and titles only: Meta's texts carry no message content
+        meta["errors"] = [{"code": e.get("code") if isinstance(e.get("code"), int) else None,
+                           "title": _str(e.get("title"))} for e in errors if isinstance(e, dict)]
+    return InboundMessage(channel=CHANNEL, account=account, external_id=f"{wamid}:{status}",
                           metadata=meta, **_when(s.get("timestamp")))
 
 
+def _names(value: dict[str, Any]) -> dict[str, str]:
+    """wa_id → profile name, from the contacts that are well formed."""
+    names: dict[str, str] = {}
+    contacts = value.get("contacts")
+    for c in contacts if isinstance(contacts, list) else []:
+        if isinstance(c, dict) and (wa_id := _id(c.get("wa_id"))) and (name := _str(_dict(c.get("profile")).get("name"))):
+            names[wa_id] = name
+    return names
+
+
 def parse_payload(payload: Any) -> list[InboundMessage]:
+    """Every message and status of a signed payload; a unit that cannot be read is kept as malformed, alone."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise Rejected(400, "not a WhatsApp webhook payload (no entry list)")
     out: list[InboundMessage] = []
-    for entry in payload["entry"]:
-        for change in (entry or {}).get("changes") or []:
-            value = (change or {}).get("value") or {}
-            if change.get("field") != "messages" or not isinstance(value, dict):
-                continue
-            account = str((value.get("metadata") or {}).get("phone_number_id") or "")
-            names = {str(c.get("wa_id")): (c.get("profile") or {}).get("name") for c in value.get("contacts") or []}
-            for m in value.get("messages") or []:
-                if (msg := message_from_wa(m, names, account)) is not None:
-                    out.append(msg)
-            out += [status_from_wa(s, account) for s in value.get("statuses") or []]
+    for e, entry in enumerate(payload["entry"]):
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        if not isinstance(changes, list):
+            out.append(malformed(CHANNEL, "", entry, f"entry[{e}]: not an entry with a changes list"))
+            continue
+        for c, change in enumerate(changes):
+            where = f"entry[{e}].changes[{c}]"
+            try:
+                out += _read_change(change, where)
+            except Exception as exc:  # anything one change makes raise is its own, never the batch's
+                out.append(malformed(CHANNEL, "", change, failure_reason(where, exc)))
+    return out
+
+
+def _read_change(change: Any, where: str) -> list[InboundMessage]:
+    if not isinstance(change, dict):
+        raise Rejected(400, "change is not an object")
+    value = change.get("value")
+    if change.get("field") != "messages":
+        return []
+    if not isinstance(value, dict):
+        raise Rejected(400, "change without a value object")
+    messages, statuses = value.get("messages") or [], value.get("statuses") or []
+    if not isinstance(messages, list) or not isinstance(statuses, list):
+        raise Rejected(400, "messages or statuses is not a list")
+    account = _id(_dict(value.get("metadata")).get("phone_number_id")) or ""
+    names = _names(value)
+    out: list[InboundMessage] = []
+    units = [(f"{where}.messages[{i}]", m, True) for i, m in enumerate(messages)]
+    units += [(f"{where}.statuses[{i}]", st, False) for i, st in enumerate(statuses)]
+    for unit_where, unit, is_message in units:
+        try:
+            msg = message_from_wa(unit, names, account) if is_message else status_from_wa(unit, account)
+        except Exception as exc:  # one message without "from" must not refuse the others
+            msg = malformed(CHANNEL, account, unit, failure_reason(unit_where, exc))
+        if msg is not None:
+            out.append(msg)
     return out
 
 
@@ -131,7 +194,7 @@ class WhatsappChannel:
         require_signature(expected, raw.headers.get("X-Hub-Signature-256"))
         try:
             payload = json.loads(raw.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise Rejected(400, "body is not JSON") from None
         return Intake(messages=parse_payload(payload))
 

@@ -20,7 +20,7 @@ from typing import Any
 import requests
 import tweepy
 
-from channels.base import Accept, CursorStore, OutboundReceipt, retry_delay
+from channels.base import Accept, CursorStore, OutboundReceipt, failure_reason, malformed, retry_delay
 from channels.message import ChannelError, InboundMessage, PeerUnavailable, Rejected, ReporterInfo
 from channels.social.x_client import call_waiting
 
@@ -44,25 +44,44 @@ def strip_own_mentions(text: str, own: set[str]) -> str:
     return " ".join([*kept, text[pos:]]).strip()
 
 
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+def _when(value: Any) -> datetime | None:
+    """X's ``created_at``; None (the receive time) when absent or not a date."""
+    if not isinstance(value, str) or not value or len(value) > 40:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def item_id(item: Any) -> int | None:
+    """A tweet's or DM event's id (a decimal string, at most 20 digits); None when it is anything else."""
+    raw = item.get("id") if isinstance(item, dict) else None
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 20:
+        return int(raw)
+    return None
 
 
 def _reporter(user: dict[str, Any] | None) -> ReporterInfo:
-    if not user:
+    if not isinstance(user, dict):
         return ReporterInfo()
-    return ReporterInfo(name=user.get("name"), handle=f"@{user['username']}" if user.get("username") else None)
+    handle = _str(user.get("username"))
+    return ReporterInfo(name=_str(user.get("name")), handle=f"@{handle}" if handle else None)
 
 
 def message_from_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]], account: str) -> InboundMessage | None:
     """A mention as an InboundMessage; None for our own tweets and retweets."""
-    refs = {r.get("type"): r.get("id") for r in tweet.get("referenced_tweets") or []}
-    author = str(tweet.get("author_id") or "")
+    refs = {r.get("type"): r.get("id") for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict)}
+    author = _str(tweet.get("author_id")) or ""
     if author == account or "retweeted" in refs:
         return None
     own = {m["username"].lower() for m in (tweet.get("entities") or {}).get("mentions", [])
-           if str(m.get("id")) == account and m.get("username")}
-    text = html.unescape((tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or "")
+           if isinstance(m, dict) and str(m.get("id")) == account and _str(m.get("username"))}
+    text = html.unescape(_str((tweet.get("note_tweet") or {}).get("text")) or _str(tweet.get("text")) or "")
     metadata: dict[str, Any] = {"reply_visibility": "public", "conversation_id": tweet.get("conversation_id")}
     if "replied_to" in refs:
         metadata["in_reply_to_tweet_id"] = refs["replied_to"]
@@ -82,7 +101,7 @@ def message_from_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]
 
 def message_from_dm(event: dict[str, Any], users: dict[str, dict[str, Any]], account: str) -> InboundMessage | None:
     """A direct message to the service as an InboundMessage; None for the ones we sent."""
-    sender = str(event.get("sender_id") or "")
+    sender = _str(event.get("sender_id")) or ""
     if event.get("event_type", "MessageCreate") != "MessageCreate" or not sender or sender == account:
         return None
     kwargs = {"received_at": when} if (when := _when(event.get("created_at"))) else {}
@@ -91,7 +110,7 @@ def message_from_dm(event: dict[str, Any], users: dict[str, dict[str, Any]], acc
         account=account,
         external_id=f"dm:{event['id']}",
         sender=sender,
-        text=html.unescape(event.get("text") or ""),
+        text=html.unescape(_str(event.get("text")) or ""),
         reporter=_reporter(users.get(sender)),
         reply_context={"participant_id": sender, "dm_conversation_id": event.get("dm_conversation_id")},
         metadata={"reply_visibility": "private", "x_kind": "dm"},
@@ -133,18 +152,35 @@ class XMentionsPoller:
 
 
     async def _pages(self, fn: Any, stop_at: int | None = None, **kwargs: Any) -> tuple[list[dict], dict[str, dict]]:
-        items: list[dict[str, Any]] = []
+        """Every page newer than ``stop_at``: items oldest first; items without a usable id come first of all."""
+        items: list[Any] = []
         users: dict[str, dict[str, Any]] = {}
         token = None
         for _ in range(MAX_PAGES):
             page = await call_waiting(fn, max_results=self.page_size, pagination_token=token, **kwargs)
             data = page.get("data") or []
+            data = data if isinstance(data, list) else [data]
             items += data
-            users |= {u["id"]: u for u in (page.get("includes") or {}).get("users", [])}
+            users |= {u["id"]: u for u in (page.get("includes") or {}).get("users", [])
+                      if isinstance(u, dict) and isinstance(u.get("id"), str)}
             token = (page.get("meta") or {}).get("next_token")
-            if not token or (stop_at is not None and any(int(i["id"]) <= stop_at for i in data)):
+            ids = [i for i in map(item_id, data) if i is not None]
+            if not token or (stop_at is not None and any(i <= stop_at for i in ids)):
                 break
-        return sorted(items, key=lambda i: int(i["id"])), users
+        return sorted(items, key=lambda i: item_id(i) or -1), users
+
+    async def _accept_item(self, accept: Accept, item: Any, read: Any, users: dict[str, dict[str, Any]]) -> bool:
+        """Accept one tweet or DM; one X cannot describe is kept as malformed, alone. True when accepted."""
+        try:
+            if item_id(item) is None:
+                raise Rejected(400, "item without a numeric id")
+            msg = read(item, users, self.user_id)
+        except Exception as exc:  # a wrong type anywhere in X's answer: this item only
+            msg = malformed(CHANNEL, self.user_id, item, failure_reason("x item", exc))
+        if msg is None:
+            return False
+        await accept(msg)
+        return True
 
     async def poll_mentions(self, accept: Accept) -> int:
         """One round over every mention newer than the stored since_id; returns how many were accepted."""
@@ -155,13 +191,12 @@ class XMentionsPoller:
         )
         count = 0
         for tweet in tweets:
-            if since and int(tweet["id"]) <= int(since):
+            tid = item_id(tweet)
+            if since and tid is not None and tid <= int(since):
                 continue
-            msg = message_from_mention(tweet, users, self.user_id)
-            if msg is not None:
-                await accept(msg)
-                count += 1
-            await self.cursors.set("since_id", str(tweet["id"]))
+            count += await self._accept_item(accept, tweet, message_from_mention, users)
+            if tid is not None:
+                await self.cursors.set("since_id", str(tid))
         return count
 
     async def poll_dms(self, accept: Accept) -> int:
@@ -173,13 +208,12 @@ class XMentionsPoller:
         )
         count = 0
         for event in events:
-            if last and int(event["id"]) <= int(last):
+            eid = item_id(event)
+            if last and eid is not None and eid <= int(last):
                 continue
-            msg = message_from_dm(event, users, self.user_id)
-            if msg is not None:
-                await accept(msg)
-                count += 1
-            await self.cursors.set("dm_last_id", str(event["id"]))
+            count += await self._accept_item(accept, event, message_from_dm, users)
+            if eid is not None:
+                await self.cursors.set("dm_last_id", str(eid))
         return count
 
     async def poll_once(self, accept: Accept) -> int:
