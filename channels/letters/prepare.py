@@ -18,7 +18,8 @@ whole preparation must stay a small fraction of tesseract's ~1 s):
 5. Upside-down pages: Latin text has far more ascenders (capitals, digits, b d
    f h k l t) than descenders (g j p q y), so in each text line more ink sits
    above the x-height band than below it. When that is reversed the page is
-   turned 180°.
+   turned 180° — a guess (a page of lower-case text rich in g, j, p, y can
+   fool it), which the caller confirms by OCR before keeping it.
 
 It also reports whether the page is blank or looks like noise, so the caller
 can send it to review instead of feeding garbage to tesseract.
@@ -53,6 +54,7 @@ class Prepared:
     blank: bool
     noise: bool
     char_height: float = 0.0  # median height of glyph components, px
+    flipped: bool = False  # turned 180° by the ascender test alone: the OCR confirms it (scan.py)
 
     def for_ocr(self) -> tuple[np.ndarray, float]:
         """The image tesseract gets and its scale against ``image``.
@@ -94,10 +96,11 @@ def prepare(gray: np.ndarray, dpi: float = 300.0) -> Prepared:
     ink = float((binary == 0).mean())
     blank = ink < BLANK_INK
     noise = not blank and speck_share > NOISE_SPECKS and ink < 10 * BLANK_INK
-    if not blank and looks_upside_down(binary):
+    flipped = not blank and looks_upside_down(binary)
+    if flipped:
         binary = cv2.rotate(binary, cv2.ROTATE_180)
         turns = (turns + 2) % 4
-    return Prepared(binary, turns, skew, ink, blank=blank, noise=noise, char_height=char_height)
+    return Prepared(binary, turns, skew, ink, blank=blank, noise=noise, char_height=char_height, flipped=flipped)
 
 
 def binarize(gray: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ from channels.message import Attachment, InboundMessage, PrivacyHint, Rejected, 
 
 CHANNEL = "letters.scan"
 MIN_WORDS = 3
+FLIP_MARGIN = 10.0  # mean OCR confidence points a 180° turn must win by to be kept
 
 
 @dataclass
@@ -166,15 +167,26 @@ class LettersChannel:
         return res
 
     def _ocr_letter(self, prep: Prepared) -> OcrResult:
+        """OCR the page the way up it reads clearly best, upright unless the other way wins by ``FLIP_MARGIN``.
+
+        The ascender test (prepare.py) can be fooled both ways: tables and
+        capitals look upright when they are not, lower-case text rich in
+        descenders looks upside down when it is upright. A page it turned is
+        read both ways and the turn kept only when it reads clearly better; a
+        page it left, when it reads poorly, is tried turned with the same margin.
+        """
         img, scale = prep.for_ocr()
         dpi = round(300 * scale)
         ocr = read_words(img, dpi=dpi)
-        if ocr.mean_confidence < self.min_confidence:
-            # the ascender test can be fooled (tables, all capitals): one more try the other way up
-            flipped = read_words(cv2.rotate(img, cv2.ROTATE_180), dpi=dpi)
-            if flipped.mean_confidence > ocr.mean_confidence + 10:
+        if prep.flipped or ocr.mean_confidence < self.min_confidence:
+            other = read_words(cv2.rotate(img, cv2.ROTATE_180), dpi=dpi)
+            # ``img`` is the page as prepared; the original way up is the other one when prepare turned it
+            upright, turned = (other, ocr) if prep.flipped else (ocr, other)
+            keep_turned = turned.mean_confidence > upright.mean_confidence + FLIP_MARGIN and len(turned.words) >= MIN_WORDS
+            if keep_turned != prep.flipped:
                 prep.image = cv2.rotate(prep.image, cv2.ROTATE_180)
-                return flipped
+                prep.flipped = keep_turned
+            return turned if keep_turned else upright
         return ocr
 
     # -- output --------------------------------------------------------------------------
