@@ -42,6 +42,9 @@ def pdf_text(data: bytes, max_pages: int = 30, max_chars: int = 50_000) -> tuple
                 problems.append(f"PDF has {len(pages)} pages; only the first {max_pages} were read")
             for number, page in enumerate(pages[:max_pages], start=1):
                 cost = page_cost(page.page_obj, budget)
+                if cost.bomb:
+                    problems.append(f"PDF page {number} content is a decompression bomb; skipped")
+                    continue
                 if cost.over or tokens + cost.tokens > budget.doc_tokens:
                     problems.append(f"PDF page {number} content too large to read; skipped")
                     continue

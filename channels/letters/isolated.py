@@ -41,7 +41,6 @@ from channels.message import Attachment, InboundMessage, Rejected
 __all__ = ["IsolatedLettersReader", "IsolationFailed", "ReaderConfig"]
 
 PROBE_SECONDS = 30.0
-START_SECONDS = 15.0  # the child's first job imports numpy, OpenCV, Pillow
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,7 @@ class ReaderConfig:
     max_total_pixels: int = 300_000_000
     min_confidence: float = 60.0
     seconds_per_page: float = 20.0
+    start_seconds: float = 15.0  # once per read: a fresh child imports numpy, OpenCV and Pillow first
 
     @classmethod
     def from_settings(cls, letters: Any) -> ReaderConfig:
@@ -111,7 +111,12 @@ def read_job(
         max_total_pixels=config.max_total_pixels,
         min_confidence=config.min_confidence,
     )
-    return reader.read_file(data, filename, received_at), sink.blobs
+    try:
+        return reader.read_file(data, filename, received_at), sink.blobs
+    except Exception as exc:  # OpenCV reports a failed allocation as cv2.error: it is the memory limit
+        if type(exc).__name__ == "error" and any(w in str(exc).lower() for w in ("memory", "allocate")):
+            raise MemoryError from None
+        raise
 
 
 Runner = Callable[..., Any]
@@ -130,8 +135,8 @@ class IsolatedLettersReader:
         return self.config.max_file_bytes
 
     def job_limits(self, pages: int) -> JobLimits:
-        seconds = START_SECONDS + self.config.seconds_per_page * max(pages, 1)
-        return JobLimits(seconds=seconds, cpu_seconds=round(seconds))
+        seconds = self.config.start_seconds + self.config.seconds_per_page * max(pages, 1)
+        return JobLimits(seconds=seconds, cpu_seconds=max(1, round(seconds)))
 
     def read_file(
         self, source: str | Path | bytes, filename: str | None = None, received_at: datetime | None = None

@@ -84,6 +84,9 @@ def load_pdf_pages(data: bytes, limits: Limits, budget: ContentBudget | None = N
         for page in pdf.pages:
             try:
                 cost = page_cost(page.page_obj, budget)
+                if cost.bomb:
+                    raise Rejected(413, f"PDF page {page.page_number} content inflates past {budget.bomb_bytes} bytes "
+                                        "(a decompression bomb)")  # fmt: skip
                 if cost.over or tokens + cost.tokens > budget.doc_tokens:
                     texts.append(None)  # too costly for pdfminer: rendered and OCR'd instead
                     continue
