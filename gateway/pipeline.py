@@ -20,6 +20,7 @@ from gateway.channels import build_channels
 from gateway.children import report_status, tune_gc
 from gateway.intake import IntakeWorker
 from gateway.journal import Event, Journal, JournalCursors
+from gateway.rate_limits import RateLimits
 from gateway.receipt_worker import ReceiptWorker
 from gateway.receipts import Templates
 from gateway.settings import Settings
@@ -63,7 +64,7 @@ class Pipeline:
             self.journal, self.central, concurrency=f.concurrency, max_attempts=f.max_attempts,
             backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
         )
-        self.receipts = ReceiptWorker(self.journal, self.senders)
+        self.receipts = ReceiptWorker(self.journal, self.senders, limits=RateLimits.from_settings(self.journal, settings))
         self.intake.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
         self._tasks: list[asyncio.Task[None]] = []
 
