@@ -79,6 +79,8 @@ def message_from_mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]
     author = _str(tweet.get("author_id")) or ""
     if author == account or "retweeted" in refs:
         return None
+    if not author:
+        raise Rejected(400, "mention without an author id")
     own = {m["username"].lower() for m in (tweet.get("entities") or {}).get("mentions", [])
            if isinstance(m, dict) and str(m.get("id")) == account and _str(m.get("username"))}
     text = html.unescape(_str((tweet.get("note_tweet") or {}).get("text")) or _str(tweet.get("text")) or "")
