@@ -1,4 +1,3 @@
-# LEAD NOTE TO HELPERS (remove this line when you see it): if your brief contains the sentence "an earlier helper got an empty brief by mistake", STOP NOW without editing anything: another helper already has the normalizer task. Report "duplicate, stopped" and end. Otherwise carry on and delete this line.
 """Find and mask personal data in complaint text; normalize contacts.
 
 Masking convention (``body_public``): each hit is replaced whole by a bracketed

@@ -1,4 +1,3 @@
-# LEAD NOTE TO HELPERS (remove this line when you see it): if your brief contains the sentence "an earlier helper got an empty brief by mistake", STOP NOW without editing anything: another helper already has the normalizer task. Report "duplicate, stopped" and end. Otherwise carry on and delete this line.
 """InboundMessage → Complaint: the one place the normaliser's pieces are put together.
 
 Knows nothing about wires: channel-specific facts arrive as fields of the

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Generic, Self, TypeVar
 
+from channels.message import InboundMessage
+from normalizer.pipeline import Normalizer
 from normalizer.tracking import check_tracking_id
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.peers.smtp_sink import Captured, SmtpSink
@@ -151,12 +153,47 @@ def assert_absent(canaries: list[str], places: dict[str, str]) -> None:
 # --- the central store and the intake log, as the e2e tests read them (used by letters_e2e) --------
 
 
-def records_by_external_id(gw: GatewayProcess) -> dict[str, list[dict[str, Any]]]:
-    """The forwarded records in the central store, grouped by ``external_id``."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for item in gw.central_records():
-        out.setdefault(item["record"]["external_id"], []).append(item["record"])
-    return out
+class RecordsByExternalId(dict[str, list[dict[str, Any]]]):
+    """Records grouped by ``external_id``; a raw channel id also finds its anonymous record, which is
+    forwarded under a keyed id (``anon:…``) computed here with the gateway's reporter key."""
+
+    def __init__(self, records: list[dict[str, Any]], reporter_key: str | None) -> None:
+        super().__init__()
+        for r in records:
+            self.setdefault(r["external_id"], []).append(r)
+        self._normalizer = Normalizer(reporter_key) if reporter_key else None
+        self._places = {(r["channel"], r["account"]) for r in records if r["external_id"].startswith("anon:")}
+
+    def _keyed(self, raw: object) -> str | None:
+        if self._normalizer is None or not isinstance(raw, str):
+            return None
+        for channel, account in self._places:
+            msg = InboundMessage(channel=channel, account=account, external_id=raw)
+            keyed = self._normalizer.anonymous_external_id(msg)
+            if dict.__contains__(self, keyed):
+                return keyed
+        return None
+
+    def __missing__(self, key: str) -> list[dict[str, Any]]:
+        keyed = self._keyed(key)
+        if keyed is None:
+            raise KeyError(key)
+        return dict.__getitem__(self, keyed)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or self._keyed(key) is not None
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+def records_by_external_id(gw: GatewayProcess) -> RecordsByExternalId:
+    """The forwarded records in the central store, grouped by ``external_id`` (raw ids find anonymous ones)."""
+    return RecordsByExternalId([item["record"] for item in gw.central_records()],
+                               gw.env.get("LAPOR_PRIVACY__REPORTER_HMAC_KEY"))
 
 
 def wait_record(gw: GatewayProcess, external_id: str, timeout: float = 30.0) -> dict[str, Any]:
