@@ -215,7 +215,7 @@ class IntakeWorker:
         if kind == "malformed":  # an entry of a batch payload we could not read: kept for an operator
             reason = str(msg.metadata.get("reason") or "malformed entry")[:200]
             return InboundOutcome(inbound_id, "failed", events=[
-                Event(msg.channel, "quarantined", detail=f"inbound {inbound_id}: {reason}")], error=reason)
+                Event(msg.channel, "failed", detail=f"inbound {inbound_id} quarantined: {reason}")], error=reason)
         if kind != "complaint":  # e.g. a Telegram edit: kept in the journal, not a new complaint
             return InboundOutcome(inbound_id, "recorded", events=[Event(msg.channel, f"recorded_{kind}")])
         _, _, rest = extract_privacy_keywords(msg.text.strip())

@@ -663,7 +663,7 @@ def _fail_outcome(conn: sqlite3.Connection, o: InboundOutcome, error: str, now: 
     give_up = o.attempts + 1 >= max_attempts
     _set_processed(conn, o.inbound_id, "failed" if give_up else "retry", now + min(300, 2**o.attempts), error, bump=True)
     if give_up:
-        conn.execute(EVENT_INSERT, Event(o.channel or "?", "quarantined", detail=f"inbound {o.inbound_id}: {error}").row(now))
+        conn.execute(EVENT_INSERT, Event(o.channel or "?", "failed", detail=f"inbound {o.inbound_id} quarantined: {error}").row(now))
 
 
 def _set_processed(

@@ -121,7 +121,7 @@ def test_poison_between_normal_messages(tmp_path: Path) -> None:
         # every poison mail ends: forwarded (flagged where its MIME was broken) or quarantined with a reason
         def settled() -> list[dict] | None:
             mail_recs = [i["record"] for i in gw.central_records() if i["record"]["channel"].startswith("email.")]
-            quarantined = intake_log(gw).count("quarantined")
+            quarantined = intake_log(gw).count("quarantined")  # the state is "failed", the reason says
             return mail_recs if len(mail_recs) + quarantined >= len(mails) else None
 
         mail_recs = wait_until(settled, timeout=90, interval=0.5, what="every poison mail forwarded or quarantined")

@@ -99,8 +99,8 @@ def test_a_poison_message_is_retried_then_quarantined_while_the_rest_flow(tmp_pa
     s = states(j)
     assert [s[i][0] for i in (1, 3, 4, 5)] == ["normalized"] * 4
     assert s[2] == ("failed", 3)  # three tries, then set aside for an operator
-    (q,) = events(j, "quarantined")
-    assert q["detail"].startswith("inbound 2:") and type(exc).__name__ in q["detail"]
+    (q,) = events(j, "failed")
+    assert q["detail"].startswith("inbound 2 quarantined:") and type(exc).__name__ in q["detail"]
     assert j.worker_cursor() == 5
     j.close()
 
@@ -115,7 +115,7 @@ def test_a_refusal_is_quarantined_at_once(tmp_path: Path) -> None:
 
     asyncio.run(go())
     assert states(j)[1] == ("failed", 1) and states(j)[2][0] == "normalized"
-    assert "took longer than 30 s" in events(j, "quarantined")[0]["detail"]
+    assert "took longer than 30 s" in events(j, "failed")[0]["detail"]
     j.close()
 
 
@@ -153,7 +153,7 @@ def test_a_damaged_journal_row_is_quarantined_and_reading_goes_on(tmp_path: Path
     asyncio.run(go())
     s = states(j)
     assert s[1][0] == s[3][0] == "normalized" and s[2][0] == "failed"
-    assert "unreadable" in events(j, "quarantined")[0]["detail"]
+    assert "unreadable" in events(j, "failed")[0]["detail"]
     j.close()
 
 
@@ -278,5 +278,5 @@ def test_a_malformed_batch_entry_is_quarantined_for_an_operator(tmp_path: Path) 
 
     asyncio.run(go())
     assert states(j)[1][0] == "failed" and states(j)[2][0] == "normalized"
-    assert "entry is not an object" in events(j, "quarantined")[0]["detail"]
+    assert "entry is not an object" in events(j, "failed")[0]["detail"]
     j.close()
