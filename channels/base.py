@@ -93,7 +93,7 @@ class Poller(Protocol):
 
 
 class BlobSink(Protocol):
-    """Content-addressed attachment storage (``gateway.blobs.BlobStore``)."""
+    """Content-addressed attachment storage (``gateway.store.blobs.BlobStore``)."""
 
     def put(self, data: bytes, media_type: str, filename: str | None = None) -> Attachment: ...
 

@@ -19,14 +19,14 @@ from aiohttp import web
 
 from channels.base import Poller, RawRequest, StartupCheck, WebhookChannel
 from channels.message import ChannelError, Rejected
-from gateway.blobs import BlobStore
 from gateway.channels import build_channels
 from gateway.children import Child, StatusPipe, WakePipe, tune_gc, wait_http
-from gateway.journal import Journal, JournalCursors
 from gateway.metrics import Metrics
 from gateway.pipeline import cancel_all, report_failures, supervise
 from gateway.settings import Settings
-from gateway.vault import Sealer
+from gateway.store import open_journal
+from gateway.store.blobs import BlobStore
+from gateway.store.sqlite.journal import JournalCursors
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Gateway:
         data = settings.data.dir
         data.mkdir(parents=True, exist_ok=True)
         assert settings.privacy.vault_key
-        self.journal = Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key), settings.storage.batch_max)
+        self.journal = open_journal(settings)
         self.blobs = BlobStore.for_settings(settings)
         self.metrics = Metrics(self.journal)
         found = build_channels(settings, self.blobs, lambda name: JournalCursors(self.journal, name))

@@ -16,8 +16,8 @@ from channels.sms.json_hmac import JsonSmsChannel
 from channels.sms.kannel import KannelAuth, KannelChannel, KannelDlrChannel
 from channels.sms.sender import KannelSender
 from channels.sms.twilio import TwilioChannel
-from gateway.blobs import BlobStore
 from gateway.settings import Settings
+from gateway.store.blobs import BlobStore
 
 log = logging.getLogger(__name__)
 

@@ -82,11 +82,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _journal(settings: Settings):  # type: ignore[no-untyped-def]
-    from gateway.journal import Journal
-    from gateway.vault import Sealer
+    from gateway.store import open_journal
 
-    assert settings.privacy.vault_key
-    return Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key))
+    return open_journal(settings)
 
 
 def cmd_log(args: argparse.Namespace) -> int:

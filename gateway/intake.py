@@ -21,8 +21,9 @@ from typing import Any
 from channels.base import Completer
 from channels.message import ChannelError, InboundMessage, Rejected
 from forwarder.outbox import Backoff, Wakeup
-from gateway.journal import ComplaintRow, DueInbound, Event, InboundOutcome, Journal, ReceiptRow
 from gateway.receipts import Templates, style_for
+from gateway.store.records import ComplaintRow, DueInbound, Event, InboundOutcome, ReceiptRow
+from gateway.store.sqlite.journal import Journal
 from normalizer.ids import uuid7
 from normalizer.keywords import extract_privacy_keywords, parse_command
 from normalizer.pii import find_pii

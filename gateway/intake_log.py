@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gateway.display import safe_cell
-from gateway.journal import Journal
+from gateway.store.sqlite.journal import Journal
 
 STATE_STYLE = {
     "received": "dim",

@@ -28,16 +28,14 @@ _SAFE_EXT = re.compile(r"[a-z0-9]{1,8}")
 
 
 def _journal(settings: Settings):  # type: ignore[no-untyped-def]
-    from gateway.journal import Journal
-    from gateway.vault import Sealer
+    from gateway.store import open_journal
 
-    assert settings.privacy.vault_key
-    return Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key))
+    return open_journal(settings)
 
 
 def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
     from channels.letters.scan import LettersChannel
-    from gateway.blobs import BlobStore
+    from gateway.store.blobs import BlobStore
 
     console = Console()
     journal = _journal(settings)
@@ -130,7 +128,7 @@ def _page_images(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _export_images(settings: Settings, queue: list[dict[str, Any]], tracking_id: str, out: Path) -> int:
     """The page images are sealed at rest; a reviewer gets them opened into a folder of their choice."""
-    from gateway.blobs import BlobStore
+    from gateway.store.blobs import BlobStore
 
     item = next((i for i in queue if i["tracking_id"] == tracking_id), None)
     if item is None:

@@ -7,7 +7,7 @@ from collections import Counter
 
 from aiohttp import web
 
-from gateway.journal import Journal
+from gateway.store.sqlite.journal import Journal
 
 
 class Metrics:

@@ -15,16 +15,18 @@ from channels import isolate
 from channels.base import AcceptResult
 from channels.message import InboundMessage
 from forwarder.outbox import Backoff, CentralClient, Forwarder
-from gateway.blobs import BlobStore
 from gateway.channels import build_channels
 from gateway.children import report_status, tune_gc
 from gateway.intake import IntakeWorker
-from gateway.journal import Event, Journal, JournalCursors
 from gateway.rate_limits import RateLimits
 from gateway.receipt_worker import ReceiptWorker
 from gateway.receipts import Templates
 from gateway.settings import Settings
-from gateway.vault import Sealer
+from gateway.store import open_journal
+from gateway.store.blobs import BlobStore
+from gateway.store.ports import EventLog
+from gateway.store.records import Event
+from gateway.store.sqlite.journal import JournalCursors
 from normalizer.pipeline import Normalizer
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ class Pipeline:
     def __init__(self, settings: Settings) -> None:
         assert settings.privacy.vault_key and settings.privacy.reporter_hmac_key and settings.central.hmac_key
         self.settings = settings
-        self.journal = Journal(settings.sqlite_path, Sealer(settings.privacy.vault_key), settings.storage.batch_max)
+        self.journal = open_journal(settings)
         blobs = BlobStore.for_settings(settings)
         logging.disable(logging.INFO)  # the intake process already said which channels are on
         try:
@@ -109,7 +111,7 @@ class Pipeline:
         self.journal.close()
 
 
-def report_failures(pollers: list[Any], journal: Journal) -> None:
+def report_failures(pollers: list[Any], journal: EventLog) -> None:
     """A poller that sets input aside (IMAP → Failed, hot folder → failed/) reports it to the intake log."""
 
     def reporter(channel: str) -> Callable[[str, str], Awaitable[None]]:

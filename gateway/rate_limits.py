@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from gateway.journal import EVENT_INSERT, Event, Journal
+from gateway.store.records import Event
+from gateway.store.sqlite.events import EVENT_INSERT
+from gateway.store.sqlite.journal import Journal
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
@@ -143,7 +145,7 @@ class RateLimits:
             conn.execute("UPDATE receipts SET state='sending', last_error=NULL, next_at=0 WHERE id=?", (r["id"],))
             return Claim("send", counted=counted)
 
-        claim = await self.journal.writer.write(write)
+        claim = await self.journal.state_writer.write(write)
         self._ready = True  # only once a batch with the schema in it has committed (a full disk rolls it back)
         return claim
 
@@ -152,7 +154,7 @@ class RateLimits:
         if not claim.counted:
             return
         marks = ",".join("?" * len(claim.counted))
-        await self.journal.writer.write(
+        await self.journal.state_writer.write(
             lambda c: c.execute(f"DELETE FROM rate_sends WHERE id IN ({marks})", claim.counted), savepoint=False
         )
 

@@ -20,8 +20,9 @@ from typing import Any
 from channels.base import OutboundReceipt, ReceiptSender
 from channels.message import PeerUnavailable, Rejected
 from forwarder.outbox import Backoff, Wakeup
-from gateway.journal import Event, Journal
 from gateway.rate_limits import RateLimits, recipient_of
+from gateway.store.records import Event
+from gateway.store.sqlite.journal import Journal
 
 log = logging.getLogger(__name__)
 

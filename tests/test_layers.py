@@ -14,7 +14,7 @@ PROJECT = ("gateway", "channels", "normalizer", "forwarder")
 ALLOWED = {
     "channels": ("channels",),
     "normalizer": ("normalizer", "channels.message"),
-    "forwarder": ("forwarder", "normalizer.record", "gateway.groupcommit"),
+    "forwarder": ("forwarder", "normalizer.record", "forwarder.groupcommit"),
 }
 
 

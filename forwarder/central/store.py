@@ -1,6 +1,6 @@
 """The reference central store's storage: one SQLite file, durable group commit.
 
-Writes go through :class:`gateway.groupcommit.GroupCommitWriter` (one writer
+Writes go through :class:`forwarder.groupcommit.GroupCommitWriter` (one writer
 thread, one fsync per batch); reads go through its :class:`Reader` in worker
 threads. Records are kept exactly as received (the raw JSON text) next to the
 few columns the API filters on. Timestamps are stored as fixed-width UTC ISO
@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gateway.groupcommit import GroupCommitWriter, Reader
+from forwarder.groupcommit import GroupCommitWriter, Reader
 from normalizer.record import Complaint
 
 from .status import INITIAL, STATUSES, check_transition

@@ -23,11 +23,12 @@ from rich.markup import escape
 
 from channels.message import InboundMessage
 from gateway import cli, intake_log
-from gateway.blobs import BlobStore
 from gateway.display import BIDI_CONTROLS, safe_cell, safe_json, safe_text
-from gateway.journal import ComplaintRow, Event, InboundOutcome, Journal
 from gateway.settings import load_settings
-from gateway.vault import Sealer
+from gateway.store.blobs import BlobStore
+from gateway.store.records import ComplaintRow, Event, InboundOutcome
+from gateway.store.sqlite.journal import Journal
+from gateway.store.vault import Sealer
 from normalizer.tracking import new_tracking_id
 from tests.gateway_proc import GatewayProcess
 

@@ -21,7 +21,7 @@ import channels.email.mime as mime
 from channels.email.complete import MailCompleter, raw_message
 from channels.email.mime import Limits
 from channels.message import InboundMessage
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 
 CANARY = "Canary Warga Sembilan"  # must never reach a log line or a review reason
 ENVELOPE = "budi.real@example.com"

@@ -17,11 +17,11 @@ from typing import Any
 from channels.base import OutboundReceipt
 from channels.message import InboundMessage
 from gateway.intake import IntakeWorker
-from gateway.journal import Journal
 from gateway.rate_limits import RateLimits, default_rules
 from gateway.receipt_worker import ReceiptWorker
 from gateway.receipts import Templates
-from gateway.vault import Sealer
+from gateway.store.sqlite.journal import Journal
+from gateway.store.vault import Sealer
 from normalizer.pipeline import Normalizer
 from normalizer.tracking import new_tracking_id
 

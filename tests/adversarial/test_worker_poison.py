@@ -16,9 +16,10 @@ import pytest
 
 from channels.message import InboundMessage, Rejected
 from gateway.intake import IntakeWorker
-from gateway.journal import ComplaintRow, InboundOutcome, Journal
 from gateway.receipts import Templates
-from gateway.vault import Sealer
+from gateway.store.records import ComplaintRow, InboundOutcome
+from gateway.store.sqlite.journal import Journal
+from gateway.store.vault import Sealer
 from normalizer.pipeline import Normalizer
 
 VAULT_KEY = base64.urlsafe_b64encode(b"p" * 32).decode()
@@ -68,7 +69,7 @@ def worker(j: Journal, completers: dict[str, Any] | None = None, **kw: Any) -> I
 async def drain(w: IntakeWorker, rounds: int = 20) -> None:
     """What the loop does, without its waits: process whatever is due (retries made due at once)."""
     for _ in range(rounds):
-        w.journal.writer.write_sync(lambda c: c.execute("UPDATE processed SET next_at=0 WHERE state='retry'"))
+        w.journal.state_writer.write_sync(lambda c: c.execute("UPDATE processed SET next_at=0 WHERE state='retry'"))
         rows = w.journal.due_inbound(w.cursor, 100, deferred=w.heavy_capacity, busy=set(w.heavy_busy))
         if not rows and not w.heavy_busy:
             return

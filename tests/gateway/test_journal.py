@@ -8,8 +8,9 @@ import os
 from pathlib import Path
 
 from channels.message import InboundMessage
-from gateway.journal import ComplaintRow, InboundOutcome, Journal
-from gateway.vault import Sealer
+from gateway.store.records import ComplaintRow, InboundOutcome
+from gateway.store.sqlite.journal import Journal
+from gateway.store.vault import Sealer
 
 
 def _journal(tmp_path: Path) -> Journal:

@@ -15,11 +15,12 @@ import pytest
 from channels.base import OutboundReceipt
 from channels.message import PeerUnavailable
 from forwarder.outbox import Backoff
-from gateway.journal import InboundOutcome, Journal, ReceiptRow
 from gateway.rate_limits import RateLimits, Rule, default_rules, normalise_address
 from gateway.receipt_worker import ReceiptWorker
 from gateway.settings import Settings
-from gateway.vault import Sealer
+from gateway.store.records import InboundOutcome, ReceiptRow
+from gateway.store.sqlite.journal import Journal
+from gateway.store.vault import Sealer
 
 VAULT_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 SECRET = "test-reporter-hmac-key"

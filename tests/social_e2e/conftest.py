@@ -135,8 +135,8 @@ def wa_message(wa_id: str, kind: str = "text", **part: Any) -> dict[str, Any]:
 
 def blob_bytes(gw: GatewayProcess, sha256: str) -> bytes:
     """An attachment's bytes as the gateway stored them (opened with the vault key when sealed)."""
-    from gateway.blobs import BlobStore
-    from gateway.vault import Sealer
+    from gateway.store.blobs import BlobStore
+    from gateway.store.vault import Sealer
 
     store = BlobStore(gw.data_dir / "blobs", sealer=Sealer(gw.env["LAPOR_PRIVACY__VAULT_KEY"]))
     return store.get(sha256)

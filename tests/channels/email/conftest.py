@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 from tests.peers import dovecot as dovecot_peer
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from channels.email.smtp import SmtpListener
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 from tests.channels.email.stores import SqliteAccept
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from channels.base import AcceptResult
 from channels.message import InboundMessage
-from gateway.groupcommit import GroupCommitWriter
+from forwarder.groupcommit import GroupCommitWriter
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbound (

@@ -9,7 +9,7 @@ import pytest
 
 from channels.email.complete import MailCompleter, raw_message
 from channels.message import InboundMessage
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 from tests.channels.email.conftest import fixture_bytes
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from channels.email.imap import ImapPoller
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 from tests.channels.email.conftest import fixture_bytes
 from tests.channels.email.stores import MemoryAccept, MemoryCursors
 from tests.peers.dovecot import DovecotPeer

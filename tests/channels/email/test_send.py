@@ -9,7 +9,7 @@ from channels.email.complete import MailCompleter, raw_message
 from channels.email.send import EmailReceiptSender
 from channels.email.threading import tracking_from_message_ids
 from channels.message import PeerUnavailable, Rejected
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 from tests.channels.email.conftest import FIXTURES, fixture_bytes
 from tests.peers.ports import free_port
 from tests.peers.smtp_sink import SmtpSink

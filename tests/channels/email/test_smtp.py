@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from channels.email.smtp import SmtpListener
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 from tests.channels.email.conftest import fixture_bytes
 from tests.channels.email.stores import SqliteAccept, stored
 from tests.peers.ports import free_port

@@ -18,7 +18,7 @@ from channels.social.whatsapp import WhatsappChannel
 from channels.social.whatsapp_graph import GraphApi, WhatsappMedia, WhatsappReceiptSender
 from channels.social.x import XMentionsPoller, XReceiptSender
 from channels.social.x_client import make_client
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 from tests.channels.social.helpers import CANARIES, JsonCursors, MemoryJournal, fixture, fixture_bytes, raw_post
 from tests.fakes import FakeGraph, FakeTelegram, FakeX
 

@@ -9,8 +9,8 @@ import pytest
 
 from channels.base import Completer, Poller, ReceiptSender, StartupCheck, WebhookChannel
 from channels.social.setup import social_from_settings, telegram_from_settings, whatsapp_from_settings, x_from_settings
-from gateway.blobs import BlobStore
 from gateway.settings import Settings
+from gateway.store.blobs import BlobStore
 from tests.channels.social.helpers import JsonCursors
 
 

@@ -18,7 +18,7 @@ from channels.social.telegram_bot import (
     file_url_for,
     make_bot,
 )
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 from tests.channels.social.helpers import JsonCursors, MemoryJournal, fixture
 from tests.fakes import FakeTelegram
 

@@ -13,7 +13,7 @@ from channels.base import OutboundReceipt
 from channels.message import ChannelError, PeerUnavailable, Rejected
 from channels.social.whatsapp import WhatsappChannel
 from channels.social.whatsapp_graph import GraphApi, WhatsappMedia, WhatsappReceiptSender, check_graph
-from gateway.blobs import BlobStore
+from gateway.store.blobs import BlobStore
 from tests.channels.social.helpers import fixture_bytes, raw_get, raw_post
 from tests.fakes import FakeGraph
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from channels.message import Attachment, Rejected
 from gateway.settings import Settings
-from gateway.vault import Sealer
+from gateway.store.vault import Sealer
 
 SEALED = b"LGS1"  # marks a sealed blob file
 

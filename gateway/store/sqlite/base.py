@@ -1,0 +1,75 @@
+"""The two files, their writers and readers, and sealing: what every table group of the adapter shares."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from forwarder.groupcommit import GroupCommitWriter, Reader, connect
+from gateway.store.sqlite.schema import INTAKE_SCHEMA, STATE_SCHEMA, add_missing_columns
+from gateway.store.vault import Sealer
+
+
+class Files:
+    """``gateway.db`` (inbound and pollers' cursors: written only by the acknowledging process, so its group
+    commit never waits on the worker) and ``gateway-state.db`` (the rest: written by the worker and the CLI).
+
+    Writers are opened on first write, so a process only ever writes the file it owns.
+    """
+
+    def __init__(self, path: Path, sealer: Sealer, batch_max: int = 256) -> None:
+        self.path = Path(path)
+        self.state_path = self.path.with_name(f"{self.path.stem}-state{self.path.suffix or '.db'}")
+        self.sealer = sealer
+        self.batch_max = batch_max
+        for file, schema in ((self.path, INTAKE_SCHEMA), (self.state_path, STATE_SCHEMA)):
+            file.parent.mkdir(parents=True, exist_ok=True)
+            conn = connect(file)
+            conn.executescript(schema)
+            if file == self.path:
+                add_missing_columns(conn)
+            conn.close()
+        self.intake_reader = Reader(self.path)
+        self.reader = Reader(self.state_path)
+        self._intake_writer: GroupCommitWriter | None = None
+        self._state_writer: GroupCommitWriter | None = None
+
+    @property
+    def intake_writer(self) -> GroupCommitWriter:
+        if self._intake_writer is None:
+            from gateway.store.sqlite.inbound import accept_rows
+
+            self._intake_writer = GroupCommitWriter(self.path, batch_max=self.batch_max)
+            self._intake_writer.register_bulk("accept", accept_rows)
+        return self._intake_writer
+
+    @property
+    def state_writer(self) -> GroupCommitWriter:
+        if self._state_writer is None:
+            self._state_writer = GroupCommitWriter(self.state_path, batch_max=self.batch_max)
+        return self._state_writer
+
+    def close(self) -> None:
+        for w in (self._intake_writer, self._state_writer):
+            if w is not None:
+                w.close()
+        self.intake_reader.close()
+        self.reader.close()
+
+    def seal_json(self, obj: Any) -> bytes:
+        # "replace": a lone surrogate that got this far must not make a whole outcome unstorable
+        return self.sealer.seal(json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+
+    def open_json(self, blob: bytes) -> Any:
+        return json.loads(self.sealer.open(blob))
+
+
+def set_cursor_row(conn: sqlite3.Connection, key: str, value: str, now: float) -> None:
+    conn.execute(
+        "INSERT INTO cursors(key, value, updated_at) VALUES (?,?,?) "
+        "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+        (key, value, now),
+    )
+

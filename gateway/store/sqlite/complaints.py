@@ -1,0 +1,121 @@
+"""Complaints: looked up by the worker and the CLI, taken by the forwarder (its outbox), held for review."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from gateway.store.records import Event
+from gateway.store.sqlite.base import Files
+from gateway.store.sqlite.events import EVENT_INSERT
+
+
+class ComplaintTables(Files):
+    def recent_by_reporter(self, reporter_ref: str, since: float) -> list[tuple[str, str]]:
+        rows = self.reader.rows(
+            "SELECT tracking_id, json_extract(record, '$.body') FROM complaints "
+            "WHERE reporter_ref=? AND created_at>=? ORDER BY created_at DESC LIMIT 20",
+            (reporter_ref, since),
+        )
+        return [(r[0], r[1] or "") for r in rows]
+
+    def complaint_by_tracking(self, tracking_id: str) -> dict[str, Any] | None:
+        r = self.reader.one(
+            "SELECT id, tracking_id, channel, record, reporter_ref, anonymous, confidential, state, attempts, "
+            "last_error, central_answer, created_at, forwarded_at FROM complaints WHERE tracking_id=?",
+            (tracking_id,),
+        )
+        return dict(r) if r else None
+
+    def tracking_for_inbound(self, inbound_ids: list[int]) -> dict[int, str]:
+        marks = ",".join("?" * len(inbound_ids))
+        return {r[0]: r[1] for r in self.reader.rows(
+            f"SELECT inbound_id, tracking_id FROM complaints WHERE inbound_id IN ({marks})", inbound_ids)}
+
+    # --- forwarder outbox ----------------------------------------------------------------
+    def due_forwards(self, limit: int) -> list[tuple[str, str, str, int]]:
+        rows = self.reader.rows(
+            "SELECT id, tracking_id, record, attempts FROM complaints WHERE state='normalized' AND next_at<=? "
+            "ORDER BY created_at LIMIT ?",
+            (time.time(), limit),
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    async def mark_forwarded(self, complaint_id: str, answer: dict[str, Any]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            now = time.time()
+            r = conn.execute(
+                "UPDATE complaints SET state='forwarded', central_answer=?, forwarded_at=?, last_error=NULL "
+                "WHERE id=? AND state!='forwarded' RETURNING channel, tracking_id",
+                (json.dumps(answer), now, complaint_id),
+            ).fetchone()
+            if r:
+                conn.execute(EVENT_INSERT, Event(r[0], "forwarded", tracking_id=r[1]).row(now))
+
+        await self.state_writer.write(write)
+
+    async def mark_forward_failed(self, complaint_id: str, error: str, next_at: float, dead: bool) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            r = conn.execute(
+                "UPDATE complaints SET attempts=attempts+1, next_at=?, last_error=?, state=? WHERE id=? "
+                "RETURNING channel, tracking_id",
+                (next_at, error, "dead_letter" if dead else "normalized", complaint_id),
+            ).fetchone()
+            if r and dead:
+                conn.execute(EVENT_INSERT, Event(r[0], "dead_letter", tracking_id=r[1], detail=error).row(time.time()))
+
+        await self.state_writer.write(write)
+
+    def retry_dead_sync(self, tracking_ids: Iterable[str] | None = None) -> int:
+        ids = list(tracking_ids or [])
+
+        def write(conn: sqlite3.Connection) -> int:
+            if ids:
+                marks = ",".join("?" * len(ids))
+                cur = conn.execute(
+                    f"UPDATE complaints SET state='normalized', attempts=0, next_at=0 "
+                    f"WHERE state='dead_letter' AND tracking_id IN ({marks}) RETURNING channel, tracking_id",
+                    ids,
+                )
+            else:
+                cur = conn.execute(
+                    "UPDATE complaints SET state='normalized', attempts=0, next_at=0 WHERE state='dead_letter' "
+                    "RETURNING channel, tracking_id"
+                )
+            rows = cur.fetchall()
+            now = time.time()
+            for ch, tid in rows:
+                conn.execute(EVENT_INSERT, Event(ch, "retry_dead", tracking_id=tid).row(now))
+            return len(rows)
+
+        return self.state_writer.write_sync(write)
+
+    # --- review queue --------------------------------------------------------------------
+    def review_queue(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.reader.rows(
+            "SELECT tracking_id, channel, created_at, json_extract(record, '$.needs_review') AS reasons, "
+            "json_extract(record, '$.attachments') AS attachments FROM complaints WHERE state='review' "
+            "ORDER BY created_at"
+        )]
+
+    def review_decide_sync(self, tracking_id: str, approve: bool) -> bool:
+        """Approve (forward it, send its held receipts) or reject (keep it, send nothing)."""
+
+        def write(conn: sqlite3.Connection) -> bool:
+            r = conn.execute(
+                "UPDATE complaints SET state=? WHERE tracking_id=? AND state='review' RETURNING id, channel",
+                ("normalized" if approve else "rejected", tracking_id),
+            ).fetchone()
+            if r is None:
+                return False
+            conn.execute("UPDATE receipts SET state=? WHERE complaint_id=? AND state='held'",
+                         ("pending" if approve else "cancelled", r[0]))
+            conn.execute(EVENT_INSERT, Event(r[1], "review_approved" if approve else "review_rejected",
+                                             tracking_id).row(time.time()))
+            return True
+
+        return self.state_writer.write_sync(write)
+

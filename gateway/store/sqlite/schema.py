@@ -1,0 +1,109 @@
+"""The two SQLite files' tables: ``gateway.db`` (what citizens sent) and ``gateway-state.db`` (the rest)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# The intake file: what citizens sent, written only by the process that acknowledges
+# (so its group commit never waits on the worker's transactions), read by the worker.
+INTAKE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbound (
+  id INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  account TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  created_at REAL NOT NULL,
+  digest TEXT,
+  conflict INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (channel, account, external_id)
+);
+CREATE TABLE IF NOT EXISTS cursors (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at REAL NOT NULL
+);
+"""
+
+# The state file: what the worker made of it, written only by the worker (and the CLI).
+STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS processed (
+  inbound_id INTEGER PRIMARY KEY,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL DEFAULT 0,
+  error TEXT,
+  updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS processed_retry ON processed(next_at) WHERE state='retry';
+CREATE TABLE IF NOT EXISTS complaints (
+  id TEXT PRIMARY KEY,
+  tracking_id TEXT NOT NULL UNIQUE,
+  inbound_id INTEGER NOT NULL UNIQUE,
+  channel TEXT NOT NULL,
+  record TEXT NOT NULL,
+  reporter_ref TEXT,
+  anonymous INTEGER NOT NULL,
+  confidential INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL DEFAULT 0,
+  last_error TEXT,
+  central_answer TEXT,
+  created_at REAL NOT NULL,
+  forwarded_at REAL
+);
+CREATE INDEX IF NOT EXISTS complaints_outbox ON complaints(state, next_at);
+CREATE INDEX IF NOT EXISTS complaints_reporter ON complaints(reporter_ref, created_at);
+CREATE TABLE IF NOT EXISTS vault (
+  complaint_id TEXT PRIMARY KEY REFERENCES complaints(id),
+  sealed BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS receipts (
+  id TEXT PRIMARY KEY,
+  dedup_key TEXT NOT NULL UNIQUE,
+  complaint_id TEXT,
+  tracking_id TEXT,
+  kind TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  target BLOB NOT NULL,
+  body BLOB NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL DEFAULT 0,
+  provider_id TEXT,
+  last_error TEXT,
+  created_at REAL NOT NULL,
+  sent_at REAL,
+  delivered_at REAL,
+  delivery_status TEXT
+);
+CREATE INDEX IF NOT EXISTS receipts_due ON receipts(state, next_at);
+CREATE INDEX IF NOT EXISTS receipts_tracking ON receipts(tracking_id);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at REAL NOT NULL,
+  channel TEXT NOT NULL,
+  tracking_id TEXT,
+  state TEXT NOT NULL,
+  contact TEXT,
+  category TEXT,
+  flags TEXT,
+  detail TEXT
+);
+CREATE TABLE IF NOT EXISTS cursors (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at REAL NOT NULL
+);
+"""
+
+
+
+def add_missing_columns(conn: sqlite3.Connection) -> None:
+    """A journal made before the reuse check gets its columns (rows without a digest never conflict)."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(inbound)")}
+    for column, decl in (("digest", "TEXT"), ("conflict", "INTEGER NOT NULL DEFAULT 0")):
+        if column not in have:
+            conn.execute(f"ALTER TABLE inbound ADD COLUMN {column} {decl}")
+
