@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import SettingsError as _PydanticSettingsError
@@ -159,6 +159,21 @@ class ReceiptsSettings(BaseModel):
     replies_per_sender_per_hour: int = Field(10, gt=0)  # CEK/help answers; over it: not sent, logged once
 
 
+class ServiceSettings(BaseModel):
+    timezone: str = "Asia/Jakarta"  # times shown to operators and citizens (WIB/WITA/WIT for Indonesia's zones)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r} (an IANA name such as Asia/Jakarta)") from None
+        return name
+
+
 class PrivacySettings(BaseModel):
     reporter_hmac_key: str | None = None
     vault_key: str | None = None  # urlsafe base64 of 32 bytes (AES-256-GCM)
@@ -201,6 +216,7 @@ class Settings(BaseSettings):
     x: XSettings = Field(default_factory=XSettings)
     whatsapp: WhatsappSettings = Field(default_factory=WhatsappSettings)
     receipts: ReceiptsSettings = Field(default_factory=ReceiptsSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
