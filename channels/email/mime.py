@@ -320,8 +320,8 @@ def parse_mail(
             )
         except IsolationFailed as exc:
             out = _salvaged(raw, limits, f"MIME parse {exc.reason}")
-        except Rejected:
-            out = _salvaged(raw, limits, "MIME parse refused")
+        except Exception as exc:  # a Rejected from the job, or the pool itself in trouble
+            out = _salvaged(raw, limits, f"MIME parse failed ({type(exc).__name__})")
     else:
         out = parse_detached(raw, limits)
     _store(out, blobs, limits, pdf_reader)
@@ -347,6 +347,9 @@ def _pdf_appendix(p: Pending, limits: Limits, pdf_reader: PdfReader, notes: list
         text, problem = run_isolated(pdf_reader, p.data, limits.pdf_max_pages, limits=job)
     except Rejected as exc:  # IsolationFailed included: over a limit, or crashed
         notes += [n for n in (UNREADABLE, f"PDF attachment {exc.reason}") if n not in notes]
+        return ""
+    except Exception as exc:  # the pool itself in trouble: the PDF's text is lost, not the mail
+        notes += [n for n in (UNREADABLE, f"PDF attachment not read ({type(exc).__name__})") if n not in notes]
         return ""
     if problem == "unreadable PDF":
         notes += [n for n in (UNREADABLE,) if n not in notes]
