@@ -1,7 +1,7 @@
 """Which social channels run: each is off unless its tokens are set, and says so in one log line.
 
 Each ``*_from_settings`` returns the objects the gateway files by role
-(``gateway.channels.Channels.add``): webhook channel, poller, completer,
+(``gateway.wiring.Channels.add``): webhook channel, poller, completer,
 receipt sender, or None when the channel is not configured. The start-up
 ``check()`` sits on the intake object (webhook or poller), so the gateway's
 ``_disable(check)`` drops exactly the intake whose token is bad. Nothing here

@@ -17,7 +17,7 @@ from gateway.store.records import DueInbound, Event, InboundOutcome
 
 __all__ = [
     "ComplaintStore", "CursorStore", "EventLog", "InboundStore", "OutboxStore", "OutcomeStore", "ReceiptStore",
-    "ReviewStore",
+    "ReviewStore", "RouterStore",
 ]
 
 
@@ -96,3 +96,7 @@ class EventLog(Protocol):
     def last_event_seq(self) -> int: ...
 
     def counts(self) -> dict[str, dict[str, int]]: ...
+
+
+class RouterStore(OutcomeStore, ComplaintStore, Protocol):
+    """What the router needs: its messages and outcomes, and complaints to look up."""

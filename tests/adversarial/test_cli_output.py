@@ -22,8 +22,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from channels.message import InboundMessage
-from gateway import cli, intake_log
-from gateway.display import BIDI_CONTROLS, safe_cell, safe_json, safe_text
+from gateway import cli
+from gateway.cli import log as intake_log
+from gateway.cli.display import BIDI_CONTROLS, safe_cell, safe_json, safe_text
 from gateway.settings import load_settings
 from gateway.store.blobs import BlobStore
 from gateway.store.records import ComplaintRow, Event, InboundOutcome

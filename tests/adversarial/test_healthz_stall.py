@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.children import child_pid
+from gateway.intake.children import child_pid
 from tests.e2e_helpers import records_by_external_id
 from tests.gateway_proc import GatewayProcess, wait_until
 

@@ -16,12 +16,12 @@ from typing import Any
 
 from channels.base import OutboundReceipt
 from channels.message import InboundMessage
-from gateway.intake import IntakeWorker
-from gateway.rate_limits import RateLimits, default_rules
-from gateway.receipt_worker import ReceiptWorker
-from gateway.receipts import Templates
 from gateway.store.sqlite.journal import Journal
 from gateway.store.vault import Sealer
+from gateway.worker.rate_limits import RateLimits, default_rules
+from gateway.worker.receipts import ReceiptWorker
+from gateway.worker.router import Router
+from gateway.worker.templates import Templates
 from normalizer.pipeline import Normalizer
 from normalizer.tracking import new_tracking_id
 
@@ -64,7 +64,7 @@ class Gateway:
     def __init__(self, tmp_path: Path) -> None:
         self.journal = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
         self.sender = CountingSender()
-        self.intake = IntakeWorker(self.journal, Normalizer("reporter-key"), Templates("id"), {}, no_central)
+        self.intake = Router(self.journal, Normalizer("reporter-key"), Templates("id"), {}, no_central)
         limits = RateLimits(self.journal, default_rules(REPLIES_PER_HOUR, 1000), secret=SECRET)
         self.receipts = ReceiptWorker(self.journal, [self.sender], limits=limits, idle_seconds=0.05)
 

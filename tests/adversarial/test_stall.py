@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.children import child_pid
+from gateway.intake.children import child_pid
 from tests.adversarial.hostile_files import flate_bomb_pdf, huge_g4_tiff
 from tests.e2e_helpers import records_by_external_id
 from tests.gateway_proc import GatewayProcess, wait_until

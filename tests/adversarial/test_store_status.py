@@ -119,9 +119,9 @@ async def test_the_gateway_client_sends_its_token(tmp_path):
 
 
 async def test_the_worker_asks_the_store_with_the_configured_token(tmp_path, monkeypatch):
-    """The wiring: the worker's CEK lookup (``Pipeline`` → ``IntakeWorker.central_status``) carries central.api_token."""
-    from gateway.pipeline import Pipeline
+    """The wiring: the worker's CEK lookup (``WorkerProcess`` → ``Router.central_status``) carries central.api_token."""
     from gateway.settings import load_settings
+    from gateway.worker.process import WorkerProcess
     from tests.gateway_proc import gateway_secrets
 
     env = gateway_secrets()
@@ -131,10 +131,10 @@ async def test_the_worker_asks_the_store_with_the_configured_token(tmp_path, mon
         monkeypatch.delenv(key)
     for key, value in {**env, "LAPOR_DATA__DIR": str(tmp_path / "gw"), "LAPOR_CENTRAL__URL": server.url}.items():
         monkeypatch.setenv(key, value)
-    pipeline = Pipeline(load_settings(None))
+    pipeline = WorkerProcess(load_settings(None))
     try:
         await pipeline.central.post(make_complaint(4242).model_dump_json(), "k-4242")
-        view = await pipeline.intake.central_status(CONFIDENTIAL)
+        view = await pipeline.router.central_status(CONFIDENTIAL)
         assert view is not None and view["status"] == "received"
     finally:
         await pipeline.central.close()

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from channels.message import InboundMessage, Rejected
-from gateway.intake import IntakeWorker
-from gateway.receipts import Templates
 from gateway.store.records import ComplaintRow, InboundOutcome
 from gateway.store.sqlite.journal import Journal
 from gateway.store.vault import Sealer
+from gateway.worker.router import Router
+from gateway.worker.templates import Templates
 from normalizer.pipeline import Normalizer
 
 VAULT_KEY = base64.urlsafe_b64encode(b"p" * 32).decode()
@@ -62,11 +62,11 @@ def journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
 
 
-def worker(j: Journal, completers: dict[str, Any] | None = None, **kw: Any) -> IntakeWorker:
-    return IntakeWorker(j, Normalizer("reporter-key"), Templates("id"), completers or {}, no_central, **kw)
+def worker(j: Journal, completers: dict[str, Any] | None = None, **kw: Any) -> Router:
+    return Router(j, Normalizer("reporter-key"), Templates("id"), completers or {}, no_central, **kw)
 
 
-async def drain(w: IntakeWorker, rounds: int = 20) -> None:
+async def drain(w: Router, rounds: int = 20) -> None:
     """What the loop does, without its waits: process whatever is due (retries made due at once)."""
     for _ in range(rounds):
         w.journal.state_writer.write_sync(lambda c: c.execute("UPDATE processed SET next_at=0 WHERE state='retry'"))

@@ -1,4 +1,4 @@
-"""Durable send quotas (gateway.rate_limits) through the receipt worker, with a fake sender and clock."""
+"""Durable send quotas (gateway.worker.rate_limits) through the receipt worker, with a fake sender and clock."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ import pytest
 from channels.base import OutboundReceipt
 from channels.message import PeerUnavailable
 from forwarder.outbox import Backoff
-from gateway.rate_limits import RateLimits, Rule, default_rules, normalise_address
-from gateway.receipt_worker import ReceiptWorker
 from gateway.settings import Settings
 from gateway.store.records import InboundOutcome, ReceiptRow
 from gateway.store.sqlite.journal import Journal
 from gateway.store.vault import Sealer
+from gateway.worker.rate_limits import RateLimits, Rule, default_rules, normalise_address
+from gateway.worker.receipts import ReceiptWorker
 
 VAULT_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 SECRET = "test-reporter-hmac-key"

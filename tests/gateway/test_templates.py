@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channels.sms.gsm import is_gsm7, sms_parts
-from gateway.receipts import Templates
+from gateway.worker.templates import Templates
 
 LANGS = ["id", "en"]
 

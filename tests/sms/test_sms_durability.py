@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.children import child_pid
+from gateway.intake.children import child_pid
 from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.sms.conftest import SHORTCODE, SmsRig

@@ -34,9 +34,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from gateway.children import child_pid, wait_http
+from gateway.intake.children import child_pid, wait_http
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SMS_PATH = "/channels/sms/kannel"
 WRK_SCRIPT = r"""
 local counter = 0
@@ -179,7 +179,7 @@ def bench_sms(duration: float, connections: int, console: Console, work: Path) -
     script = work / "sms.lua"
     script.write_text(WRK_SCRIPT.replace("@PATH@", SMS_PATH))
     noop_port = free_port()
-    noop = subprocess.Popen([sys.executable, "-m", "gateway.bench_noop", str(noop_port)], cwd=REPO)
+    noop = subprocess.Popen([sys.executable, "-m", "gateway.bench.noop", str(noop_port)], cwd=REPO)
     try:
         wait_http(f"http://127.0.0.1:{noop_port}/healthz", noop, "no-op server")
         console.print(f"[bold]baseline[/]: aiohttp no-op handler, {connections} connections, {duration:.0f}s")

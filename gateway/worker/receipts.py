@@ -4,7 +4,7 @@ A receipt is claimed (``sending``) durably before it leaves and marked ``sent``
 after; a crash in between leaves it ``unsure``: the delivery report may still
 confirm it, otherwise it is sent again after a grace period (at-least-once,
 with the window kept as small as one HTTP call). The claim is also where the
-durable rate limits (:mod:`gateway.rate_limits`) are checked and counted.
+durable rate limits (:mod:`gateway.worker.rate_limits`) are checked and counted.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any
 from channels.base import OutboundReceipt, ReceiptSender
 from channels.message import PeerUnavailable, Rejected
 from forwarder.outbox import Backoff, Wakeup
-from gateway.rate_limits import RateLimits, recipient_of
+from gateway.store.ports import ReceiptStore
 from gateway.store.records import Event
-from gateway.store.sqlite.journal import Journal
+from gateway.worker.rate_limits import RateLimits, recipient_of
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class ReceiptWorker:
     def __init__(
         self,
-        journal: Journal,
+        journal: ReceiptStore,
         senders: list[ReceiptSender],
         *,
         concurrency: int = 16,

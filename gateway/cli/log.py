@@ -3,7 +3,7 @@
 Events hold only what an operator may see: channel, tracking ID, state, the
 masked contact, category, flags and a short reason, never a body. Every field
 may still come from a sender (a contact, a reason quoting a header), so each is
-printed through :func:`gateway.display.safe_cell`: no markup, no raw controls.
+printed through :func:`gateway.cli.display.safe_cell`: no markup, no raw controls.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gateway.display import safe_cell
-from gateway.store.sqlite.journal import Journal
+from gateway.cli.display import safe_cell
+from gateway.store.ports import EventLog
 
 STATE_STYLE = {
     "received": "dim",
@@ -55,7 +55,7 @@ def _table() -> Table:
     return t
 
 
-def print_log(journal: Journal, *, follow: bool, last: int, console: Console | None = None) -> None:
+def print_log(journal: EventLog, *, follow: bool, last: int, console: Console | None = None) -> None:
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     latest = journal.last_event_seq()
     seq = max(0, latest - last)

@@ -1,10 +1,10 @@
-"""The normalising worker: journaled inbound messages → complaints, replies and receipts.
+"""The router: what each journaled message is, and what follows from it.
 
-Off the acknowledgement path. For each message in state ``received`` it runs the
-channel's deferred step (MIME parsing, downloads), then decides: a delivery
-status, a command (``CEK``, ``INFO``, help) or a complaint; and writes the
-outcome (complaint, sealed identity, receipt to send, intake-log events) in one
-durable transaction, so a crash at any point leaves it either undone or done.
+The worker process runs it off the acknowledgement path. For each journaled message it runs the
+channel's deferred step (MIME parsing, OCR, downloads: the channel's ``Completer``), then decides: a
+delivery status, a command (``CEK``, ``INFO``, help) or a complaint; and writes the outcome
+(complaint, sealed identity, receipts to send, intake-log events) in one durable transaction, so a
+crash at any point leaves it either undone or done.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 from channels.base import Completer
 from channels.message import ChannelError, InboundMessage, Rejected
 from forwarder.outbox import Backoff, Wakeup
-from gateway.receipts import Templates, style_for
+from gateway.store.ports import RouterStore
 from gateway.store.records import ComplaintRow, DueInbound, Event, InboundOutcome, ReceiptRow
-from gateway.store.sqlite.journal import Journal
+from gateway.worker.templates import Templates, style_for
 from normalizer.ids import uuid7
 from normalizer.keywords import extract_privacy_keywords, parse_command
 from normalizer.pii import find_pii
@@ -37,10 +37,12 @@ BOT_SUFFIX = re.compile(r"^(/\w+)@\w+$", re.ASCII)  # Telegram groups send comma
 StatusLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
-class IntakeWorker:
+class Router:
+    """Reads the journal after its cursor, decides each message (:meth:`decide`), writes the outcomes."""
+
     def __init__(
         self,
-        journal: Journal,
+        journal: RouterStore,
         normalizer: Normalizer,
         templates: Templates,
         completers: dict[str, Completer],
@@ -244,7 +246,7 @@ class IntakeWorker:
                 text = command.text or ""
         elif msg.follow_up_hint and await self._lookup(msg.follow_up_hint) is None:
             review.append("follow_up_of_unknown")  # e.g. an email reply naming a tracking ID we never issued
-        return self._complaint(inbound_id, msg, text, follow_up_of, review, hold)
+        return await self._complaint(inbound_id, msg, text, follow_up_of, review, hold)
 
     async def _lookup(self, tracking_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(self.journal.complaint_by_tracking, tracking_id)
@@ -253,11 +255,15 @@ class IntakeWorker:
         return bool(complaint["reporter_ref"]) and complaint["reporter_ref"] in self.normalizer.refs_of(msg)
 
     # --- outcomes ------------------------------------------------------------------------
-    def _complaint(
+    async def _complaint(
         self, inbound_id: int, msg: InboundMessage, text: str | None, follow_up_of: str | None, review: list[str],
         hold: str | None = None,
     ) -> InboundOutcome:
         since = time.time() - self.normalizer.duplicate_window_s
+        # the reporter's recent complaints (near-duplicate links), read off the event loop for both refs
+        # the normaliser may file this message under
+        refs = self.normalizer.refs_of(msg)
+        earlier = await asyncio.to_thread(lambda: {ref: self.journal.recent_by_reporter(ref, since) for ref in refs})
         complaint_id = uuid7()
         n = self.normalizer.build(
             msg,
@@ -265,7 +271,7 @@ class IntakeWorker:
             tracking_id=new_tracking_id(),
             text=text,
             follow_up_of=follow_up_of,
-            recent=lambda ref: self.journal.recent_by_reporter(ref, since),
+            recent=lambda ref: earlier.get(ref, []),
         )
         c = n.complaint
         if review:

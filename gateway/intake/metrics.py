@@ -7,11 +7,11 @@ from collections import Counter
 
 from aiohttp import web
 
-from gateway.store.sqlite.journal import Journal
+from gateway.store.ports import EventLog
 
 
 class Metrics:
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: EventLog) -> None:
         self.journal = journal
         self.requests: Counter[tuple[str, str]] = Counter()
 

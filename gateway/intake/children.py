@@ -10,10 +10,8 @@ Children die with their parent (PR_SET_PDEATHSIG), also on kill -9.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
-import gc
 import os
 import signal
 import subprocess
@@ -23,7 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PR_SET_PDEATHSIG = 1
 
 
@@ -32,18 +30,6 @@ def _die_with_parent(nice: int) -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if nice:
         os.nice(nice)
-
-
-def tune_gc() -> None:
-    """After start-up: freeze what start-up built and collect the young generation less often.
-
-    Request objects die by reference counting; the cyclic collector's frequent passes
-    over the long-lived start-up heap were the 20 ms tail of the intake latency
-    (measured: p99 21 ms → 6 ms, +12 % throughput).
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
 
 
 class Child:
@@ -111,70 +97,3 @@ def child_pid(parent: int, role: str) -> int:
         if role.encode() in Path(f"/proc/{kid}/cmdline").read_bytes().split(b"\0"):
             return int(kid)
     raise RuntimeError(f"no {role} child under {parent}")
-
-
-class WakePipe:
-    """Intake → worker: one byte means 'new work in the journal'. Never blocks the writer."""
-
-    def __init__(self) -> None:
-        self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        os.set_inheritable(self.read_fd, True)
-        self._pending = False
-
-    def poke(self) -> None:
-        """Coalesced: at most one write per event-loop iteration, however many requests landed."""
-        if not self._pending:
-            self._pending = True
-            asyncio.get_running_loop().call_soon(self._write)
-
-    def _write(self) -> None:
-        self._pending = False
-        with contextlib.suppress(BlockingIOError, BrokenPipeError):
-            os.write(self.write_fd, b"!")
-
-    def close(self) -> None:
-        for fd in (self.read_fd, self.write_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-class StatusPipe:
-    """Worker → intake: one line whenever the worker's fault changes (``ok`` or the reason).
-
-    A pipe, not the journal: it must work when the disk is full.
-    """
-
-    def __init__(self) -> None:
-        self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        os.set_inheritable(self.write_fd, True)
-        self.fault: str | None = None
-        self._partial = b""
-
-    def listen(self) -> None:
-        asyncio.get_running_loop().add_reader(self.read_fd, self._read)
-
-    def _read(self) -> None:
-        with contextlib.suppress(BlockingIOError):
-            while chunk := os.read(self.read_fd, 4096):
-                self._partial += chunk
-        *lines, self._partial = self._partial.split(b"\n")
-        for line in lines:
-            text = line.decode("utf-8", "replace").strip()
-            self.fault = None if text == "ok" else text[:200]
-
-    def reset(self) -> None:
-        """A restarted worker starts without a fault."""
-        self.fault = None
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().remove_reader(self.read_fd)
-        for fd in (self.read_fd, self.write_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-def report_status(fd: int, fault: str | None) -> None:
-    """The worker's side of :class:`StatusPipe`."""
-    with contextlib.suppress(OSError):
-        os.write(fd, ((fault or "ok").replace("\n", " ") + "\n").encode())

@@ -50,17 +50,17 @@ def _serve_until_signal(settings: Settings, serve: Callable[[asyncio.Event], Awa
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from gateway.app import serve
+    from gateway.intake.process import serve
 
     settings = _settings(args, generate=True)
     return _serve_until_signal(settings, lambda stop: serve(settings, stop, args.config))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from gateway.pipeline import serve_pipeline
+    from gateway.worker.process import serve_worker
 
     settings = _settings(args)
-    return _serve_until_signal(settings, lambda stop: serve_pipeline(settings, stop, args.wake_fd, args.status_fd))
+    return _serve_until_signal(settings, lambda stop: serve_worker(settings, stop, args.wake_fd, args.status_fd))
 
 
 def cmd_central(args: argparse.Namespace) -> int:
@@ -88,7 +88,7 @@ def _journal(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from gateway.intake_log import print_log
+    from gateway.cli.log import print_log
 
     settings = _settings(args)
     journal = _journal(settings)
@@ -102,7 +102,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from gateway.display import safe_json
+    from gateway.cli.display import safe_json
     from normalizer.tracking import check_tracking_id
 
     settings = _settings(args)
@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Commands of the letters channel (scan, form, review)."""
     try:
-        from gateway.letters_cli import register
+        from gateway.cli.letters import register
     except ImportError:
         return
     register(add, _settings)
@@ -192,7 +192,4 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return int(args.fn(args) or 0)
 
-
-if __name__ == "__main__":
-    sys.exit(main())
 

@@ -2,7 +2,7 @@
 
 It acknowledges only what is durable and does nothing else on that path; the
 worker and the embedded central store run as child processes
-(:mod:`gateway.children`).
+(:mod:`gateway.intake.children`).
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ from aiohttp import web
 
 from channels.base import Poller, RawRequest, StartupCheck, WebhookChannel
 from channels.message import ChannelError, Rejected
-from gateway.channels import build_channels
-from gateway.children import Child, StatusPipe, WakePipe, tune_gc, wait_http
-from gateway.metrics import Metrics
-from gateway.pipeline import cancel_all, report_failures, supervise
+from gateway.intake.children import Child, wait_http
+from gateway.intake.metrics import Metrics
+from gateway.loops import cancel_all, report_failures, supervise, tune_gc
+from gateway.pipes import StatusPipe, WakePipe
 from gateway.settings import Settings
 from gateway.store import open_journal
 from gateway.store.blobs import BlobStore
 from gateway.store.sqlite.journal import JournalCursors
+from gateway.wiring import build_channels
 
 log = logging.getLogger(__name__)
 

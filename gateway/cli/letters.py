@@ -1,7 +1,7 @@
 """Commands for the service counter: ``scan``, ``form`` and ``review``.
 
 File names, reasons and channels can come from a sender; everything printed from them goes
-through :mod:`gateway.display` (literal ``Text``, no raw controls or bidi overrides).
+through :mod:`gateway.cli.display` (literal ``Text``, no raw controls or bidi overrides).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from channels.message import Rejected
-from gateway.display import safe_cell, safe_text
+from gateway.cli.display import safe_cell, safe_text
 from gateway.settings import Settings
 
 _SAFE_EXT = re.compile(r"[a-z0-9]{1,8}")

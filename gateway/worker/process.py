@@ -7,32 +7,29 @@ import contextlib
 import functools
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from channels import isolate
 from channels.base import AcceptResult
 from channels.message import InboundMessage
 from forwarder.outbox import Backoff, CentralClient, Forwarder
-from gateway.channels import build_channels
-from gateway.children import report_status, tune_gc
-from gateway.intake import IntakeWorker
-from gateway.rate_limits import RateLimits
-from gateway.receipt_worker import ReceiptWorker
-from gateway.receipts import Templates
+from gateway.loops import cancel_all, report_failures, supervise, tune_gc
+from gateway.pipes import report_status
 from gateway.settings import Settings
 from gateway.store import open_journal
 from gateway.store.blobs import BlobStore
-from gateway.store.ports import EventLog
-from gateway.store.records import Event
 from gateway.store.sqlite.journal import JournalCursors
+from gateway.wiring import build_channels
+from gateway.worker.rate_limits import RateLimits
+from gateway.worker.receipts import ReceiptWorker
+from gateway.worker.router import Router
+from gateway.worker.templates import Templates
 from normalizer.pipeline import Normalizer
 
 log = logging.getLogger(__name__)
 
 
-class Pipeline:
+class WorkerProcess:
     def __init__(self, settings: Settings) -> None:
         assert settings.privacy.vault_key and settings.privacy.reporter_hmac_key and settings.central.hmac_key
         self.settings = settings
@@ -52,7 +49,7 @@ class Pipeline:
         )
         w = settings.worker
         isolate.configure(workers=w.heavy_concurrency, memory_bytes=w.isolated_memory_mb * 1024 * 1024)
-        self.intake = IntakeWorker(
+        self.router = Router(
             self.journal,
             Normalizer(settings.privacy.reporter_hmac_key),
             Templates(settings.sms.receipt_language),
@@ -67,13 +64,13 @@ class Pipeline:
             backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
         )
         self.receipts = ReceiptWorker(self.journal, self.senders, limits=RateLimits.from_settings(self.journal, settings))
-        self.intake.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
+        self.router.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
         self._tasks: list[asyncio.Task[None]] = []
 
     async def accept(self, msg: InboundMessage) -> AcceptResult:
         """For the pollers this process runs (the hot folder): durable, then picked up at once."""
         result = await self.journal.accept(msg)
-        self.intake.wake.set()
+        self.router.wake.set()
         return result
 
     def listen_for_wakeups(self, fd: int) -> None:
@@ -81,14 +78,14 @@ class Pipeline:
             with contextlib.suppress(BlockingIOError):
                 while os.read(fd, 4096):
                     pass
-            self.intake.wake.set()
+            self.router.wake.set()
 
         os.set_blocking(fd, False)
         asyncio.get_running_loop().add_reader(fd, drain)
 
     async def start(self) -> None:
         works: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("normalising worker", self.intake.run), ("forwarder", self.forwarder.run), ("receipts", self.receipts.run)
+            ("normalising worker", self.router.run), ("forwarder", self.forwarder.run), ("receipts", self.receipts.run)
         ]
         works += [(p.name, functools.partial(p.run, self.accept)) for p in self.pollers]
         self._tasks = [asyncio.create_task(supervise(run, name)) for name, run in works]
@@ -96,11 +93,11 @@ class Pipeline:
 
     def report_faults(self, fd: int) -> None:
         """Tell the intake process (for /healthz) when the worker's loop meets a fault and when it is over."""
-        self.intake.on_fault.append(lambda fault: report_status(fd, fault))
+        self.router.on_fault.append(lambda fault: report_status(fd, fault))
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)
-        await self.intake.stop()
+        await self.router.stop()
         await asyncio.to_thread(isolate.shared_pool().close)
         for sender in self.senders:
             close = getattr(sender, "close", None)
@@ -111,50 +108,10 @@ class Pipeline:
         self.journal.close()
 
 
-def report_failures(pollers: list[Any], journal: EventLog) -> None:
-    """A poller that sets input aside (IMAP → Failed, hot folder → failed/) reports it to the intake log."""
-
-    def reporter(channel: str) -> Callable[[str, str], Awaitable[None]]:
-        async def report(ref: str, reason: str) -> None:
-            await journal.log_event(Event(channel, "failed", detail=f"{ref}: {reason}"))
-
-        return report
-
-    for poller in pollers:
-        if hasattr(poller, "on_failed"):
-            poller.on_failed = reporter(poller.name)
-
-
-async def supervise(run: Callable[[], Awaitable[None]], name: str) -> None:
-    """Run a loop for the life of the process: one that raises is started again, with a growing pause."""
-    failures = 0
-    while True:
-        started = time.monotonic()
-        try:
-            await run()
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failures = 1 if time.monotonic() - started > 300 else failures + 1
-            pause = Backoff(1.0, 60.0).delay(failures - 1)
-            log.error("%s stopped unexpectedly (%s); starting it again in %.1fs", name, type(exc).__name__, pause)
-            log.debug("%s traceback", name, exc_info=True)
-            await asyncio.sleep(pause)
-
-
-async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
-    for t in tasks:
-        t.cancel()
-    for t in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await t
-
-
-async def serve_pipeline(
+async def serve_worker(
     settings: Settings, stop: asyncio.Event, wake_fd: int | None, status_fd: int | None = None
 ) -> None:
-    p = Pipeline(settings)
+    p = WorkerProcess(settings)
     try:
         if wake_fd is not None:
             p.listen_for_wakeups(wake_fd)

@@ -1,0 +1,77 @@
+"""The two pipes between the acknowledging process and its worker child: wake-ups one way, faults the other.
+
+Both processes import this module: the intake process owns the pipes, the worker holds one end of each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+
+
+class WakePipe:
+    """Intake → worker: one byte means 'new work in the journal'. Never blocks the writer."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        os.set_inheritable(self.read_fd, True)
+        self._pending = False
+
+    def poke(self) -> None:
+        """Coalesced: at most one write per event-loop iteration, however many requests landed."""
+        if not self._pending:
+            self._pending = True
+            asyncio.get_running_loop().call_soon(self._write)
+
+    def _write(self) -> None:
+        self._pending = False
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(self.write_fd, b"!")
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class StatusPipe:
+    """Worker → intake: one line whenever the worker's fault changes (``ok`` or the reason).
+
+    A pipe, not the journal: it must work when the disk is full.
+    """
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        os.set_inheritable(self.write_fd, True)
+        self.fault: str | None = None
+        self._partial = b""
+
+    def listen(self) -> None:
+        asyncio.get_running_loop().add_reader(self.read_fd, self._read)
+
+    def _read(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(self.read_fd, 4096):
+                self._partial += chunk
+        *lines, self._partial = self._partial.split(b"\n")
+        for line in lines:
+            text = line.decode("utf-8", "replace").strip()
+            self.fault = None if text == "ok" else text[:200]
+
+    def reset(self) -> None:
+        """A restarted worker starts without a fault."""
+        self.fault = None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self.read_fd)
+        for fd in (self.read_fd, self.write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def report_status(fd: int, fault: str | None) -> None:
+    """The worker's side of :class:`StatusPipe`."""
+    with contextlib.suppress(OSError):
+        os.write(fd, ((fault or "ok").replace("\n", " ") + "\n").encode())
