@@ -51,10 +51,18 @@ FIELDS = (
     Box("date", "Tanggal", 20, 130, 80, 10),
     Box("body", "Isi Pengaduan", 20, 146, 170, 98),
 )
+# One above the other: side by side, the second box covered the end of the first label and its own label ran
+# past the right margin (tests/letters/test_form_layout.py checks every text against every box and the margins).
 CHECKBOXES = (
-    Box("anonymous", "Anonim — identitas saya tidak diteruskan ke instansi", 20, 252, 6, 6),
-    Box("confidential", "Rahasia — isi pengaduan tidak dipublikasikan", 112, 252, 6, 6),
+    Box("anonymous", "Anonim — identitas saya tidak diteruskan ke instansi", 20, 249, 6, 6),
+    Box("confidential", "Rahasia — isi pengaduan tidak dipublikasikan", 20, 257, 6, 6),
 )
+MARGIN_MM = (20.0, 190.0)  # left and right edge of everything printed but the registration marks
+FOOTER = (
+    "Beri tanda X pada kotak bila ingin Anonim dan/atau Rahasia. Tanda terima dikirim ke No. HP /",
+    "Email di atas bila diisi dan tidak anonim; cek status: SMS CEK <nomor tiket> ke 1708.",
+)
+FOOTER_Y_MM = (269.0, 273.0)  # baselines
 
 
 @dataclass
@@ -106,12 +114,8 @@ def render_form_pdf(path: str | Path) -> Path:
         c.setFont(regular, 9)
         c.drawString((b.x + b.w + 2) * mm, y(b.y + b.h - 1.5), b.label)
     c.setFont(regular, 8)
-    c.drawString(
-        20 * mm, y(266), "Beri tanda X pada kotak bila ingin Anonim dan/atau Rahasia. Tanda terima dikirim ke No. HP /"
-    )
-    c.drawString(
-        20 * mm, y(270), "Email di atas bila diisi dan tidak anonim; cek status: SMS CEK <nomor tiket> ke 1708."
-    )
+    for line, baseline in zip(FOOTER, FOOTER_Y_MM, strict=True):
+        c.drawString(MARGIN_MM[0] * mm, y(baseline), line)
     c.showPage()
     c.save()
     return path
