@@ -105,6 +105,9 @@ class ImapSettings(BaseModel):
     failed: str = "Failed"
     poll_seconds: float = Field(30.0, gt=0)
     idle_seconds: float = Field(300.0, gt=0)
+    tls_verify: bool = True  # verify the server's certificate (implicit TLS and STARTTLS)
+    ca_file: Path | None = None  # PEM CA bundle for that; default: the system's
+    allow_plaintext: bool = False  # allow the password in clear to a non-loopback host (no TLS, no STARTTLS)
 
 
 class MailSettings(BaseModel):
