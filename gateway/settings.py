@@ -83,7 +83,7 @@ class SmsSettings(BaseModel):
     twilio_auth_token: str | None = None  # Twilio-style webhook; off unless set
     twilio_url: str | None = None  # public URL Twilio signs, when behind a proxy
     receipt_language: Literal["id", "en"] = "id"
-    max_per_minute: int = Field(120, gt=0)  # outbound SMS overall, per rolling minute (over it: deferred)
+    max_per_minute: int = Field(6000, gt=0)  # outbound SMS overall, per rolling minute (over it: deferred)
 
 
 class SmtpSettings(BaseModel):
