@@ -287,7 +287,7 @@ def test_from_settings_reads_the_limits(tmp_path: Path) -> None:
     limits = {r.name: (r.limit, r.window, r.defer) for r in RateLimits.from_settings(j, s).rules}
     assert limits == {"replies_per_sender": (4, 3600.0, False), "sms_per_minute": (7, 60.0, True),
                       "email_per_address": (3, 3600.0, False)}
-    assert Settings().receipts.replies_per_sender_per_hour == 10 and Settings().sms.max_per_minute == 120
+    assert Settings().receipts.replies_per_sender_per_hour == 10 and Settings().sms.max_per_minute == 6000
     j.close()
 
 
