@@ -10,21 +10,33 @@ same Message-ID and answers ``duplicate``, and the mail is moved then.
 A mail that cannot be taken (no bytes, too large, not a mail) is flagged
 ``$LaporFailed``, moved to ``failed`` and reported to ``on_failed`` with the
 reason. A lost connection is retried with exponential backoff and jitter.
+
+TLS: ``ssl = True`` is implicit TLS (993); ``ssl = False`` connects in plain and
+upgrades with ``STARTTLS`` whenever the server offers it, with the same verified
+context (``tls_verify``, ``ca_file``). Without TLS the password goes only to a
+loopback peer, unless ``allow_plaintext``. A configuration that cannot work (the
+wrong TLS mode, a refused certificate, a password that would go in clear) raises
+:class:`ImapSetupError`: one line saying what happened and what to set, logged
+without a traceback; the mode mismatch is found only after a failure, by peeking
+at what the server speaks (an ``* OK`` greeting, or a TLS handshake).
 """
 
 from __future__ import annotations
 
 import asyncio
 import imaplib
+import ipaddress
 import logging
 import re
 import socket
+import ssl as tls
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from imapclient import IMAPClient
+from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientError
 
 from channels.base import Accept, BlobSink, CursorStore, retry_delay
@@ -35,7 +47,7 @@ from channels.message import ChannelError, InboundMessage, Rejected
 if TYPE_CHECKING:
     from gateway.settings import Settings
 
-__all__ = ["ImapPoller", "from_settings"]
+__all__ = ["ImapPoller", "ImapSetupError", "from_settings", "is_loopback"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,9 +56,26 @@ NETWORK_ERRORS = (imaplib.IMAP4.error, IMAPClientError, OSError, socket.timeout,
 FAILED_FLAG = b"$LaporFailed"
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")  # RFC 5322 field name then ':'
 OnFailed = Callable[[str, str], Awaitable[None]]
+# what may follow "* " in a server greeting (RFC 9051 7.1): the server speaks plain IMAP
+_PLAIN_GREETINGS = (b"* OK", b"* PREAUTH", b"* BYE")
 
 # imapclient logs every command and response (mail bodies included) at DEBUG: never let it reach our logs
 logging.getLogger("imapclient").setLevel(logging.INFO)
+
+
+class ImapSetupError(ChannelError):
+    """The mailbox cannot work as configured; the message is one line naming the setting to change."""
+
+
+def is_loopback(address: str) -> bool:
+    """Is ``address`` (a peer IP, as ``getpeername`` gives it) a loopback address? No name resolution."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
 
 
 class ImapPoller:
@@ -77,8 +106,16 @@ class ImapPoller:
         batch: int = 50,
         idle_tick: float = 1.0,
         timeout: float = 30.0,
+        greeting_timeout: float = 10.0,
+        tls_verify: bool = True,
+        ca_file: Path | str | None = None,
+        allow_plaintext: bool = False,
+        loopback: Callable[[str], bool] = is_loopback,
     ) -> None:
         self.host, self.port, self.ssl = host, port, ssl
+        self.greeting_timeout = greeting_timeout
+        self.tls_verify, self.ca_file, self.allow_plaintext = tls_verify, ca_file, allow_plaintext
+        self._loopback = loopback
         self.username, self._password = username, password
         self.blobs, self.cursors = blobs, cursors
         self.folder, self.processed, self.failed = folder, processed, failed
@@ -101,7 +138,7 @@ class ImapPoller:
         return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: fn(*args))
 
     def _connect(self) -> tuple[IMAPClient, int]:
-        client = IMAPClient(self.host, self.port, ssl=self.ssl, timeout=self.timeout)
+        client = self._open()
         try:
             client.login(self.username, self._password)
             for box in (self.processed, self.failed):
@@ -113,6 +150,73 @@ class ImapPoller:
             raise
         return client, int(info[b"UIDVALIDITY"])
 
+    # -- TLS --------------------------------------------------------------
+    @property
+    def _where(self) -> str:
+        return f"imap: the server at {self.host}:{self.port}"
+
+    def _tls_context(self) -> tls.SSLContext:
+        if not self.tls_verify:
+            ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = tls.CERT_NONE
+            return ctx
+        try:
+            return tls.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        except (OSError, tls.SSLError) as exc:
+            raise ImapSetupError(
+                f"imap: imap.ca_file {self.ca_file} cannot be used ({getattr(exc, 'strerror', None) or exc}):"
+                " point it at the PEM file of the server's CA"
+            ) from exc
+
+    def _cert_refused(self, exc: tls.SSLCertVerificationError) -> ImapSetupError:
+        why = exc.verify_message or exc.reason or "verification failed"
+        return ImapSetupError(
+            f"{self._where} presented a certificate that was not accepted ({why}):"
+            " set imap.ca_file to its CA, or imap.tls_verify = false"
+        )
+
+    def _open(self) -> IMAPClient:
+        """A connected, greeted client, TLS established (implicit or STARTTLS) unless plain is allowed."""
+        context = self._tls_context()
+        timeout = SocketTimeout(connect=min(self.timeout, self.greeting_timeout), read=self.timeout)
+        try:
+            client = IMAPClient(self.host, self.port, ssl=self.ssl, ssl_context=context if self.ssl else None,
+                                timeout=timeout)  # fmt: skip
+        except tls.SSLCertVerificationError as exc:
+            raise self._cert_refused(exc) from exc
+        except tls.SSLError as exc:
+            if self.ssl and _greets_plain(self.host, self.port, self.greeting_timeout):
+                raise ImapSetupError(
+                    f"{self._where} speaks plain IMAP, not implicit TLS:"
+                    " set imap.ssl = false (STARTTLS is used when offered)"
+                ) from exc
+            raise
+        except (TimeoutError, ConnectionResetError, EOFError, imaplib.IMAP4.error) as exc:
+            # no greeting (a TLS server waits for our hello) or a garbled one
+            if not self.ssl and _handshakes(self.host, self.port, self.greeting_timeout):
+                raise ImapSetupError(f"{self._where} speaks implicit TLS, not plain IMAP: set imap.ssl = true") from exc
+            raise
+        if self.ssl:
+            return client
+        try:
+            if client.has_capability("STARTTLS"):
+                client.starttls(context)
+                return client
+            peer = str(client.socket().getpeername()[0])
+            if not (self.allow_plaintext or self._loopback(peer)):
+                raise ImapSetupError(
+                    f"{self._where}{'' if peer == self.host else f' ({peer})'} offers no STARTTLS and imap.ssl = false: refusing to send the"
+                    " password in clear to a non-loopback host; set imap.ssl = true, or imap.allow_plaintext = true"
+                )
+        except tls.SSLCertVerificationError as exc:
+            _quietly(client.shutdown)
+            raise self._cert_refused(exc) from exc
+        except BaseException:
+            _quietly(client.shutdown)
+            raise
+        return client
+
     async def _close(self) -> None:
         client, self._client = self._client, None
         self.idling.clear()
@@ -123,10 +227,18 @@ class ImapPoller:
     # -- the loop ---------------------------------------------------------
     async def run(self, accept: Accept) -> None:
         attempt = 0
+        told: tuple[str, int] | None = None  # the setup error last logged, and at which connect count
         try:
             while True:
                 try:
                     await self._session(accept)
+                except ImapSetupError as exc:
+                    # a configuration the server cannot meet: retry slowly (the server may change); said once,
+                    # not at every retry, and again only if a connection worked in between
+                    (log.debug if told == (str(exc), self.connects) else log.error)("%s", exc)
+                    told = (str(exc), self.connects)
+                    await self._close()
+                    await asyncio.sleep(self.backoff_max)
                 except NETWORK_ERRORS as exc:
                     if self.connects and self._client is not None:
                         attempt = 0  # we were connected: this is a fresh outage
@@ -278,6 +390,27 @@ def _unusable(raw: bytes | None) -> str | None:
     return None
 
 
+def _greets_plain(host: str, port: int, timeout: float) -> bool:
+    """Does the server greet in plain IMAP (``* OK``) on a fresh connection? Sends nothing."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            return sock.recv(64).startswith(_PLAIN_GREETINGS)
+    except OSError:
+        return False
+
+
+def _handshakes(host: str, port: int, timeout: float) -> bool:
+    """Does the server complete a TLS handshake on a fresh connection? Unverified, sends no IMAP."""
+    ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = tls.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock, ctx.wrap_socket(sock):
+            return True
+    except OSError:
+        return False
+
+
 def _quietly(fn: Callable[..., Any], *args: Any) -> None:
     try:
         fn(*args)
@@ -294,6 +427,7 @@ def from_settings(settings: Settings, blobs: BlobSink, cursors: CursorStore) -> 
         s.host, s.port, s.username, s.password, blobs, cursors,
         ssl=s.ssl, folder=s.folder, processed=s.processed, failed=s.failed,
         poll_seconds=s.poll_seconds, idle_seconds=s.idle_seconds,
+        tls_verify=s.tls_verify, ca_file=s.ca_file, allow_plaintext=s.allow_plaintext,
         max_message_bytes=settings.smtp.max_message_bytes,
         limits=Limits(max_attachments=settings.mail.max_attachments,
                       max_attachment_bytes=settings.mail.max_attachment_bytes),

@@ -5,6 +5,10 @@ Python version of PEERS.md's dovecot-up/deliver/down scripts: a self-contained
 world-traversable state dir (Dovecot's auth and mail users must reach it; unix
 socket paths must stay short), ``dovecot -F`` as a child we own, delivery with
 Dovecot's LDA as an MTA would do it (clients in IDLE see ``EXISTS``).
+
+``DovecotPeer.create(tls=True)`` also serves TLS with a self-signed certificate
+made by ``openssl`` into the state dir (``cert`` is its path, the CA for a
+client): ``STARTTLS`` offered on ``port``, implicit TLS on ``tls_port``.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ base_dir = {state}/run
 state_dir = {state}/state
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = {state}/dovecot.log
@@ -62,7 +66,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 protocol lda {{
@@ -86,6 +91,8 @@ class DovecotPeer:
     password: str = "secret"
     folders: tuple[str, ...] = ("Processed", "Failed")
     proc: subprocess.Popen[bytes] | None = None
+    tls: bool = False
+    tls_port: int = 0  # implicit TLS (imaps) when tls, else off
 
     @classmethod
     def create(cls, **kw: object) -> DovecotPeer:
@@ -99,13 +106,33 @@ class DovecotPeer:
     def conf(self) -> Path:
         return self.state / "dovecot.conf"
 
+    @property
+    def cert(self) -> Path:
+        """The self-signed certificate (for 127.0.0.1 and localhost) when ``tls``: a client's CA file."""
+        return self.state / "tls" / "cert.pem"
+
+    def _make_cert(self) -> str:
+        key = self.cert.with_name("key.pem")
+        if not self.cert.exists():
+            self.cert.parent.mkdir(exist_ok=True)
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(self.cert)],
+                check=True, capture_output=True, timeout=60,
+            )  # fmt: skip
+        return f"ssl = yes\nssl_cert = <{self.cert}\nssl_key = <{key}"
+
     def _write_config(self) -> None:
         if os.getuid() == 0:
             uid = gid = 65534  # Dovecot refuses mail access as root
         else:
             uid, gid = os.getuid(), os.getgid()
         mailboxes = "".join(f'  mailbox "{f}" {{\n    auto = subscribe\n  }}\n' for f in self.folders)
-        self.conf.write_text(CONF.format(state=self.state, port=self.port, mailboxes=mailboxes))
+        if self.tls:
+            self.tls_port = free_port()
+        ssl = self._make_cert() if self.tls else "ssl = no"
+        self.conf.write_text(CONF.format(state=self.state, port=self.port, mailboxes=mailboxes, ssl=ssl,
+                                         tls_port=self.tls_port))  # fmt: skip
         home = self.state / "mail" / self.user
         (self.state / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}:{uid}:{gid}::{home}::\n")
         os.chmod(self.conf, 0o644)
