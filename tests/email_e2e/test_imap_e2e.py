@@ -70,3 +70,19 @@ def test_mailbox_idle_processed_and_restarts(
     assert "reconnecting" in logs  # the outage was seen and survived
     assert_absent(["rahmat.hidayat.canary", "Rahmat Hidayat", "RAHASIA-CANARY-7731", "mobil pribadi kepala desa"],
                   {"process logs": logs, "intake log": log_view})  # fmt: skip
+
+
+def test_tls_expected_on_a_plain_mailbox_is_one_line_at_start_up(
+    dovecot: ProctitleDovecot, email_gateway: Callable[..., GatewayProcess]
+) -> None:
+    want = (
+        f"imap: the server at 127.0.0.1:{dovecot.port} speaks plain IMAP, not implicit TLS:"
+        " set imap.ssl = false (STARTTLS is used when offered)"
+    )
+    gw = email_gateway({**dovecot.settings_env(), "LAPOR_IMAP__SSL": "true"})
+    wait_until(lambda: want in gw.log_text(), what="the TLS mismatch explained")
+    gw.stop()
+    logs = gw.log_text()
+    complaints = [line for line in logs.splitlines() if " ERROR " in line or " WARNING " in line]
+    assert [line for line in complaints if "imap" in line.lower() and want not in line] == [], logs
+    assert "Traceback" not in logs and "SSLError" not in logs
