@@ -92,7 +92,7 @@ def letters_channels(settings: Settings, blobs: BlobStore, found: Channels) -> N
     assert s.inbox is not None
     reader = LazyLettersReader(s, blobs)
     found.worker_pollers.append(HotFolderPoller(s.inbox, reader, s.poll_seconds))
-    found.add(LettersReceiptPrinter(settings.data.dir / "receipts"))
+    found.add(LettersReceiptPrinter(settings.data.dir / "receipts", settings.service.timezone))
     if s.upload_token:
         found.add(LettersUploadChannel(s.upload_token, blobs, s.max_file_bytes))
         found.add(LettersCompleter(reader, blobs))

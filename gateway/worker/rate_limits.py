@@ -48,13 +48,13 @@ class Rule:
     limit: int
     window: float
     event: str  # intake-log state written once per key and window when the rule bites
-    family: str | None = None  # only senders of this family (prefix); None: every family
+    family: str | None = None  # only senders of this family (``ReceiptSender.family``); None: every family
     kinds: frozenset[str] | None = None  # only these receipt kinds; None: every kind
     per_recipient: bool = False
     defer: bool = False  # over it: wait for a free slot (True) or do not send at all (False)
 
     def applies(self, family: str, kind: str) -> bool:
-        return (self.family is None or family.startswith(self.family)) and (self.kinds is None or kind in self.kinds)
+        return (self.family is None or family == self.family) and (self.kinds is None or kind in self.kinds)
 
 
 @dataclass

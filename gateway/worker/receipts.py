@@ -19,6 +19,7 @@ from typing import Any
 
 from channels.base import OutboundReceipt, ReceiptSender
 from channels.message import PeerUnavailable, Rejected
+from channels.registry import spec_for
 from forwarder.outbox import Backoff, Wakeup
 from gateway.store.ports import ReceiptStore
 from gateway.store.records import Event
@@ -41,8 +42,7 @@ class ReceiptWorker:
     ) -> None:
         self.journal = journal
         self.limits = limits or RateLimits(journal)  # no rules: every send passes
-        # longest family first, so "social.x" wins over "social"
-        self.senders = sorted(senders, key=lambda s: len(s.family), reverse=True)
+        self.senders = list(senders)  # the first configured of a family answers
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.unsure_grace_seconds = unsure_grace_seconds
@@ -51,7 +51,8 @@ class ReceiptWorker:
         self._inflight: set[str] = set()
 
     def sender_for(self, channel: str) -> ReceiptSender | None:
-        return next((s for s in self.senders if channel.startswith(s.family)), None)
+        family = spec_for(channel).family
+        return next((s for s in self.senders if s.family == family), None)
 
     async def run(self) -> None:
         unsure = await self.journal.mark_unsure_sending()

@@ -20,10 +20,11 @@ from typing import Any
 
 from channels.base import Completer
 from channels.message import ChannelError, InboundMessage, Rejected
+from channels.registry import spec_for
 from forwarder.outbox import Backoff, Wakeup
 from gateway.store.ports import RouterStore
 from gateway.store.records import ComplaintRow, DueInbound, Event, InboundOutcome, ReceiptRow
-from gateway.worker.templates import Templates, style_for
+from gateway.worker.templates import Templates
 from normalizer.ids import uuid7
 from normalizer.keywords import extract_privacy_keywords, parse_command
 from normalizer.pii import find_pii
@@ -186,7 +187,7 @@ class Router:
                               final=isinstance(exc, Rejected))
 
     def completer_for(self, msg: InboundMessage) -> Completer | None:
-        return self.completers.get(msg.channel) or self.completers.get(msg.channel.partition(".")[0])
+        return self.completers.get(msg.channel) or self.completers.get(spec_for(msg.channel).family)
 
     def is_heavy(self, msg: InboundMessage) -> bool:
         """Deferred work that may take long (OCR, PDFs, large mail, downloads) goes to the heavy lane.
@@ -296,10 +297,10 @@ class Router:
         receipts: list[ReceiptRow] = []
         if msg.suppress_receipt:
             events.append(Event(c.channel, "receipt_suppressed", c.tracking_id, detail=msg.suppress_receipt))
-        elif msg.sender or msg.channel.startswith("letters"):
+        elif msg.sender or spec_for(msg.channel).receipt_without_sender:
             receipts.append(self._receipt_row(msg, c, complaint_id))
             receipts += self._contact_receipts(msg, c, complaint_id, n.identity["reporter"])
-        if msg.review_reasons and msg.channel.startswith("letters"):
+        if msg.review_reasons and spec_for(msg.channel).hold_when_unsure:
             # the channel could not read it well (OCR): a person looks before it goes anywhere.
             # (Email notes such as a MIME defect only flag the complaint: its text was read as sent.)
             row.state = "review"
@@ -316,10 +317,11 @@ class Router:
         self, msg: InboundMessage, c: Any, complaint_id: str, reporter: dict[str, str]
     ) -> list[ReceiptRow]:
         """A letter that gives a phone or an email (and is not anonymous) is also answered there."""
-        if not msg.channel.startswith("letters") or c.privacy.anonymous:
+        contacts = spec_for(msg.channel).contact_receipts
+        if not contacts or c.privacy.anonymous:
             return []
         out = []
-        for field_name, channel in (("phone", "sms.letters"), ("email", "email.letters")):
+        for field_name, channel in contacts:
             if reporter.get(field_name):
                 row = self._receipt_row(msg.model_copy(update={"channel": channel, "sender": reporter[field_name],
                                                                 "reply_context": {}}), c, complaint_id)
@@ -328,7 +330,7 @@ class Router:
         return out
 
     def _receipt_row(self, msg: InboundMessage, c: Any, complaint_id: str) -> ReceiptRow:
-        style = style_for(msg.channel)
+        style = spec_for(msg.channel).style
         values = {"tracking_id": c.tracking_id, "follow_up_of": c.follow_up_of}
         public = msg.metadata.get("reply_visibility") == "public"
         if public:
@@ -362,7 +364,7 @@ class Router:
         events = [Event(msg.channel, what, tracking_id)]
         if not msg.sender or msg.suppress_receipt:
             return InboundOutcome(inbound_id, "answered", events=events)
-        style = "chat" if style_for(msg.channel) == "letter" else style_for(msg.channel)
+        style = spec_for(msg.channel).short_reply_style
         receipt = ReceiptRow(
             dedup_key=f"reply:{inbound_id}",
             kind="reply",
@@ -395,8 +397,7 @@ class Router:
         event = Event(msg.channel, f"receipt_{status}", detail=None)
         if not ref:
             return InboundOutcome(inbound_id, "recorded", events=[event])
-        parts = msg.channel.split(".")
-        family = ".".join(parts[:2]) if parts[0] == "social" else parts[0]  # sms.kannel.dlr → sms
+        family = spec_for(msg.channel).delivery_family  # sms.kannel.dlr → sms
         return InboundOutcome(inbound_id, "recorded", events=[event], delivery=(str(ref), status, family))
 
 

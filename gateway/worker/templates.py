@@ -8,15 +8,6 @@ from typing import Any
 
 from gateway.settings import CONFIG_DIR
 
-FAMILY_STYLE = {"sms": "sms", "email": "email", "social.telegram": "chat", "social.whatsapp": "chat", "letters": "letter"}
-
-
-def style_for(channel: str) -> str:
-    for prefix, style in FAMILY_STYLE.items():
-        if channel.startswith(prefix):
-            return style
-    return "chat"
-
 
 class Templates:
     def __init__(self, language: str = "id", directory: Path | None = None) -> None:

@@ -6,6 +6,7 @@ import sqlite3
 import time
 from typing import Any
 
+from channels.registry import spec_for
 from gateway.store.records import Event, InboundOutcome, ReceiptRow
 from gateway.store.sqlite.base import Files, set_cursor_row
 from gateway.store.sqlite.events import EVENT_INSERT
@@ -159,12 +160,17 @@ def _write_outcome(
     if o.delivery:
         rid, status, family = o.delivery
         # only receipts of the reporting channel's family: provider ids of two providers may collide
-        conn.execute(
-            "UPDATE receipts SET delivery_status=?, delivered_at=CASE WHEN ?='delivered' THEN ? ELSE delivered_at END, "
-            "state=CASE WHEN state IN ('sending','pending','unsure') AND ? IN ('accepted','delivered') THEN 'sent' ELSE state END "
-            "WHERE (id=? OR provider_id=? OR (tracking_id=? AND kind='receipt')) AND channel LIKE ? || '%'",
-            (status, status, now, status, rid, rid, rid, family),
-        )
+        candidates = conn.execute(
+            "SELECT id, channel FROM receipts WHERE id=? OR provider_id=? OR (tracking_id=? AND kind='receipt')",
+            (rid, rid, rid),
+        ).fetchall()
+        for (receipt_id,) in ((r[0],) for r in candidates if spec_for(r[1]).delivery_family == family):
+            conn.execute(
+                "UPDATE receipts SET delivery_status=?, delivered_at=CASE WHEN ?='delivered' THEN ? ELSE delivered_at END, "
+                "state=CASE WHEN state IN ('sending','pending','unsure') AND ? IN ('accepted','delivered') THEN 'sent' "
+                "ELSE state END WHERE id=?",
+                (status, status, now, status, receipt_id),
+            )
     _set_processed(conn, o.inbound_id, o.state, 0, o.error, bump=False)
     for e in o.events:
         conn.execute(EVENT_INSERT, e.row(now))

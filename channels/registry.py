@@ -1,0 +1,59 @@
+"""What the worker must know about each channel, declared once per channel family.
+
+The worker and the receipt worker look a message's channel up here (:func:`spec_for`) instead of
+testing its name: who answers it (the ``ReceiptSender.family``), in which words (the templates'
+section), whose receipts its delivery reports may settle, and its policy hooks. Building the
+channel objects from their settings stays in ``gateway/wiring.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    family: str  # the receipt sender that answers it (``ReceiptSender.family``)
+    style: str  # the templates' section its replies are worded from: sms | email | chat | letter
+    # the family whose receipts a delivery report from this channel may settle (provider ids of two
+    # providers may collide)
+    delivery_family: str = ""
+    receipt_without_sender: bool = False  # answered even with no address (a printable receipt)
+    hold_when_unsure: bool = False  # the channel could not read it well (OCR): a person looks first
+    # a reporter field the message gives (not anonymous) → the channel that also answers there
+    contact_receipts: tuple[tuple[str, str], ...] = ()
+    reply_style: str = ""  # style of a short reply (help, CEK) when it differs from ``style``
+
+    @property
+    def short_reply_style(self) -> str:
+        return self.reply_style or self.style
+
+
+# the channels ``letters`` answers a letter through when it gives a phone or an email
+LETTER_CONTACTS = (("phone", "sms.letters"), ("email", "email.letters"))
+
+FAMILIES: dict[str, ChannelSpec] = {
+    # sms.kannel, sms.json, sms.twilio, sms.kannel.dlr, sms.letters; answered through Kannel's sendsms
+    "sms": ChannelSpec("sms", "sms", "sms"),
+    # email.smtp, email.imap, email.letters
+    "email": ChannelSpec("email", "email", "email"),
+    # letters.hotfolder, letters.upload, letters.scan: a printable receipt, and SMS/email to a given contact
+    "letters": ChannelSpec("letters", "letter", "letters", receipt_without_sender=True, hold_when_unsure=True,
+                           contact_receipts=LETTER_CONTACTS, reply_style="chat"),
+    "social.telegram": ChannelSpec("social.telegram", "chat", "social.telegram"),
+    "social.whatsapp": ChannelSpec("social.whatsapp", "chat", "social.whatsapp"),
+    "social.x": ChannelSpec("social.x", "chat", "social.x"),
+}
+
+
+def spec_for(channel: str) -> ChannelSpec:
+    """The declaration of a channel name (``sms.kannel.dlr`` → ``sms``); one not declared is answered by
+    the sender of its first part, in chat words."""
+    name = channel
+    while name:
+        spec = FAMILIES.get(name)
+        if spec is not None:
+            return spec
+        name = name.rpartition(".")[0]
+    head = channel.partition(".")[0]
+    return ChannelSpec(head, "chat", head)
