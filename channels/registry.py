@@ -23,6 +23,7 @@ class ChannelSpec:
     # a reporter field the message gives (not anonymous) → the channel that also answers there
     contact_receipts: tuple[tuple[str, str], ...] = ()
     reply_style: str = ""  # style of a short reply (help, CEK) when it differs from ``style``
+    sender_is: str = ""  # what its sender address is: "phone" | "email" | "" (an id of the channel's own)
 
     @property
     def short_reply_style(self) -> str:
@@ -34,14 +35,14 @@ LETTER_CONTACTS = (("phone", "sms.letters"), ("email", "email.letters"))
 
 FAMILIES: dict[str, ChannelSpec] = {
     # sms.kannel, sms.json, sms.twilio, sms.kannel.dlr, sms.letters; answered through Kannel's sendsms
-    "sms": ChannelSpec("sms", "sms", "sms"),
+    "sms": ChannelSpec("sms", "sms", "sms", sender_is="phone"),
     # email.smtp, email.imap, email.letters
-    "email": ChannelSpec("email", "email", "email"),
+    "email": ChannelSpec("email", "email", "email", sender_is="email"),
     # letters.hotfolder, letters.upload, letters.scan: a printable receipt, and SMS/email to a given contact
     "letters": ChannelSpec("letters", "letter", "letters", receipt_without_sender=True, hold_when_unsure=True,
                            contact_receipts=LETTER_CONTACTS, reply_style="chat"),
     "social.telegram": ChannelSpec("social.telegram", "chat", "social.telegram"),
-    "social.whatsapp": ChannelSpec("social.whatsapp", "chat", "social.whatsapp"),
+    "social.whatsapp": ChannelSpec("social.whatsapp", "chat", "social.whatsapp", sender_is="phone"),
     "social.x": ChannelSpec("social.x", "chat", "social.x"),
 }
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from channels.message import InboundMessage, ReporterInfo
+from channels.registry import spec_for
 from normalizer.anonymity import asks_for_anonymity
 from normalizer.category import suggest_categories
 from normalizer.fold import canonical
@@ -34,9 +35,6 @@ from normalizer.pii import mask_pii, normalize_email, normalize_phone
 from normalizer.record import CategorySuggestion, Complaint, Location, OcrInfo, Privacy
 from normalizer.similarity import near_duplicate
 from normalizer.text import clean_text, collapse_duplicated_concatenation, is_substantive
-
-PHONE_CHANNELS = ("sms.", "social.whatsapp")
-EMAIL_CHANNELS = ("email.",)
 
 
 @dataclass
@@ -49,10 +47,10 @@ class Normalized:
 def contact_key(msg: InboundMessage) -> str | None:
     """The normalised contact a reporter_ref is derived from; the same phone on SMS and WhatsApp matches."""
     r = msg.reporter
-    if msg.channel.startswith(PHONE_CHANNELS) and msg.sender:
+    if spec_for(msg.channel).sender_is == "phone" and msg.sender:
         phone = normalize_phone(msg.sender)
         return f"phone:{phone or msg.sender}"
-    if msg.channel.startswith(EMAIL_CHANNELS) and msg.sender:
+    if spec_for(msg.channel).sender_is == "email" and msg.sender:
         return f"email:{normalize_email(msg.sender) or msg.sender.lower()}"
     if r.phone and (p := normalize_phone(r.phone)):
         return f"phone:{p}"
@@ -186,9 +184,9 @@ class Normalizer:
 
     def _identity(self, msg: InboundMessage) -> dict[str, Any]:
         r = msg.reporter.model_copy()
-        if msg.channel.startswith(PHONE_CHANNELS) and msg.sender and not r.phone:
+        if spec_for(msg.channel).sender_is == "phone" and msg.sender and not r.phone:
             r.phone = normalize_phone(msg.sender) or msg.sender
-        if msg.channel.startswith(EMAIL_CHANNELS) and msg.sender and not r.email:
+        if spec_for(msg.channel).sender_is == "email" and msg.sender and not r.email:
             r.email = normalize_email(msg.sender) or msg.sender
         if r.phone:
             r.phone = normalize_phone(r.phone) or r.phone
