@@ -146,18 +146,64 @@ def clean_value(value: str) -> str | None:
     return v or None
 
 
-def paragraphs(lines: list[str]) -> str:
-    """Join wrapped lines into paragraphs; a blank line separates paragraphs."""
-    paras, cur = [], []
-    for line in lines:
-        if line.strip():
-            cur.append(line.strip())
-        elif cur:
-            paras.append(" ".join(cur))
-            cur = []
+LIST_ITEM = re.compile(r"^\s*(?:[-–•*·]\s+|\(?\d{1,2}[.)]\s+|\(?[a-zA-Z][.)]\s+)")
+LABELLED = re.compile(r"^\s*[A-Z][\w./ ]{0,24}?\s*:\s*\S")  # "Nama : …", "Perihal: …"
+HYPHENATED = re.compile(r"(\w+)[-\u00ad]$")
+WRAPPED_SHARE = 0.65  # a line shorter than this share of the page's full lines was not wrapped: it ends there
+
+
+def _full_width(lines: list[str]) -> int:
+    """Characters in a full (wrapped) line on this page: the longest but for the longest tenth (stray long lines)."""
+    lengths = sorted(len(x) for x in lines)
+    return lengths[len(lengths) - 1 - len(lengths) // 10] if lengths else 0
+
+
+def _join(prev: str, line: str) -> str:
+    """``prev`` + ``line`` as one run of text, mending a word broken with a hyphen at the line's end."""
+    m = HYPHENATED.search(prev)
+    if not m:
+        return f"{prev} {line}"
+    if not line[:1].islower():  # "2024-" + "2025", "Sulawesi-" + "Selatan": a real hyphen, kept
+        return prev[: m.end(1)] + "-" + line
+    stem, word = m.group(1), line.split()[0]
+    # Indonesian reduplication keeps its hyphen ("anak-" + "anak", "lubang-" + "lubangnya"); a split word loses it
+    keep = "-" if prev.endswith("-") and word.lower().startswith(stem.lower()) else ""
+    return prev[: m.end(1)] + keep + line
+
+
+def paragraphs(lines: list[str], wrapped_only: bool = True) -> str:
+    """Join wrapped lines into paragraphs; a blank line separates paragraphs.
+
+    Within a paragraph a line is joined to the one before it when that one was
+    wrapped; a line stays on its own (a newline) when it is a list item or a
+    labelled line (``Nama : …``), or follows one that ends in ``:``, is
+    labelled, or is clearly shorter than the page's full lines (an address
+    line, a closing). ``wrapped_only=False`` joins every line (handwriting in a
+    form's box wraps anywhere). Words broken with a hyphen are mended.
+    """
+    full = _full_width([x.strip() for x in lines if x.strip()])
+    paras: list[list[str]] = []
+    cur: list[str] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            if cur:
+                paras.append(cur)
+                cur = []
+            continue
+        if not cur:
+            cur.append(line)
+            continue
+        prev = cur[-1].rsplit("\n", 1)[-1]
+        alone = LIST_ITEM.match(line) or LABELLED.match(line) or prev.endswith(":") or LABELLED.match(prev)
+        short = wrapped_only and len(prev) < WRAPPED_SHARE * full and not HYPHENATED.search(prev)
+        if alone or short:
+            cur[-1] += "\n" + line
+        else:
+            cur[-1] = _join(cur[-1], line)
     if cur:
-        paras.append(" ".join(cur))
-    return "\n\n".join(paras)
+        paras.append(cur)
+    return "\n\n".join("".join(p) for p in paras)
 
 
 def extract_body(lines: list[str]) -> str:

@@ -56,12 +56,18 @@ class OcrResult:
         return words_to_text(self.words)
 
 
-def words_to_text(words: list[Word]) -> str:
-    """Lines as tesseract found them, with a blank line where the page has a vertical gap.
+PARAGRAPH_PITCH = 1.35  # a line this many times the page's usual line pitch below the last starts a paragraph
 
-    Tesseract's own paragraph numbers split sentences in mid-flow on letters, so
-    paragraphs are told by the gap between lines instead (a blank line of text
-    leaves a gap of well over half a line's height).
+
+def words_to_text(words: list[Word]) -> str:
+    """Lines as tesseract found them, with a blank line where the page has a paragraph gap.
+
+    A gap is told by the pitch (top to top) between lines against the page's
+    usual pitch, so single, 1.5 and double line spacing read alike: a blank
+    line doubles the pitch, whatever the spacing. Gaps between line boxes
+    alone would break every line of a letter typed at 1.5 spacing, and
+    tesseract's own paragraph and block numbers split paragraphs in mid-flow
+    (at double spacing a block ends mid-sentence).
     """
     lines: list[tuple[int, int, list[str]]] = []  # (top, bottom, words)
     prev: tuple[int, int, int] | None = None
@@ -76,9 +82,24 @@ def words_to_text(words: list[Word]) -> str:
     if not lines:
         return ""
     height = float(np.median([b - t for t, b, _ in lines]))
+
+    def new_column(prev_bottom: int, top: int) -> bool:
+        return top < prev_bottom - 2 * height
+
+    pitches = [
+        b[0] - a[0] for a, b in itertools.pairwise(lines) if not new_column(a[1], b[0]) and b[0] - a[0] >= 0.8 * height
+    ]
+    # the usual pitch: the lower quartile, so paragraph gaps (fewer than the lines) do not raise it
+    usual = max(float(np.percentile(pitches, 25)), height) if len(pitches) >= 2 else None
     out = [" ".join(lines[0][2])]
-    for (_, prev_bottom, _), (top, _, ws) in itertools.pairwise(lines):
-        if top - prev_bottom > 0.8 * height or top < prev_bottom - 2 * height:  # a gap, or a new column
+    for (prev_top, prev_bottom, _), (top, _, ws) in itertools.pairwise(lines):
+        if new_column(prev_bottom, top):
+            gap = True
+        elif usual is not None:
+            gap = top - prev_top > PARAGRAPH_PITCH * usual
+        else:
+            gap = top - prev_bottom > 0.8 * height
+        if gap:
             out.append("")
         out.append(" ".join(ws))
     return "\n".join(out)

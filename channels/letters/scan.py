@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from channels.base import BlobSink
+from channels.citizen_time import citizen_date
 from channels.letters import form
 from channels.letters.fields import EMAIL, extract_letter_fields, normalize_nik, normalize_phone, paragraphs, parse_date
 from channels.letters.images import Limits, SourcePage, check_size, load_pages
@@ -275,16 +276,21 @@ class LettersChannel:
         )
         if v.get("location"):
             metadata["location"] = v["location"]
-        if d := parse_date(v.get("date", "")):
+        # the record has no date of its own: the form's Tanggal travels as its subject (as a letter's Perihal does)
+        written = " ".join(v.get("date", "").split())
+        subject = None
+        if d := parse_date(written):
             metadata["letter_date"] = d.isoformat()
+        if written:
+            subject = f"Formulir pengaduan tanggal {citizen_date(d) if d else written}"
         metadata["ticks"] = {k: round(x, 3) for k, x in reading.densities.items()}
         body = "\n\n".join(t for t in (form_body(v.get("body", "")), extra_text) if t)
         privacy = PrivacyHint(
             anonymous=reading.ticks["anonymous"], confidential=reading.ticks["confidential"], source="form"
         )
-        return {"subject": None, "text": body, "reporter": reporter, "privacy": privacy}
+        return {"subject": subject, "text": body, "reporter": reporter, "privacy": privacy}
 
 
 def form_body(text: str) -> str:
-    """Handwritten lines wrap at the box edge: join them into paragraphs."""
-    return paragraphs(text.splitlines())
+    """Handwritten lines wrap anywhere before the box edge: join them all into paragraphs."""
+    return paragraphs(text.splitlines(), wrapped_only=False)
