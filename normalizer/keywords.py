@@ -142,12 +142,12 @@ CommandError = Literal["missing_id", "wrong_length", "not_digits", "bad_check_di
 
 _COMMAND_MESSAGES: dict[str, tuple[str, str]] = {
     "missing_id": (
-        "Untuk cek status, kirim CEK spasi nomor lacak 10 angka dari tanda terima Anda.",
-        "To check the status, send CEK followed by the 10-digit tracking number from your receipt.",
+        "Untuk cek status, kirim CEK spasi nomor tiket 10 angka dari tanda terima Anda.",
+        "To check the status, send CEK followed by the 10-digit ticket number from your receipt.",
     ),
     "missing_text": (
-        "Untuk menambah keterangan, kirim INFO spasi nomor lacak spasi keterangan Anda.",
-        "To add details, send INFO, the tracking number, then your details.",
+        "Untuk menambah keterangan, kirim INFO spasi nomor tiket spasi keterangan Anda.",
+        "To add details, send INFO, the ticket number, then your details.",
     ),
 }
 

@@ -27,16 +27,16 @@ _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015._/]+")
 
 _MESSAGES: dict[TrackingError, tuple[str, str]] = {
     "wrong_length": (
-        "Nomor lacak terdiri dari 10 angka. Mohon periksa kembali nomor pada tanda terima Anda.",
-        "A tracking number has 10 digits. Please check the number on your receipt.",
+        "Nomor tiket terdiri dari 10 angka. Mohon periksa kembali nomor pada tanda terima Anda.",
+        "A ticket number has 10 digits. Please check the number on your receipt.",
     ),
     "not_digits": (
-        "Nomor lacak hanya berisi angka (10 angka). Mohon periksa kembali.",
-        "A tracking number contains only digits (10 of them). Please check it.",
+        "Nomor tiket hanya berisi angka (10 angka). Mohon periksa kembali.",
+        "A ticket number contains only digits (10 of them). Please check it.",
     ),
     "bad_check_digit": (
-        "Nomor lacak tidak valid, mungkin ada angka yang salah ketik. Mohon periksa kembali.",
-        "This tracking number is not valid; a digit may be mistyped. Please check it.",
+        "Nomor tiket tidak valid, mungkin ada angka yang salah ketik. Mohon periksa kembali.",
+        "This ticket number is not valid; a digit may be mistyped. Please check it.",
     ),
 }
 

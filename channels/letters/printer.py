@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from channels.base import OutboundReceipt
+from channels.citizen_time import DEFAULT_TIMEZONE
 from channels.letters.receipt_pdf import render_receipt_pdf
-
-JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 class LettersReceiptPrinter:
     family = "letters"
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, timezone: str = DEFAULT_TIMEZONE) -> None:
         self.folder = Path(folder)
+        self.timezone = timezone  # service.timezone: the zone the receipt's time is shown in
 
     async def send(self, receipt: OutboundReceipt) -> str:
         tid = receipt.reply_context["tracking_id"]
@@ -25,5 +24,6 @@ class LettersReceiptPrinter:
         self.folder.mkdir(parents=True, exist_ok=True)
         label = "Kotak pengaduan" if receipt.reply_context.get("kind") == "form" else "Surat"
         # the PDF carries its own "how to check the status" lines; the text template is for SMS/email
-        await asyncio.to_thread(render_receipt_pdf, target, tid, datetime.now(JAKARTA), label)
+        now = datetime.now(UTC)
+        await asyncio.to_thread(render_receipt_pdf, target, tid, now, label, None, self.timezone)
         return str(target)

@@ -9,21 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from channels.citizen_time import DEFAULT_TIMEZONE, citizen_datetime
+
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-MONTHS_ID = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 
 
 def register_fonts() -> tuple[str, str]:
@@ -41,9 +29,6 @@ def register_fonts() -> tuple[str, str]:
     return "DejaVuSans", "DejaVuSans-Bold"
 
 
-def tanggal(dt: datetime) -> str:
-    """``23 November 2024, 14:05`` (the time as given; pass Asia/Jakarta time)."""
-    return f"{dt.day} {MONTHS_ID[dt.month - 1]} {dt.year}, {dt:%H:%M}"
 
 
 def format_tracking_id(tracking_id: str) -> str:
@@ -58,8 +43,13 @@ def render_receipt_pdf(
     received_at: datetime,
     channel_label: str,
     status_hint_text: str | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Path:
-    """Write an A5 receipt. ``status_hint_text`` overrides the default how-to-check lines."""
+    """Write an A5 receipt. ``status_hint_text`` overrides the default how-to-check lines.
+
+    ``received_at`` is shown in ``timezone`` (``service.timezone``) with its zone, ``2 Desember 2026, 01:19 WIB``;
+    a naive time is taken as that zone's.
+    """
     from reportlab.lib.pagesizes import A5
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
@@ -79,7 +69,7 @@ def render_receipt_pdf(
     c.setFont(bold, 24)
     c.drawString(15 * mm, h - 60 * mm, format_tracking_id(tracking_id))
     c.setFont(regular, 11)
-    rows = (("Diterima", tanggal(received_at)), ("Melalui", channel_label))
+    rows = (("Diterima", citizen_datetime(received_at, "id", timezone)), ("Melalui", channel_label))
     for i, (k, v) in enumerate(rows):
         c.drawString(15 * mm, h - (74 + 7 * i) * mm, f"{k}:")
         c.drawString(45 * mm, h - (74 + 7 * i) * mm, v)

@@ -52,7 +52,7 @@ class WorkerProcess:
         self.router = Router(
             self.journal,
             Normalizer(settings.privacy.reporter_hmac_key),
-            Templates(settings.sms.receipt_language),
+            Templates(settings.sms.receipt_language, timezone=settings.service.timezone),
             found.completers,
             self.central.status,
             max_attempts=w.max_attempts,

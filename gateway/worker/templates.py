@@ -6,14 +6,16 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from channels.citizen_time import DEFAULT_TIMEZONE, citizen_date
 from gateway.settings import CONFIG_DIR
 
 
 class Templates:
-    def __init__(self, language: str = "id", directory: Path | None = None) -> None:
+    def __init__(self, language: str = "id", directory: Path | None = None, timezone: str = DEFAULT_TIMEZONE) -> None:
         path = (directory or CONFIG_DIR / "templates") / f"{language}.toml"
         with path.open("rb") as f:
             self.data: dict[str, dict[str, str]] = tomllib.load(f)
+        self.language, self.timezone = language, timezone  # service.timezone: for the dates and times shown
 
     def render(self, style: str, key: str, **values: Any) -> str:
         section = self.data.get(style) or self.data["chat"]
@@ -24,4 +26,7 @@ class Templates:
         return self.data["status_names"].get(status, status)
 
     def due_suffix(self, date: str | None) -> str:
-        return self.data["status_names"]["due"].format(date=date) if date else ""
+        """`` Batas verifikasi: 7 Desember 2026.`` from an ISO date (or date-time), in the citizen style."""
+        if not date:
+            return ""
+        return self.data["status_names"]["due"].format(date=citizen_date(date, self.language, self.timezone))
