@@ -377,7 +377,8 @@ class Router:
 
     async def _status_query(self, inbound_id: int, msg: InboundMessage, command: Any) -> InboundOutcome:
         if command.error:
-            return self._reply(inbound_id, msg, "bad_tracking_id", {"reason": command.message_id}, "status_query")
+            reason = self.templates.pick(command.message_id, command.message_en)  # in the receipts' language
+            return self._reply(inbound_id, msg, "bad_tracking_id", {"reason": reason}, "status_query")
         tid = command.tracking_id
         local = await self._lookup(tid)
         if local is None or (local["confidential"] and not self._is_reporter(local, msg)):

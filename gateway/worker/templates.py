@@ -22,6 +22,10 @@ class Templates:
         template = section.get(key) or self.data["chat"][key]
         return template.format(**values)
 
+    def pick(self, indonesian: str, english: str) -> str:
+        """The one of a pair of texts (a normalizer's explanation) in this templates' language."""
+        return english if self.language == "en" else indonesian
+
     def status_name(self, status: str) -> str:
         return self.data["status_names"].get(status, status)
 
