@@ -1,3 +1,4 @@
+# Over 400 lines: every decision about one message in one place (status, command, complaint, receipt words).
 """The router: what each journaled message is, and what follows from it.
 
 The worker process runs it off the acknowledgement path. For each journaled message it runs the
