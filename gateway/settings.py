@@ -1,4 +1,4 @@
-# Over 400 lines: every settings section and its checks at load are one contract (DESIGN.md's names).
+# Over 400 lines: every settings section and its checks at load, the names operators rely on, in one place.
 """Settings: embedded defaults < ``--config``/``LAPOR_CONFIG`` file < ``LAPOR_<SECTION>__<KEY>`` env.
 
 Key names are the ones DESIGN.md promises operators. Secrets come from the
