@@ -83,6 +83,53 @@ class _Rule:
     label: str
     common: frozenset[str] = field(default_factory=frozenset)  # matches that need a name context
 
+    def spans(self, view: str) -> list[tuple[int, int, str]]:
+        return [(m.start(), m.end(), m.group()) for m in self.pattern.finditer(view) if m.end() > m.start()]
+
+
+_GLUE = re.compile(r"[ ]?[.\-/_][ ]?|[ ]|\(|\)")  # what may stand between two digits of one number
+
+
+@dataclass(frozen=True)
+class _DigitsRule:
+    """One reporter's number (phone or NIK) in any spelling, found without compiling a pattern per message
+    (the worker builds a masker for every message): the text's digits are searched as one string, then the
+    gaps inside a hit must be separators and the digits around it must not touch it."""
+
+    targets: tuple[str, ...]  # the digits as they may be written, e.g. 0812…, 62812…, 0062812…
+    label: str
+    common: frozenset[str] = frozenset()
+
+    def spans(self, view: str) -> list[tuple[int, int, str]]:
+        idx = [m.start() for m in _DIGIT.finditer(view)]
+        if len(idx) < min(map(len, self.targets)):
+            return []
+        digits = "".join(view[i] for i in idx)
+        out = []
+        for target in self.targets:
+            k = digits.find(target)
+            while k >= 0:
+                end = k + len(target)
+                if self._stands_alone(view, idx, k, end):
+                    a, b = idx[k], idx[end - 1] + 1
+                    while a > 0 and view[a - 1] in "+(":
+                        a -= 1
+                    if view[b : b + 1] == ")":
+                        b += 1
+                    out.append((a, b, view[a:b]))
+                k = digits.find(target, k + 1)
+        return out
+
+    @staticmethod
+    def _stands_alone(view: str, idx: list[int], k: int, end: int) -> bool:
+        if (k > 0 and idx[k] - idx[k - 1] == 1) or (end < len(idx) and idx[end] - idx[end - 1] == 1):
+            return False  # a digit touches it: part of a longer number
+        return all(idx[j] - idx[j - 1] == 1 or _GLUE.fullmatch(view[idx[j - 1] + 1 : idx[j]])
+                   for j in range(k + 1, end))
+
+
+_DIGIT = re.compile(r"\d")
+
 
 @lru_cache(maxsize=1024)
 def _name_rules(name: str) -> tuple[_Rule, ...]:
@@ -100,10 +147,9 @@ def _name_rules(name: str) -> tuple[_Rule, ...]:
     return tuple(rules)
 
 
-def _digits_rule(digits: str, label: str, prefixed: bool) -> _Rule:
-    body = _SEP.join(digits)
-    prefix = rf"(?:(?:\+|00)?[ ]?62{_SEP}|0{_SEP}|\(0?)?" if prefixed else ""
-    return _Rule(re.compile(rf"(?<!\d){prefix}{body}\)?(?!\d)"), label)
+def _digits_rule(digits: str, label: str, prefixed: bool) -> _DigitsRule:
+    targets = (f"0062{digits}", f"62{digits}", f"0{digits}", digits) if prefixed else (digits,)
+    return _DigitsRule(targets, label)
 
 
 class IdentityMasker:
@@ -117,7 +163,7 @@ class IdentityMasker:
         phones: Iterable[str | None] = (),
         niks: Iterable[str | None] = (),
     ) -> None:
-        rules: list[_Rule] = []
+        rules: list[_Rule | _DigitsRule] = []
         self._name_parts: set[str] = set()
         for name in filter(None, names):
             rules.extend(_name_rules(name))
@@ -152,10 +198,9 @@ class IdentityMasker:
         view = folded.text
         hits: list[tuple[int, int, str]] = []
         for rule in self._rules:
-            for m in rule.pattern.finditer(view):
-                if m.end() > m.start() and (not rule.common or m.group().casefold() not in rule.common
-                                            or self._names_here(view, m.start(), m.end())):  # fmt: skip
-                    hits.append((m.start(), m.end(), rule.label))
+            for start, end, found in rule.spans(view):
+                if not rule.common or found.casefold() not in rule.common or self._names_here(view, start, end):
+                    hits.append((start, end, rule.label))
         if not hits:
             return text
         hits.sort(key=lambda h: (h[0], -h[1]))
