@@ -122,18 +122,18 @@ def load_image_pages(data: bytes, limits: Limits) -> list[SourcePage]:
     check_size(len(data), limits)
     img = open_image(data)
     with img:
-        n = getattr(img, "n_frames", 1)
-        if n > limits.max_pages:
-            raise Rejected(413, f"file has {n} pages, more than the limit of {limits.max_pages}")
         pages = []
         try:
+            n = getattr(img, "n_frames", 1)  # walks every TIFF directory: a cut one raises here
+            if n > limits.max_pages:
+                raise Rejected(413, f"file has {n} pages, more than the limit of {limits.max_pages}")
             check_frames(img, limits)
             for frame in ImageSequence.Iterator(img):
                 check_pixels(*frame.size, limits)
                 dpi = guess_dpi(frame)
                 gray = frame.convert("L")  # decodes: only now are the bytes trusted with memory
                 pages.append(SourcePage(np.asarray(gray), dpi))
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:  # TypeError: a cut IFD
             raise Rejected(422, "image data is corrupt or truncated") from exc
     return pages
 
@@ -165,7 +165,7 @@ def probe_image(data: bytes, limits: Limits) -> int:
         try:
             check_frames(img, limits)
             return int(getattr(img, "n_frames", 1))
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError, TypeError) as exc:  # TypeError: a cut IFD
             raise Rejected(422, "image data is corrupt or truncated") from exc
 
 
