@@ -47,6 +47,16 @@ FAMILIES: dict[str, ChannelSpec] = {
 }
 
 
+# a mail read as a scanned letter (channels/email/scans.py), answered where it came from; held when unsure
+SCANNED_MAIL = ChannelSpec("email", "email", "email", hold_when_unsure=True, sender_is="email")
+# a fax-to-email service's mail: the service is not the citizen, so it is answered as a letter (printable
+# receipt, SMS to the fax's number or a contact the letter gives), never by email to the service
+FAX = ChannelSpec("letters", "letter", "letters", receipt_without_sender=True, hold_when_unsure=True,
+                  contact_receipts=LETTER_CONTACTS, reply_style="chat")
+FAMILIES.update({f"email.{via}.{kind}": spec for via in ("smtp", "imap") for kind, spec in
+                 (("scan", SCANNED_MAIL), ("fax", FAX))})  # fmt: skip
+
+
 def spec_for(channel: str) -> ChannelSpec:
     """The declaration of a channel name (``sms.kannel.dlr`` → ``sms``); one not declared is answered by
     the sender of its first part, in chat words."""

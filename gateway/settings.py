@@ -134,6 +134,27 @@ class LettersSettings(BaseModel):
     poll_seconds: float = Field(2.0, gt=0)
 
 
+class FaxSettings(BaseModel):
+    # fax-to-email services: their mail is read as a letter and never answered by email
+    senders: list[str] = Field(default_factory=list)  # addresses ("fax@efax.example") or domains ("@fax.example")
+    # regular expressions (case-insensitive) on the subject; they count only for a mail with a scan attached
+    subject_patterns: list[str] = Field(default_factory=lambda: [
+        r"^\s*(?:fax|faks|faksimil[ei])\b", r"\b(?:fax|faks)\s+(?:from|dari)\b",
+        r"\b(?:received|menerima)\b.{0,30}\b(?:fax|faks)\b"])  # fmt: skip
+
+    @field_validator("subject_patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        import re
+
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {p!r} ({exc})") from None
+        return patterns
+
+
 class TelegramSettings(BaseModel):
     token: str | None = None
     webhook_secret: str | None = None
@@ -216,6 +237,7 @@ class Settings(BaseSettings):
     imap: ImapSettings = Field(default_factory=ImapSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     letters: LettersSettings = Field(default_factory=LettersSettings)
+    fax: FaxSettings = Field(default_factory=FaxSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     x: XSettings = Field(default_factory=XSettings)
     whatsapp: WhatsappSettings = Field(default_factory=WhatsappSettings)

@@ -25,6 +25,7 @@ from channels.email.mime import UNPARSED, Limits, ParsedMail, PdfReader, parse_m
 from channels.email.pdftext import pdf_text
 from channels.email.quotes import strip_quotes
 from channels.email.salvage import salvage
+from channels.email.scans import MailScans, merge
 from channels.email.threading import references_chain, tracking_from_message_ids, tracking_from_subject
 from channels.message import InboundMessage, PrivacyHint, Rejected
 
@@ -87,9 +88,10 @@ class MailCompleter:
 
     name = "email"
 
-    def __init__(self, blobs: BlobSink, limits: Limits | None = None) -> None:
+    def __init__(self, blobs: BlobSink, limits: Limits | None = None, scans: MailScans | None = None) -> None:
         self.blobs = blobs
         self.limits = limits or Limits()
+        self.scans = scans  # reads faxes and scanned attachments as letters (none: attachments only kept)
         self.pdf_reader: PdfReader = pdf_text  # module level: it runs in an isolated child
 
     def is_heavy(self, msg: InboundMessage) -> bool:
@@ -173,24 +175,27 @@ class MailCompleter:
             "references": references_chain(p.references, p.message_id),
             "subject": subject,
         }
-        return msg.model_copy(
-            update=_clean(
-                {
-                    "sender": sender,
-                    "subject": subject or None,
-                    "text": body,
-                    "attachments": p.attachments,
-                    "reporter": msg.reporter.model_copy(update=_clean({"name": from_name, "email": sender})),
-                    "privacy": privacy,
-                    "follow_up_hint": follow_up if verdict.kind == "complaint" else None,
-                    "reply_context": reply_context,
-                    "metadata": metadata,
-                    "suppress_receipt": suppress,
-                    "review_reasons": review,
-                    "raw": None,  # parsed: the wire bytes are not needed any more
-                }
-            )
-        )
+        update = {
+            "sender": sender,
+            "subject": subject or None,
+            "text": body,
+            "attachments": p.attachments,
+            "reporter": msg.reporter.model_copy(update=_clean({"name": from_name, "email": sender})),
+            "privacy": privacy,
+            "follow_up_hint": follow_up if verdict.kind == "complaint" else None,
+            "reply_context": reply_context,
+            "metadata": metadata,
+            "suppress_receipt": suppress,
+            "review_reasons": review,
+            "raw": None,  # parsed: the wire bytes are not needed any more
+        }
+        if self.scans is not None and verdict.kind == "complaint":
+            own = strip_quotes(body_raw)
+            scanned = self.scans.read(own_text=own, subject=subject, addresses=[p.from_addr, envelope, p.reply_to],
+                                      files=p.scans, received_at=msg.received_at)  # fmt: skip
+            if scanned is not None:
+                update = merge(update, msg, scanned, self.scans.fax)
+        return msg.model_copy(update=_clean(update))
 
     def _fallback(self, msg: InboundMessage, raw: bytes) -> InboundMessage:
         """The last resort: text by a flat scan, no threading, no loop detection, no receipt."""

@@ -42,6 +42,8 @@ from imapclient.exceptions import IMAPClientError
 from channels.base import Accept, BlobSink, CursorStore, retry_delay
 from channels.email.complete import MailCompleter, raw_message
 from channels.email.mime import Limits
+from channels.email.scans import MailScans
+from channels.email.scans import from_settings as scans_from_settings
 from channels.message import ChannelError, InboundMessage, Rejected
 
 if TYPE_CHECKING:
@@ -111,6 +113,7 @@ class ImapPoller:
         ca_file: Path | str | None = None,
         allow_plaintext: bool = False,
         loopback: Callable[[str], bool] = is_loopback,
+        scans: MailScans | None = None,
     ) -> None:
         self.host, self.port, self.ssl = host, port, ssl
         self.greeting_timeout = greeting_timeout
@@ -126,7 +129,7 @@ class ImapPoller:
         self.batch, self.idle_tick, self.timeout = batch, idle_tick, timeout
         self.account = f"{username}@{host}".lower()
         self.cursor_key = f"{self.name}:{self.account}:{folder}"
-        self.completer = MailCompleter(blobs, limits)
+        self.completer = MailCompleter(blobs, limits, scans)
         self.connects = 0  # successful logins, for operators and tests
         self.idling = asyncio.Event()  # set while the server is in IDLE for us (tests wait on it)
         self._client: IMAPClient | None = None
@@ -431,4 +434,5 @@ def from_settings(settings: Settings, blobs: BlobSink, cursors: CursorStore) -> 
         max_message_bytes=settings.smtp.max_message_bytes,
         limits=Limits(max_attachments=settings.mail.max_attachments,
                       max_attachment_bytes=settings.mail.max_attachment_bytes),
+        scans=scans_from_settings(settings, blobs),
     )  # fmt: skip

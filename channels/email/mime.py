@@ -27,6 +27,7 @@ from channels.email.charsets import clean_line, clean_text, decode_bytes, decode
 from channels.email.htmltext import html_to_text
 from channels.email.pdftext import pdf_text
 from channels.email.salvage import salvage, too_deep
+from channels.email.scans import ScanFile, scan_file
 from channels.isolate import IsolationFailed, JobLimits, run_isolated
 from channels.message import Attachment, Rejected
 
@@ -84,6 +85,7 @@ class ParsedMail:
     notes: list[str] = field(default_factory=list)  # problems, safe to log (no content)
     html_only: bool = False
     pending: list[Pending] = field(default_factory=list)
+    scans: list[ScanFile] = field(default_factory=list)  # stored attachments that may be page scans (scans.py)
 
 
 def scan_message_id(raw: bytes, head_bytes: int = 65536) -> str | None:
@@ -335,8 +337,11 @@ def _store(out: ParsedMail, blobs: BlobSink, limits: Limits, pdf_reader: PdfRead
         except Rejected as exc:
             out.notes.append(f"attachment skipped: {exc.reason}")
             continue
+        text = None
         if p.pdf and p.slot is not None:
-            out.appendix[p.slot] = _pdf_appendix(p, limits, pdf_reader, out.notes)
+            text = out.appendix[p.slot] = _pdf_appendix(p, limits, pdf_reader, out.notes)
+        if (scan := scan_file(out.attachments[-1], p.data, text)) is not None:
+            out.scans.append(scan)
     out.pending = []
     out.appendix = [a for a in out.appendix if a]
 

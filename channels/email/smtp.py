@@ -21,6 +21,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from channels.base import Accept, BlobSink, CursorStore
 from channels.email.complete import INLINE_MAX, MailCompleter, raw_message
 from channels.email.mime import Limits
+from channels.email.scans import MailScans
+from channels.email.scans import from_settings as scans_from_settings
 from channels.message import InboundMessage, Rejected
 
 if TYPE_CHECKING:
@@ -98,6 +100,7 @@ class SmtpListener:
         limits: Limits | None = None,
         hostname: str | None = None,
         timeout: float = 60,
+        scans: MailScans | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.domains = domains
@@ -105,7 +108,7 @@ class SmtpListener:
         self.max_message_bytes = max_message_bytes
         self.hostname = hostname
         self.timeout = timeout
-        self.completer = MailCompleter(blobs, limits)
+        self.completer = MailCompleter(blobs, limits, scans)
         self.started = asyncio.Event()
         self.bound_port: int | None = None
 
@@ -159,4 +162,5 @@ def from_settings(settings: Settings, blobs: BlobSink, cursors: CursorStore | No
     s = settings.smtp
     if not s.enabled or not s.domains:
         return None
-    return SmtpListener(s.host, s.port, s.domains, blobs, s.max_message_bytes, limits_from(settings))
+    return SmtpListener(s.host, s.port, s.domains, blobs, s.max_message_bytes, limits_from(settings),
+                        scans=scans_from_settings(settings, blobs))

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,17 @@ class IsolatedLettersReader:
     @property
     def max_file_bytes(self) -> int:
         return self.config.max_file_bytes
+
+    @property
+    def page_budget(self) -> tuple[int, int]:
+        """(pages, pixels over all pages) one read may take."""
+        return self.config.max_pages, self.config.max_total_pixels
+
+    def within(self, pages: int, pixels: int) -> IsolatedLettersReader:
+        """This reader with only ``pages`` and ``pixels`` left (several files of one mail read as one letter)."""
+        config = replace(self.config, max_pages=max(1, min(pages, self.config.max_pages)),
+                         max_total_pixels=max(1, min(pixels, self.config.max_total_pixels)))  # fmt: skip
+        return IsolatedLettersReader(config, self.blobs, self.run)
 
     def job_limits(self, pages: int) -> JobLimits:
         seconds = self.config.start_seconds + self.config.seconds_per_page * max(pages, 1)

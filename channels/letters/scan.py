@@ -216,7 +216,8 @@ class LettersChannel:
         reasons = [r for p in results for r in p.reasons]
         forms = [p.form for p in results if p.form is not None]
         extra_text = "\n\n".join(p.text for p in results if p.form is None and p.text.strip())
-        metadata: dict[str, Any] = {"media_type": media_type, "pages": len(results), "filename": filename}
+        metadata: dict[str, Any] = {"media_type": media_type, "pages": len(results), "filename": filename,
+                                    "pixels": sum(p.image.size for p in results if p.image is not None)}
         if forms:
             msg_fields = self._from_form(forms[0], extra_text, metadata)
         else:
