@@ -225,7 +225,7 @@ def merge(update: dict[str, Any], msg: InboundMessage, scanned: Scanned, fax_rul
     if scanned.fax:
         # the service's address and words are not the citizen's: answered as a letter, never by email to it
         out.update(sender=None, subject=subject, suppress_receipt=None, follow_up_hint=None,
-                   reply_context={"printable": True, "kind": kind, "filename": None,
+                   reply_context={"printable": True, "kind": "fax", "filename": None,
                                   "notify": [k for k, v in (("sms", reporter.phone), ("email", reporter.email)) if v]})  # fmt: skip
     elif subject:
         out["subject"] = subject

@@ -22,7 +22,7 @@ class LettersReceiptPrinter:
         tid = receipt.reply_context["tracking_id"]
         target = self.folder / f"{tid}.pdf"
         self.folder.mkdir(parents=True, exist_ok=True)
-        label = "Kotak pengaduan" if receipt.reply_context.get("kind") == "form" else "Surat"
+        label = {"form": "Kotak pengaduan", "fax": "Faks"}.get(receipt.reply_context.get("kind") or "", "Surat")
         # the PDF carries its own "how to check the status" lines; the text template is for SMS/email
         now = datetime.now(UTC)
         await asyncio.to_thread(render_receipt_pdf, target, tid, now, label, None, self.timezone)
