@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.adversarial.decode import leaks
 from tests.e2e_helpers import ThreadedSmtpSink, assert_absent, intake_log, journal_dump, metrics_text, wait_record
 from tests.email_e2e.conftest import log_has, mail, send
 from tests.gateway_proc import GatewayProcess, wait_until
@@ -55,6 +56,7 @@ def test_anonymous_sender_and_confidential_body_never_leak(
     # the forwarded records: no reporter for the anonymous one, no public body for the confidential one
     assert anon_rec["privacy"]["anonymous"] is True and anon_rec["privacy"]["source"] == "keyword"
     assert anon_rec.get("reporter") is None and anon_rec["reporter_ref"]
+    assert leaks(anon_rec, _identity_forms()) == []  # decoded too (base64, hex, percent) and hashed
     assert anon_rec["subject"] == "Pungli di loket kelurahan"
     assert secret_rec["privacy"]["confidential"] is True
     assert secret_rec["body_public"] is None

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.adversarial.decode import leaks
 from tests.e2e_helpers import (
     ThreadedSmtpSink,
     assert_absent,
@@ -93,6 +94,7 @@ def test_forms_and_letter_privacy_receipts_and_canaries(
     assert rec_anon["account"] == "box"
     assert rec_anon["privacy"] == {"anonymous": True, "confidential": False, "source": "form"}
     assert rec_anon.get("reporter") is None and rec_anon["reporter_ref"]
+    assert leaks(rec_anon, [ANON.nik, ANON_PHONE, ANON.name]) == []  # decoded too (base64, hex) and hashed
     assert "Rp 200.000" in rec_anon["body"] and rec_anon["location"]["text"] == ANON.location
 
     # --- Rahasia: identity kept, body_public null ----------------------------------------------------

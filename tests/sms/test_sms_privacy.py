@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from tests.adversarial.decode import leaks
 from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import wait_until
 from tests.sms.conftest import SHORTCODE, SmsRig
@@ -53,6 +54,8 @@ def test_anonymous_sms_identity_never_leaks(sms_rig: SmsRig) -> None:
     assert record.get("reporter") is None
     assert "[NIK]" in record["body_public"] or "****" in record["body_public"]
     flat_record = json.dumps(record)
+    # decoded too (base64, hex, percent) and the obvious hashes of the number with the text or the shortcode
+    assert leaks(record, [CANARY_PHONE, CANARY_NIK, CANARY_PHONE_IN_TEXT], context=[text, SHORTCODE]) == []
     wait_until(lambda: "forwarded" in gw.cli("log", "-n", "500").stdout, what="forwarded event")
     gw.stop()  # flush and close the log files before reading them
     places = {

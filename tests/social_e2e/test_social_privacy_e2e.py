@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.adversarial.decode import leaks
 from tests.e2e_helpers import assert_absent, intake_log, journal_dump, metrics_text, tracking_ids_in, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.social_e2e.conftest import (
@@ -108,6 +109,8 @@ def test_anonymous_identities_and_confidential_text_leak_nowhere(gw: GatewayProc
         "public replies": "\n".join(answers[k] for k in ("tg_conf", "x_anon", "x_conf")),
         "receipts": "\n".join(answers.values()),
     })
+    for k in ("tg_anon", "x_anon", "wa_anon"):  # decoded too: base64, hex, percent; and the obvious hashes
+        assert leaks(records[k], IDENTITY) == [], k
     assert_absent(IDENTITY, {"anonymous forwarded records": anon_records, "lapor-gateway show": shown,
                              "journal at rest": journal_dump(gw.data_dir)})
     assert "anonim" in log_events and "rahasia" in log_events  # the flags show, masked contacts only
