@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import hmac
 import json
-import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +18,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from channels.message import Attachment, InboundMessage, Intake, Rejected
+
+# re-exported: the channels' signature checks take them from here with the rest
+from channels.signing import hmac_sha256_hex as hmac_sha256_hex
+from channels.signing import same_secret as same_secret
 
 
 @dataclass(frozen=True)
@@ -127,28 +129,6 @@ class CursorStore(Protocol):
     async def get(self, key: str) -> str | None: ...
 
     async def set(self, key: str, value: str) -> None: ...
-
-
-def retry_delay(base: float, failures: int, cap: float) -> float:
-    """A poller's wait after ``failures`` failures in a row: doubling from ``base`` up to ``cap``, ±20 % jitter."""
-    return min(cap, base * 2 ** min(max(failures - 1, 0), 16)) * random.uniform(0.8, 1.2)
-
-
-def hmac_sha256_hex(key: bytes | str, data: bytes) -> str:
-    if isinstance(key, str):
-        key = key.encode()
-    return hmac.new(key, data, hashlib.sha256).hexdigest()
-
-
-def same_secret(expected: bytes | str, given: bytes | str | None) -> bool:
-    """Constant-time comparison that takes any header value (non-ASCII, surrogate-escaped) without raising."""
-    if not given:
-        return False
-    if isinstance(expected, str):
-        expected = expected.encode()
-    if isinstance(given, str):
-        given = given.encode("utf-8", "surrogatepass")
-    return hmac.compare_digest(expected, given)
 
 
 def require_signature(expected: str, given: str | None) -> None:

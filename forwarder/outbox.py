@@ -9,17 +9,15 @@ down never blocks intake or receipts: this worker just waits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
-import hmac
 import logging
-import random
 import time
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
+
+from channels.retry import Backoff, Wakeup
+from channels.signing import sha256_signature
 
 log = logging.getLogger(__name__)
 
@@ -41,33 +39,6 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-class Wakeup:
-    """An event a worker sleeps on between polls: set by whoever made new work."""
-
-    def __init__(self, idle_seconds: float = 1.0) -> None:
-        self.idle_seconds = idle_seconds
-        self._event = asyncio.Event()
-
-    def set(self) -> None:
-        self._event.set()
-
-    async def wait(self) -> None:
-        """Return when woken, or after ``idle_seconds`` (the poll that catches retries coming due)."""
-        self._event.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), self.idle_seconds)
-
-
-@dataclass
-class Backoff:
-    base: float = 1.0
-    cap: float = 600.0
-
-    def delay(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(cap, base·2^attempt)]."""
-        return random.uniform(0, min(self.cap, self.base * (2 ** min(attempt, 30))))
-
-
 class CentralClient:
     def __init__(self, base_url: str, hmac_key: str, timeout: float = 10.0, api_token: str | None = None) -> None:
         self.url = base_url.rstrip("/") + "/v1/complaints"
@@ -86,7 +57,7 @@ class CentralClient:
 
     async def post(self, record_json: str, idempotency_key: str) -> dict[str, Any]:
         body = record_json.encode()
-        signature = "sha256=" + hmac.new(self.key, body, hashlib.sha256).hexdigest()
+        signature = sha256_signature(self.key, body)
         headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key, "X-Signature": signature}
         try:
             async with self.session.post(self.url, data=body, headers=headers) as resp:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from forwarder.outbox import Backoff
+from channels.retry import Backoff
 from gateway.store.ports import EventLog
 from gateway.store.records import Event
 

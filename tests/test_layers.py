@@ -14,7 +14,8 @@ PROJECT = ("gateway", "channels", "normalizer", "forwarder")
 ALLOWED = {
     "channels": ("channels",),
     "normalizer": ("normalizer", "channels.message", "channels.registry"),
-    "forwarder": ("forwarder", "normalizer.record"),
+    # how to wait and to sign, shared with the pollers and the webhooks, kept in the bottom layer
+    "forwarder": ("forwarder", "normalizer.record", "channels.retry", "channels.signing"),
 }
 
 

@@ -39,12 +39,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientError
 
-from channels.base import Accept, BlobSink, CursorStore, retry_delay
+from channels.base import Accept, BlobSink, CursorStore
 from channels.email.complete import MailCompleter, raw_message
 from channels.email.mime import Limits
 from channels.email.scans import MailScans
 from channels.email.scans import from_settings as scans_from_settings
 from channels.message import ChannelError, InboundMessage, Rejected
+from channels.retry import Backoff
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
@@ -245,7 +246,7 @@ class ImapPoller:
                 except NETWORK_ERRORS as exc:
                     if self.connects and self._client is not None:
                         attempt = 0  # we were connected: this is a fresh outage
-                    delay = retry_delay(self.backoff_base, attempt + 1, self.backoff_max)
+                    delay = Backoff(self.backoff_base, self.backoff_max, spread=0.2).delay(attempt)
                     attempt += 1
                     log.warning("imap %s: %s; reconnecting in %.1fs", self.host, type(exc).__name__, delay)
                     await self._close()

@@ -17,8 +17,9 @@ from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, Networ
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from channels.base import Accept, BlobSink, CursorStore, OutboundReceipt, retry_delay
+from channels.base import Accept, BlobSink, CursorStore, OutboundReceipt
 from channels.message import Attachment, ChannelError, InboundMessage, PeerUnavailable, Rejected
+from channels.retry import Backoff
 from channels.social.quiet import quiet_client_loggers
 from channels.social.telegram import CHANNEL, read_batch
 
@@ -191,7 +192,7 @@ class TelegramPoller:
                           "poller runs; use telegram.mode=webhook or delete the webhook")
             except Exception as exc:  # network down, journal busy: never lose the offset, try again
                 failures += 1
-                delay = retry_delay(self.retry_seconds, failures, 300.0)
+                delay = Backoff(self.retry_seconds, 300.0, spread=0.2).delay(failures - 1)
                 log.warning("telegram: polling failed (%s); retrying in %.0fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)
 

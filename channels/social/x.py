@@ -20,8 +20,9 @@ from typing import Any
 import requests
 import tweepy
 
-from channels.base import Accept, CursorStore, OutboundReceipt, failure_reason, malformed, retry_delay
+from channels.base import Accept, CursorStore, OutboundReceipt, failure_reason, malformed
 from channels.message import ChannelError, InboundMessage, PeerUnavailable, Rejected, ReporterInfo
+from channels.retry import Backoff
 from channels.social.x_client import call_waiting
 
 log = logging.getLogger(__name__)
@@ -237,7 +238,7 @@ class XMentionsPoller:
                 return
             except Exception as exc:  # X down, network, journal busy: the cursor is intact, retry
                 failures += 1
-                delay = retry_delay(self.poll_seconds, failures, 900.0)
+                delay = Backoff(self.poll_seconds, 900.0, spread=0.2).delay(failures - 1)
                 log.warning("x: polling failed (%s); retrying in %.0fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)
 

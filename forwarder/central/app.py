@@ -29,6 +29,8 @@ from typing import Any
 
 from aiohttp import web
 
+from channels.signing import sha256_signature
+
 from .status import TransitionError
 from .store import MAX_LIMIT, CentralStore, InvalidRecord, UnknownComplaint
 
@@ -39,10 +41,7 @@ STORE: web.AppKey[CentralStore] = web.AppKey("central_store", CentralStore)
 _SECRETS: web.AppKey[tuple[bytes, bytes]] = web.AppKey("central_secrets", tuple)
 
 
-def sign(hmac_key: str | bytes, body: bytes) -> str:
-    """The ``X-Signature`` value for ``body``; what the forwarder sends."""
-    key = hmac_key.encode() if isinstance(hmac_key, str) else hmac_key
-    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+sign = sha256_signature  # the ``X-Signature`` value for a body; what the forwarder sends
 
 
 def _dumps(value: Any) -> str:

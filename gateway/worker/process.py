@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable
 from channels import isolate
 from channels.base import AcceptResult
 from channels.message import InboundMessage
-from forwarder.outbox import Backoff, CentralClient, Forwarder
+from channels.retry import Backoff
+from forwarder.outbox import CentralClient, Forwarder
 from gateway.loops import cancel_all, report_failures, supervise, tune_gc
 from gateway.pipes import report_status
 from gateway.settings import Settings

@@ -20,7 +20,7 @@ from typing import Any
 from channels.base import OutboundReceipt, ReceiptSender
 from channels.message import PeerUnavailable, Rejected
 from channels.registry import spec_for
-from forwarder.outbox import Backoff, Wakeup
+from channels.retry import Backoff, Wakeup
 from gateway.store.ports import ReceiptStore
 from gateway.store.records import Event
 from gateway.worker.rate_limits import RateLimits, recipient_of

@@ -22,7 +22,7 @@ from typing import Any
 from channels.base import Completer
 from channels.message import ChannelError, InboundMessage, Rejected
 from channels.registry import spec_for
-from forwarder.outbox import Backoff, Wakeup
+from channels.retry import Backoff, Wakeup
 from gateway.store.ports import RouterStore
 from gateway.store.records import ComplaintRow, DueInbound, Event, InboundOutcome, ReceiptRow
 from gateway.worker.templates import Templates

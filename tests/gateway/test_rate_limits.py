@@ -14,7 +14,7 @@ import pytest
 
 from channels.base import OutboundReceipt
 from channels.message import PeerUnavailable
-from forwarder.outbox import Backoff
+from channels.retry import Backoff
 from gateway.settings import Settings
 from gateway.store.records import InboundOutcome, ReceiptRow
 from gateway.store.sqlite.journal import Journal
