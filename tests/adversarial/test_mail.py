@@ -287,6 +287,8 @@ def test_an_envelope_that_is_itself_invalid_suppresses_the_receipt(blobs: BlobSt
         ("From: =?utf-8?q?Budi_K=C3=B6nig?= <budi.real@example.com>", "budi.real@example.com"),
         ("From: budi.real@example.com", "budi.real@example.com"),
         ("From: =?utf-8?b?5p2O5piO?= <li.ming@example.cn>", "li.ming@example.cn"),
+        ("From: =?iso-8859-1?Q?G=FCnther_J_=7C_Contoh_GmbH?=\r\n\t<g.j@example.com>", "g.j@example.com"),  # folded
+        ("From: Budi Santoso\r\n <budi.real@example.com>", "budi.real@example.com"),
     ],
 )
 def test_ordinary_senders_are_not_flagged(from_header: str, expected: str, blobs: BlobStore) -> None:
