@@ -15,7 +15,11 @@ Error tree::
 
     ChannelError
      ├── Rejected          the peer sent something we refuse (status 4xx, reason)
-     └── PeerUnavailable   the peer we talk to (Kannel, SMTP relay, API) is down
+     ├── PeerUnavailable   the peer we talk to (Kannel, SMTP relay, API) is down
+     └── Refused           the peer refuses us for good (a rejected token): the channel is switched off
+
+A start-up check (``channels.base.StartupCheck``) raises :class:`Refused` only for a definite
+refusal; any other ChannelError keeps the channel on, degraded, and it is checked again.
 """
 
 from __future__ import annotations
@@ -51,6 +55,14 @@ class Rejected(ChannelError):
 
 class PeerUnavailable(ChannelError):
     """A peer we send to (Kannel, an SMTP relay, an API) cannot be reached now."""
+
+
+class Refused(ChannelError):
+    """A peer refused our credentials or account for good (401/403, its own "unauthorized" answer).
+
+    Trying again cannot help until an operator changes a setting, so the gateway switches the channel
+    off. The text is shown on ``/healthz``: a status and a setting's name, never the token.
+    """
 
 
 # What UTF-8 cannot encode (surrogates, lone or split into two code points) and NUL, which
@@ -189,6 +201,15 @@ class Attachment(SafeModel):
     media_type: str
     size: int
     filename: str | None = None
+
+
+def safe_filename(name: str | None) -> str | None:
+    """Keep only the last path component, without control characters (no path tricks)."""
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    return base[:200] or None
 
 
 class ReporterInfo(SafeModel):

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Literal
 
+from channels.phone import normalize_phone as e164
 from normalizer.fold import fold
 
 __all__ = ["MASKS", "PiiHit", "PiiKind", "find_pii", "mask_pii", "normalize_email", "normalize_phone"]
@@ -160,31 +161,9 @@ def mask_pii(s: str) -> str:
 
 
 def normalize_phone(s: str) -> str | None:
-    """E.164 digits without '+': ``0812-3456-7890`` / ``+62 812…`` / ``62812…`` → ``6281234567890``.
-
-    Numbers already in international form for another country are kept as
-    their digits; anything that is not a plausible phone number gives ``None``.
-    """
-    raw = re.sub(r"[\s\-.()/_]", "", fold(s or "").text)
-    if raw.startswith("+"):
-        digits, international = raw[1:], True
-    elif raw.startswith("00"):
-        digits, international = raw[2:], True
-    else:
-        digits, international = raw, False
-    if not digits.isascii() or not digits.isdigit():
-        return None
-    if digits.startswith("62"):
-        national = digits[2:].removeprefix("0")  # "+62 (0)812…"
-    elif digits.startswith("0") and not international:
-        national = digits[1:]
-    elif international:
-        return digits if 8 <= len(digits) <= 15 else None
-    else:
-        return None
-    if not national or national[0] == "0" or not 7 <= len(national) <= 13:
-        return None
-    return "62" + national
+    """:func:`channels.phone.normalize_phone` of the text's fold: fullwidth and other scripts' digits
+    and hidden format characters give the same number."""
+    return e164(fold(s or "").text)
 
 
 def normalize_email(s: str) -> str | None:

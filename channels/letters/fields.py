@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from channels.phone import normalize_phone as e164
+
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -113,13 +115,8 @@ def normalize_nik(value: str) -> str | None:
 
 
 def normalize_phone(value: str) -> str | None:
-    """Indonesian mobile numbers in any usual writing → ``62…`` (E.164 without '+')."""
-    d = digits_only(value)
-    if d.startswith("0"):
-        d = "62" + d[1:]
-    elif d.startswith("8"):
-        d = "62" + d
-    return d if d.startswith("628") and 10 <= len(d) <= 15 else None
+    """An Indonesian mobile number as OCR read it (``O812-…``) → ``62…`` (E.164 without '+')."""
+    return e164(digits_only(value), mobile=True)
 
 
 def parse_date(text: str) -> date | None:

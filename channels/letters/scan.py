@@ -37,7 +37,7 @@ from channels.letters.fields import EMAIL, extract_letter_fields, normalize_nik,
 from channels.letters.images import Limits, SourcePage, check_size, load_pages
 from channels.letters.ocr import ENGINE, OcrResult, OcrTimeout, read_words
 from channels.letters.prepare import Prepared, prepare
-from channels.message import Attachment, InboundMessage, PrivacyHint, Rejected, ReporterInfo
+from channels.message import Attachment, InboundMessage, PrivacyHint, Rejected, ReporterInfo, safe_filename
 
 CHANNEL = "letters.scan"
 MIN_WORDS = 3
@@ -54,14 +54,6 @@ class PageResult:
     image: np.ndarray | None = None  # cleaned page for the reviewer
     form: form.FormReading | None = None
     text_layer: bool = False
-
-
-def safe_name(name: str | None) -> str | None:
-    if not name:
-        return None
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
-    return base[:200] or None
 
 
 def png_1bit(img: np.ndarray) -> bytes:
@@ -119,7 +111,7 @@ class LettersChannel:
             check_size(path.stat().st_size, self.limits)
             data = path.read_bytes()
             filename = filename or path.name
-        filename = safe_name(filename)
+        filename = safe_filename(filename)
         sha = hashlib.sha256(data).hexdigest()
         media_type, results = self.read_pages(data)
         if any(p.form is not None and p.form.ticks.get("anonymous") for p in results):

@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from channels.base import RawRequest, hmac_sha256_hex, require_signature
+from channels.base import RawRequest, require_signature
 from channels.message import InboundMessage, Intake, Rejected
+from channels.signing import sha256_signature
 
 
 class AggregatorSms(BaseModel):
@@ -35,7 +36,7 @@ class JsonSmsChannel:
 
     def parse(self, raw: RawRequest) -> Intake:
         given = raw.headers.get("X-Signature", "")
-        require_signature("sha256=" + hmac_sha256_hex(self.hmac_key, raw.body), given)
+        require_signature(sha256_signature(self.hmac_key, raw.body), given)
         try:
             data: Any = json.loads(raw.body)
         except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a 5000-digit number, 10⁵ brackets

@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.base import RawRequest, failure_reason, from_unix, hmac_sha256_hex, malformed, require_signature
+from channels.base import RawRequest, failure_reason, from_unix, malformed, require_signature
 from channels.message import InboundMessage, Intake, Rejected, ReporterInfo
+from channels.signing import sha256_signature
 
 CHANNEL = "social.whatsapp"
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
@@ -190,7 +191,7 @@ class WhatsappChannel:
     def parse(self, raw: RawRequest) -> Intake:
         if raw.method == "GET":
             return self._verify(raw)
-        expected = "sha256=" + hmac_sha256_hex(self._app_secret, raw.body)
+        expected = sha256_signature(self._app_secret, raw.body)
         require_signature(expected, raw.headers.get("X-Hub-Signature-256"))
         try:
             payload = json.loads(raw.body)

@@ -14,7 +14,7 @@ import os
 import threading
 from pathlib import Path
 
-from channels.message import Attachment, Rejected
+from channels.message import Attachment, Rejected, safe_filename
 from gateway.settings import Settings
 from gateway.store.vault import Sealer
 
@@ -63,12 +63,3 @@ class BlobStore:
                 raise ValueError("blob is sealed and this store has no key")
             return self.sealer.open(data[len(SEALED) :], sha256.encode())
         return data
-
-
-def safe_filename(name: str | None) -> str | None:
-    """Keep only the last path component, without control characters (no path tricks)."""
-    if not name:
-        return None
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
-    return base[:200] or None
