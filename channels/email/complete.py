@@ -26,7 +26,7 @@ from channels.email.pdftext import pdf_text
 from channels.email.quotes import strip_quotes
 from channels.email.salvage import salvage
 from channels.email.scans import MailScans, merge
-from channels.email.threading import references_chain, tracking_from_message_ids, tracking_from_subject
+from channels.email.thread_ids import references_chain, tracking_from_message_ids, tracking_from_subject
 from channels.message import InboundMessage, PrivacyHint, Rejected
 
 log = logging.getLogger(__name__)

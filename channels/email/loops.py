@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
-from channels.email.threading import tracking_from_message_ids, tracking_from_subject, tracking_in_text
+from channels.email.thread_ids import tracking_from_message_ids, tracking_from_subject, tracking_in_text
 
 __all__ = ["LoopVerdict", "classify"]
 

@@ -3,7 +3,7 @@
 Headers per RFC 3834 and 5322: ``In-Reply-To`` / ``References`` from the
 citizen's mail, ``Auto-Submitted: auto-replied`` (so well-behaved responders
 do not answer us), and our own Message-ID ``<lapor.{tracking}.{rand}@domain>``
-(:mod:`channels.email.threading`) so replies and bounces find their complaint
+(:mod:`channels.email.thread_ids`) so replies and bounces find their complaint
 without a lookup. The envelope sender is ``mail.from`` so bounces come back to
 our mailbox. Receipts to one address are limited per hour (``Rejected(429)``).
 """
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import aiosmtplib
 
 from channels.base import OutboundReceipt
-from channels.email.threading import make_message_id, references_chain
+from channels.email.thread_ids import make_message_id, references_chain
 from channels.message import PeerUnavailable, Rejected
 
 if TYPE_CHECKING:

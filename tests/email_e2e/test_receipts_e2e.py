@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from channels.email.threading import tracking_from_message_ids, tracking_from_subject
+from channels.email.thread_ids import tracking_from_message_ids, tracking_from_subject
 from tests.e2e_helpers import ThreadedSmtpSink, records_by_external_id, wait_record
 from tests.email_e2e.conftest import FROM, fixture_bytes, log_has, mail, send
 from tests.gateway_proc import GatewayProcess, wait_until

@@ -9,7 +9,7 @@ from channels.email.htmltext import html_to_text
 from channels.email.mime import scan_message_id
 from channels.email.quotes import strip_quotes
 from channels.email.send import RateLimiter
-from channels.email.threading import (
+from channels.email.thread_ids import (
     damm_valid,
     make_message_id,
     tracking_from_message_ids,

@@ -7,7 +7,7 @@ import pytest
 from channels.base import OutboundReceipt
 from channels.email.complete import MailCompleter, raw_message
 from channels.email.send import EmailReceiptSender
-from channels.email.threading import tracking_from_message_ids
+from channels.email.thread_ids import tracking_from_message_ids
 from channels.message import PeerUnavailable, Rejected
 from gateway.store.blobs import BlobStore
 from tests.channels.email.conftest import FIXTURES, fixture_bytes

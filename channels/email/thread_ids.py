@@ -4,7 +4,7 @@ Our receipt's Message-ID is ``<lapor.{tracking_id}.{random}@{domain}>``: any
 reply (In-Reply-To/References) or bounce (returned headers) that carries it
 names the tracking ID without a lookup. A tracking ID in the subject
 (``Re: [LAPOR 1234567890] …``) counts too. Tracking IDs are 10 digits whose
-last one is a Damm check digit, so random 10-digit numbers rarely match.
+last one is a Damm check digit (python-stdnum), so random 10-digit numbers rarely match.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+
+from stdnum import damm
 
 __all__ = [
     "damm_valid",
@@ -22,32 +24,13 @@ __all__ = [
     "tracking_in_text",
 ]
 
-# Damm's quasigroup of order 10 (totally anti-symmetric); the same table as normalizer.tracking.
-_DAMM = (
-    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
-    (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
-    (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
-    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
-    (6, 1, 2, 3, 0, 4, 5, 9, 7, 8),
-    (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
-    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4),
-    (8, 9, 4, 5, 3, 6, 2, 0, 1, 7),
-    (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
-    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
-)
-
 _OUR_ID = re.compile(r"<lapor\.(\d{10})\.[A-Za-z0-9_-]+@[^>\s]+>")
 _SUBJECT_ID = re.compile(r"\[\s*LAPOR[\s#:-]*(\d{10})\s*\]", re.IGNORECASE)
 
 
 def damm_valid(digits: str) -> bool:
-    """True when ``digits`` is a string of digits whose Damm checksum is 0."""
-    if not digits.isdigit() or not digits.isascii():
-        return False
-    interim = 0
-    for ch in digits:
-        interim = _DAMM[interim][int(ch)]
-    return interim == 0
+    """True when ``digits`` is a string of ASCII digits whose Damm checksum is 0 (as ``normalizer.tracking``)."""
+    return digits.isascii() and digits.isdigit() and damm.is_valid(digits)
 
 
 def make_message_id(tracking_id: str, domain: str) -> str:
