@@ -219,11 +219,11 @@ def bench_sms(duration: float, connections: int, console: Console, work: Path) -
 
 
 def bench_smtp(duration: float, clients: int, console: Console, work: Path) -> dict[str, float]:
-    from channels.email.bench import DOMAIN, smtp_load, wait_smtp
+    from gateway.bench.smtp import DOMAIN, smtp_load, wait_smtp
 
     run = f"{time.time_ns():x}"
     noop_port = free_port()
-    noop = subprocess.Popen([sys.executable, "-m", "channels.email.bench", "noop", str(noop_port)], cwd=REPO)
+    noop = subprocess.Popen([sys.executable, "-m", "gateway.bench.smtp", "noop", str(noop_port)], cwd=REPO)
     try:
         wait_smtp(noop_port, noop)
         console.print(f"[bold]baseline[/]: aiosmtpd no-op handler, {clients} smtplib clients, {duration:.0f}s")
@@ -254,7 +254,7 @@ def bench_smtp(duration: float, clients: int, console: Console, work: Path) -> d
 
 
 def bench_ocr(console: Console) -> dict[str, float]:
-    from channels.letters.bench import run_ocr_bench
+    from gateway.bench.ocr import run_ocr_bench
 
     figures = run_ocr_bench()
     table = Table(title="bench ocr (same pages, same run)")

@@ -271,7 +271,7 @@ def _group_members(pgid: int) -> list[int]:
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
 def test_read_over_its_time_limit_fails_alone_and_takes_tesseract_with_it() -> None:
-    from channels.letters.synth import ScanLook, letter_page
+    from gateway.bench.synth import ScanLook, letter_page
 
     buf = io.BytesIO()
     letter_page(look=ScanLook(dust=0)).image.save(buf, format="PNG", dpi=(300, 300))

@@ -1,6 +1,6 @@
 """Test-time renderers: filled forms, PDFs with and without a text layer, bad files.
 
-Letters themselves come from ``channels.letters.synth`` (the benchmark uses the
+Letters themselves come from ``gateway.bench.synth`` (the benchmark uses the
 same pages). Everything is drawn with Pillow/reportlab and Debian's DejaVu fonts.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from channels.letters import form
-from channels.letters.synth import ScanLook, font, scan
+from gateway.bench.synth import ScanLook, font, scan
 
 DPI = 300
 

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image, ImageFilter
 
 from channels.letters.scan import LettersChannel
-from channels.letters.synth import ScanLook, letter_page
 from channels.message import Rejected
+from gateway.bench.synth import ScanLook, letter_page
 from tests.letters.render import blank_page, noise_page, png_bomb, png_bytes, text_pdf, tiff_bytes
 
 

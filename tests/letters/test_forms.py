@@ -6,7 +6,7 @@ import pdfplumber
 import pytest
 
 from channels.letters.form import render_form_pdf
-from channels.letters.synth import ScanLook
+from gateway.bench.synth import ScanLook
 from tests.letters.render import FormValues, filled_form, image_pdf, png_bytes
 
 CASES = [

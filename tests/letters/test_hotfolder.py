@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channels.letters.hotfolder import HotFolderPoller
-from channels.letters.synth import ScanLook, letter_page
+from gateway.bench.synth import ScanLook, letter_page
 from tests.letters.render import png_bomb, png_bytes, text_pdf
 
 LETTER = text_pdf(letter_page(look=ScanLook(dust=0)).truth.splitlines())  # text layer: fast, no OCR needed

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from channels.letters.bench import cer
 from channels.letters.fields import paragraphs
-from channels.letters.synth import LetterSpec, ScanLook, letter_page
+from gateway.bench.ocr import cer
+from gateway.bench.synth import LetterSpec, ScanLook, letter_page
 from tests.letters.render import image_pdf, png_bytes, text_pdf, tiff_bytes
 
 MAX_BODY_CER = 0.02

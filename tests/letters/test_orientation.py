@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import channels.letters.prepare as prep_mod
-from channels.letters.bench import cer
 from channels.letters.scan import LettersChannel
-from channels.letters.synth import LetterSpec, ScanLook, letter_page
+from gateway.bench.ocr import cer
+from gateway.bench.synth import LetterSpec, ScanLook, letter_page
 from tests.letters.render import png_bytes
 from tests.letters.test_letters import MAX_BODY_CER, expected_body
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from channels.letters.bench import cer
 from channels.letters.fields import paragraphs
-from channels.letters.synth import ScanLook
+from gateway.bench.ocr import cer
+from gateway.bench.synth import ScanLook
 from normalizer.pipeline import Normalizer
 from tests.letters.render import FormValues, filled_form, png_bytes, typed_letter
 

@@ -7,9 +7,9 @@ from datetime import date, datetime
 import pdfplumber
 import pytest
 
-from channels.letters.bench import cer, run_ocr_bench
 from channels.letters.fields import extract_letter_fields, normalize_nik, normalize_phone, parse_date
 from channels.letters.receipt_pdf import render_receipt_pdf
+from gateway.bench.ocr import cer, run_ocr_bench
 
 
 def test_receipt_pdf(tmp_path):

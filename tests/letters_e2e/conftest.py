@@ -4,7 +4,7 @@ The gateway runs as a child process (:class:`~tests.gateway_proc.GatewayProcess`
 folder (``letters.poll_seconds``), the upload endpoint on, SMS receipts going to a
 :class:`SendsmsRecorder` (a stand-in for Kannel's ``/cgi-bin/sendsms``) and email receipts to a
 :class:`~tests.e2e_helpers.ThreadedSmtpSink`. Tesseract is the real one. Pages come from the
-shared renderers (``channels.letters.synth``, ``tests.letters.render``), built once per session.
+shared renderers (``gateway.bench.synth``, ``tests.letters.render``), built once per session.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from channels.letters.synth import LetterSpec, ScanLook, letter_page
+from gateway.bench.synth import LetterSpec, ScanLook, letter_page
 from tests.e2e_helpers import ThreadedSmtpSink, threaded_smtp_sink
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.letters.render import FormValues, filled_form, image_pdf, png_bytes, text_pdf

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from channels.letters.synth import LetterSpec
+from gateway.bench.synth import LetterSpec
 from tests.e2e_helpers import intake_log, records_by_external_id, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.letters.render import png_bomb, text_pdf

@@ -9,7 +9,7 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from channels.letters.synth import LetterSpec, ScanLook
+from gateway.bench.synth import LetterSpec, ScanLook
 from tests.e2e_helpers import records_by_external_id, tracking_ids_in, wait_record
 from tests.gateway_proc import GatewayProcess
 from tests.letters import render

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from channels.letters.synth import LetterSpec
+from gateway.bench.synth import LetterSpec
 from tests.e2e_helpers import intake_log, metrics_text, records_by_external_id, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.letters_e2e.conftest import UPLOAD_TOKEN, letter_image_pdf, letter_text_pdf, receipt_pdf_text, sha256

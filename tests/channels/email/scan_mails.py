@@ -13,7 +13,7 @@ import struct
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from channels.letters.synth import LetterSpec, ScanLook, draw_letter
+from gateway.bench.synth import LetterSpec, ScanLook, draw_letter
 from tests.letters.render import FormValues, filled_form, typed_letter
 
 FAX_SERVICE = "fax-noreply@faxmail.contoh.net"

@@ -4,7 +4,7 @@
 smtplib session sending MAIL, RCPT, DATA in a loop; messages answered in the
 measuring window count (a warm-up second before it does not). The baseline is a
 do-nothing handler served by the same :class:`~channels.email.smtp.SmtpListener`
-in its own process (``python -m channels.email.bench noop PORT``).
+in its own process (``python -m gateway.bench.smtp noop PORT``).
 
 :func:`bench_smtp` is the in-process variant (both handlers on the caller's loop).
 """
@@ -21,13 +21,10 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from channels.base import Accept, BlobSink
 from channels.email.smtp import IntakeHandler, SmtpListener
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DOMAIN", "BenchResult", "LoadResult", "bench_smtp", "smtp_load", "wait_smtp"]
 
@@ -203,7 +200,7 @@ def wait_smtp(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -
 
 
 def _serve_noop(port: int) -> None:
-    """``python -m channels.email.bench noop PORT``: the baseline server (same listener, handler does nothing)."""
+    """``python -m gateway.bench.smtp noop PORT``: the baseline server (same listener, handler does nothing)."""
     try:
         import uvloop
 
@@ -231,4 +228,4 @@ if __name__ == "__main__":
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         _serve_noop(int(sys.argv[2]))
     else:
-        raise SystemExit("usage: python -m channels.email.bench noop PORT")
+        raise SystemExit("usage: python -m gateway.bench.smtp noop PORT")

@@ -1,6 +1,6 @@
 """``lapor-gateway bench ocr``: the gateway's letter pipeline against plain tesseract, same pages, same run.
 
-Pages are generated (:func:`channels.letters.synth.bench_pages`: skewed 1–2°,
+Pages are generated (:func:`gateway.bench.synth.bench_pages`: skewed 1–2°,
 blurred, noisy, 300 dark specks). For each page, in alternation so both see
 the same machine load: ``tesseract PAGE.png - -l ind`` (OMP_THREAD_LIMIT=1,
 as the pipeline runs it) and the pipeline's own load → prepare → OCR of the
@@ -22,7 +22,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from channels.letters.synth import bench_pages
+from gateway.bench.synth import bench_pages
 
 GOAL_TIME_RATIO = 1.2
 GOAL_CER_RATIO = 0.7
