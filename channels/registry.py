@@ -24,6 +24,9 @@ class ChannelSpec:
     contact_receipts: tuple[tuple[str, str], ...] = ()
     reply_style: str = ""  # style of a short reply (help, CEK) when it differs from ``style``
     sender_is: str = ""  # what its sender address is: "phone" | "email" | "" (an id of the channel's own)
+    # a message with no substance is kept (not forwarded), answered with a request for details, and completed by
+    # the sender's next message
+    asks_for_details: bool = False
 
     @property
     def short_reply_style(self) -> str:
@@ -35,7 +38,7 @@ LETTER_CONTACTS = (("phone", "sms.letters"), ("email", "email.letters"))
 
 FAMILIES: dict[str, ChannelSpec] = {
     # sms.kannel, sms.json, sms.twilio, sms.kannel.dlr, sms.letters; answered through Kannel's sendsms
-    "sms": ChannelSpec("sms", "sms", "sms", sender_is="phone"),
+    "sms": ChannelSpec("sms", "sms", "sms", sender_is="phone", asks_for_details=True),
     # email.smtp, email.imap, email.letters
     "email": ChannelSpec("email", "email", "email", sender_is="email"),
     # letters.hotfolder, letters.upload, letters.scan: a printable receipt, and SMS/email to a given contact

@@ -66,6 +66,7 @@ class WorkerSettings(BaseModel):
     stall_seconds: float = Field(60.0, gt=0)  # work due and no progress for this long: /healthz answers 503
     heavy_concurrency: int = Field(2, gt=0)  # isolated processes for OCR, PDF text, large mail
     isolated_memory_mb: int = Field(1536, gt=64)  # address-space limit of each isolated process
+    details_days: float = Field(7.0, gt=0)  # an empty SMS waits this long for the citizen's details
 
 
 class KannelSettings(BaseModel):
@@ -182,6 +183,7 @@ class WhatsappSettings(BaseModel):
 
 class ReceiptsSettings(BaseModel):
     replies_per_sender_per_hour: int = Field(10, gt=0)  # CEK/help answers; over it: not sent, logged once
+    retry_hours: float = Field(24.0, gt=0)  # a receipt whose peer is down is retried this long, then failed
 
 
 class ServiceSettings(BaseModel):

@@ -62,6 +62,8 @@ class ComplaintRow:
     confidential: bool
     vault: dict[str, Any]
     state: str = "normalized"
+    # the complaint (same id) waits in this state for the citizen's details: this row completes it
+    completes: str | None = None
 
 
 @dataclass

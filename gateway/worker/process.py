@@ -58,13 +58,15 @@ class WorkerProcess:
             self.central.status,
             max_attempts=w.max_attempts,
             heavy_concurrency=w.heavy_concurrency,
+            details_days=w.details_days,
         )
         f = settings.forwarder
         self.forwarder = Forwarder(
             self.journal, self.central, concurrency=f.concurrency, max_attempts=f.max_attempts,
             backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
         )
-        self.receipts = ReceiptWorker(self.journal, self.senders, limits=RateLimits.from_settings(self.journal, settings))
+        self.receipts = ReceiptWorker(self.journal, self.senders, retry_hours=settings.receipts.retry_hours,
+                                      limits=RateLimits.from_settings(self.journal, settings))
         self.router.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
         self._tasks: list[asyncio.Task[None]] = []
 

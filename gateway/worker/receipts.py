@@ -5,6 +5,11 @@ after; a crash in between leaves it ``unsure``: the delivery report may still
 confirm it, otherwise it is sent again after a grace period (at-least-once,
 with the window kept as small as one HTTP call). The claim is also where the
 durable rate limits (:mod:`gateway.worker.rate_limits`) are checked and counted.
+
+A send that fails for a passing reason (the peer down) is tried again with backoff for
+``retry_hours`` from its first failure, which is an intake-log warning (``receipt_retrying``, once
+per receipt); only then it is ``failed`` (``lapor-gateway retry-dead`` queues it again). The last
+attempts on each sender family are its receipt path's state, for ``/healthz`` and ``/metrics``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ class ReceiptWorker:
         senders: list[ReceiptSender],
         *,
         concurrency: int = 16,
-        max_attempts: int = 10,
+        retry_hours: float = 24.0,
         unsure_grace_seconds: float = 20.0,
         idle_seconds: float = 1.0,
         limits: RateLimits | None = None,
@@ -44,11 +49,12 @@ class ReceiptWorker:
         self.limits = limits or RateLimits(journal)  # no rules: every send passes
         self.senders = list(senders)  # the first configured of a family answers
         self.concurrency = concurrency
-        self.max_attempts = max_attempts
+        self.retry_seconds = retry_hours * 3600.0
         self.unsure_grace_seconds = unsure_grace_seconds
         self.backoff = Backoff(base=2.0, cap=900.0)
         self.wake = Wakeup(idle_seconds)
         self._inflight: set[str] = set()
+        self.paths: dict[str, bool] = {}  # family → the last attempt on it went out (as written to the store)
 
     def sender_for(self, channel: str) -> ReceiptSender | None:
         family = spec_for(channel).family
@@ -127,18 +133,16 @@ class ReceiptWorker:
                 provider_id = await sender.send(receipt)
             except PeerUnavailable as exc:
                 await self.limits.give_back(claim)  # a retry later must not count twice
-                give_up = r["attempts"] + 1 >= self.max_attempts
-                await self.journal.set_receipt_state(
-                    rid, "failed" if give_up else "pending", error=str(exc),
-                    next_at=time.time() + self.backoff.delay(r["attempts"]),
-                    event=Event(channel, "receipt_failed", tid, detail=str(exc)) if give_up else None,
-                )
-                return "failed" if give_up else "pending"
+                await self._path(sender.family, False, str(exc))
+                return await self._failed_for_now(r, str(exc))
             except Rejected as exc:
+                if exc.status in (401, 403):  # the peer refuses us, not this receipt: the whole path fails
+                    await self._path(sender.family, False, exc.reason)
                 await self.journal.set_receipt_state(
                     rid, "failed", error=exc.reason, event=Event(channel, "receipt_failed", tid, detail=exc.reason)
                 )
                 return "failed"
+            await self._path(sender.family, True)
             await self.journal.set_receipt_state(
                 rid, "sent", provider_id=provider_id, event=Event(channel, f"{r['kind']}_sent", tid)
             )
@@ -153,3 +157,42 @@ class ReceiptWorker:
                     event=Event(channel, "receipt_failed", tid, detail=f"unexpected {type(exc).__name__}"),
                 )
             return "failed"
+
+    async def _failed_for_now(self, r: dict[str, Any], reason: str) -> str:
+        """Pending again after a backoff, until ``retry_hours`` have passed since its first failure."""
+        now = time.time()
+        first = r.get("failing_since")
+        give_up = first is not None and now - first >= self.retry_seconds
+        if give_up:
+            event = Event(r["channel"], "receipt_failed", r["tracking_id"],
+                          detail=f"{reason}; gave up after {self.retry_seconds / 3600:g}h")
+        elif first is None:  # the first failure is told once, not every attempt
+            event = Event(r["channel"], "receipt_retrying", r["tracking_id"],
+                          detail=f"{reason}; retrying for up to {self.retry_seconds / 3600:g}h")
+            log.warning("%s %s on %s not sent (%s); retrying for up to %gh", r["kind"], r["id"], r["channel"],
+                        reason, self.retry_seconds / 3600)
+        else:
+            event = None
+        await self.journal.set_receipt_state(
+            r["id"], "failed" if give_up else "pending", error=reason, failing=True,
+            next_at=now + self.backoff.delay(r["attempts"]), event=event,
+        )
+        return "failed" if give_up else "pending"
+
+    async def _path(self, family: str, up: bool, reason: str | None = None) -> None:
+        """Written when a path changes (and on its first attempt after a start); a path that comes back
+        makes its waiting receipts due at once."""
+        if self.paths.get(family) is up:
+            return
+        self.paths[family] = up
+        try:
+            woken = await self.journal.set_receipt_path(family, up, time.time(), reason)
+        except (sqlite3.Error, OSError) as exc:
+            self.paths.pop(family, None)  # written with the next attempt
+            log.error("receipt path %s: state not written (%s)", family, type(exc).__name__)
+            return
+        if up and woken:
+            log.info("receipts: %s works again; %d waiting receipts due now", family, woken)
+            self.wake.set()
+        elif not up:
+            log.warning("receipts: %s failing (%s)", family, reason)

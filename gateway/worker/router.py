@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.base import Completer
-from channels.message import ChannelError, InboundMessage, Rejected
+from channels.message import ChannelError, InboundMessage, PrivacyHint, Rejected
 from channels.registry import spec_for
 from channels.retry import Backoff, Wakeup
 from gateway.store.ports import RouterStore
@@ -54,6 +54,7 @@ class Router:
         max_attempts: int = 8,
         idle_seconds: float = 1.0,
         heavy_concurrency: int = 2,
+        details_days: float = 7.0,
     ) -> None:
         self.journal = journal
         self.normalizer = normalizer
@@ -62,6 +63,7 @@ class Router:
         self.central_status = central_status
         self.batch = batch
         self.max_attempts = max_attempts
+        self.details_window_s = details_days * 86400.0  # an empty SMS waits this long for the details
         self.wake = Wakeup(idle_seconds)
         self.on_written: list[Callable[[], None]] = []
         self.on_fault: list[Callable[[str | None], None]] = []  # the worker's health, for /healthz
@@ -212,11 +214,11 @@ class Router:
 
     async def decide(self, inbound_id: int, msg: InboundMessage) -> InboundOutcome:
         """What a (completed) message is: a delivery status, a command, or a complaint."""
-        kind = msg.metadata.get("kind", "complaint")
+        kind = msg.kind
         if kind == "status":
-            return self._delivery(inbound_id, msg, msg.metadata.get("status_of"), msg.metadata.get("status", "?"))
+            return self._delivery(inbound_id, msg, msg.related, msg.metadata.get("status", "?"))
         if kind in ("bounce", "auto_reply"):
-            return self._delivery(inbound_id, msg, msg.metadata.get(f"{kind}_of") or msg.metadata.get("bounce_of"), kind)
+            return self._delivery(inbound_id, msg, msg.related, kind)
         if kind == "malformed":  # an entry of a batch payload we could not read: kept for an operator
             reason = str(msg.metadata.get("reason") or "malformed entry")[:200]
             return InboundOutcome(inbound_id, "failed", events=[
@@ -265,19 +267,35 @@ class Router:
         # the reporter's recent complaints (near-duplicate links), read off the event loop for both refs
         # the normaliser may file this message under
         refs = self.normalizer.refs_of(msg)
+        spec = spec_for(msg.channel)
+        plain = text is None and follow_up_of is None and not review and not hold and not msg.follow_up_hint
+        asks = spec.asks_for_details and bool(msg.sender) and not msg.suppress_receipt
+        waiting = None
+        if plain and asks:
+            waiting = await asyncio.to_thread(self.journal.awaiting_details, refs, time.time() - self.details_window_s)
+            if waiting is not None and (waiting["anonymous"] or waiting["confidential"]):
+                # "ANONIM" alone, then the details: the flags the citizen set hold for the complaint they complete
+                msg = msg.model_copy(update={"privacy": PrivacyHint(
+                    anonymous=bool(waiting["anonymous"]) or bool(msg.privacy and msg.privacy.anonymous),
+                    confidential=bool(waiting["confidential"]) or bool(msg.privacy and msg.privacy.confidential),
+                    source="keyword")})
         earlier = await asyncio.to_thread(lambda: {ref: self.journal.recent_by_reporter(ref, since) for ref in refs})
-        complaint_id = uuid7()
+        complaint_id = waiting["id"] if waiting else uuid7()
         n = self.normalizer.build(
             msg,
             complaint_id=complaint_id,
-            tracking_id=new_tracking_id(),
+            tracking_id=waiting["tracking_id"] if waiting else new_tracking_id(),
             text=text,
             follow_up_of=follow_up_of,
-            recent=lambda ref: earlier.get(ref, []),
+            recent=lambda ref: [e for e in earlier.get(ref, []) if not waiting or e[0] != waiting["tracking_id"]],
         )
         c = n.complaint
         if review:
             c.needs_review.extend(review)
+        if waiting is not None and "no_substance" in c.needs_review:
+            # still nothing to go on: asked again, under the same ticket
+            return self._reply(inbound_id, msg, "need_details", {"tracking_id": c.tracking_id}, "waiting_for_details",
+                               c.tracking_id, style=spec.style)
         row = ComplaintRow(
             id=c.id,
             tracking_id=c.tracking_id,
@@ -301,6 +319,18 @@ class Router:
         elif msg.sender or spec_for(msg.channel).receipt_without_sender:
             receipts.append(self._receipt_row(msg, c, complaint_id))
             receipts += self._contact_receipts(msg, c, complaint_id, n.identity["reporter"])
+        if waiting is not None:
+            # the citizen's details complete the complaint that waited for them: now it is forwarded
+            row.completes = "awaiting_details"
+            for r in receipts:
+                r.dedup_key += ":details"
+            events.insert(0, Event(c.channel, "details_received", c.tracking_id, n.contact_masked))
+        elif plain and asks and "no_substance" in c.needs_review:
+            # nothing to go on ("halo", "ANONIM" alone): kept, not forwarded empty; the receipt asks for details
+            # and the sender's next message within details_days becomes its text
+            row.state = "awaiting_details"
+            events = [Event(c.channel, "waiting_for_details", c.tracking_id, n.contact_masked, top, flags or None,
+                            ",".join(c.needs_review))]
         if msg.review_reasons and spec_for(msg.channel).hold_when_unsure:
             # the channel could not read it well (OCR): a person looks before it goes anywhere.
             # (Email notes such as a MIME defect only flag the complaint: its text was read as sent.)
@@ -360,19 +390,19 @@ class Router:
 
     def _reply(
         self, inbound_id: int, msg: InboundMessage, key: str, values: dict[str, Any], what: str,
-        tracking_id: str | None = None,
+        tracking_id: str | None = None, style: str | None = None,
     ) -> InboundOutcome:
         events = [Event(msg.channel, what, tracking_id)]
         if not msg.sender or msg.suppress_receipt:
             return InboundOutcome(inbound_id, "answered", events=events)
-        style = spec_for(msg.channel).short_reply_style
+        style = style or spec_for(msg.channel).short_reply_style
         receipt = ReceiptRow(
             dedup_key=f"reply:{inbound_id}",
             kind="reply",
             channel=msg.channel,
             target={"to": msg.sender, "account": msg.account, "reply_context": msg.reply_context},
             body={"text": self.templates.render(style, key, **values), "public": False},
-            tracking_id=None,
+            tracking_id=tracking_id,  # the ticket it answers about: listed under it, sent after its receipt
         )
         return InboundOutcome(inbound_id, "answered", receipts=[receipt], events=events)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from forwarder.groupcommit import GroupCommitWriter, Reader, connect
-from gateway.store.sqlite.schema import INTAKE_SCHEMA, STATE_SCHEMA, add_missing_columns
+from gateway.store.sqlite.schema import INTAKE_SCHEMA, STATE_SCHEMA, add_missing_columns, add_missing_state_columns
 from gateway.store.vault import Sealer
 
 
@@ -30,6 +30,8 @@ class Files:
             conn.executescript(schema)
             if file == self.path:
                 add_missing_columns(conn)
+            else:
+                add_missing_state_columns(conn)
             conn.close()
         self.intake_reader = Reader(self.path)
         self.reader = Reader(self.state_path)

@@ -70,43 +70,63 @@ class ComplaintTables(Files):
         await self.state_writer.write(write)
 
     def retry_dead_sync(self, tracking_ids: Iterable[str] | None = None) -> int:
+        return len(self.retry_dead_forwards_sync(tracking_ids))
+
+    def retry_dead_forwards_sync(self, tracking_ids: Iterable[str] | None = None) -> list[str]:
+        """Dead forwards (of these tickets, or all) are due again, their attempts afresh: their tracking IDs."""
         ids = list(tracking_ids or [])
 
-        def write(conn: sqlite3.Connection) -> int:
+        def write(conn: sqlite3.Connection) -> list[str]:
+            where = "state='dead_letter'"
             if ids:
-                marks = ",".join("?" * len(ids))
-                cur = conn.execute(
-                    f"UPDATE complaints SET state='normalized', attempts=0, next_at=0 "
-                    f"WHERE state='dead_letter' AND tracking_id IN ({marks}) RETURNING channel, tracking_id",
-                    ids,
-                )
-            else:
-                cur = conn.execute(
-                    "UPDATE complaints SET state='normalized', attempts=0, next_at=0 WHERE state='dead_letter' "
-                    "RETURNING channel, tracking_id"
-                )
-            rows = cur.fetchall()
+                where += f" AND tracking_id IN ({','.join('?' * len(ids))})"
+            rows = conn.execute(
+                f"UPDATE complaints SET state='normalized', attempts=0, next_at=0 WHERE {where} "
+                "RETURNING channel, tracking_id", ids,
+            ).fetchall()
             now = time.time()
             for ch, tid in rows:
                 conn.execute(EVENT_INSERT, Event(ch, "retry_dead", tracking_id=tid).row(now))
-            return len(rows)
+            return [tid for _ch, tid in rows]
 
         return self.state_writer.write_sync(write)
 
+    # --- waiting for the citizen's details ---------------------------------------------------
+    def awaiting_details(self, reporter_refs: Iterable[str], since: float) -> dict[str, Any] | None:
+        """The newest complaint of these reporters that had no substance and waits for their details."""
+        refs = [r for r in reporter_refs if r]
+        if not refs:
+            return None
+        r = self.reader.one(
+            f"SELECT id, tracking_id, anonymous, confidential FROM complaints WHERE state='awaiting_details' "
+            f"AND reporter_ref IN ({','.join('?' * len(refs))}) AND created_at>=? ORDER BY created_at DESC LIMIT 1",
+            (*refs, since),
+        )
+        return dict(r) if r else None
+
     # --- review queue --------------------------------------------------------------------
     def review_queue(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.reader.rows(
-            "SELECT tracking_id, channel, created_at, json_extract(record, '$.needs_review') AS reasons, "
-            "json_extract(record, '$.attachments') AS attachments FROM complaints WHERE state='review' "
-            "ORDER BY created_at"
-        )]
+        """Complaints held for a person, and those waiting for the citizen's details (asked for, not
+        forwarded): ``reasons`` (JSON) then starts with ``waiting_for_details``."""
+        out = []
+        for r in self.reader.rows(
+            "SELECT tracking_id, channel, created_at, state, json_extract(record, '$.needs_review') AS reasons, "
+            "json_extract(record, '$.attachments') AS attachments FROM complaints "
+            "WHERE state IN ('review', 'awaiting_details') ORDER BY created_at"
+        ):
+            item = dict(r)
+            if item["state"] == "awaiting_details":
+                item["reasons"] = json.dumps(["waiting_for_details", *json.loads(item["reasons"] or "[]")])
+            out.append(item)
+        return out
 
     def review_decide_sync(self, tracking_id: str, approve: bool) -> bool:
         """Approve (forward it, send its held receipts) or reject (keep it, send nothing)."""
 
         def write(conn: sqlite3.Connection) -> bool:
             r = conn.execute(
-                "UPDATE complaints SET state=? WHERE tracking_id=? AND state='review' RETURNING id, channel",
+                "UPDATE complaints SET state=? WHERE tracking_id=? AND state IN ('review', 'awaiting_details') "
+                "RETURNING id, channel",
                 ("normalized" if approve else "rejected", tracking_id),
             ).fetchone()
             if r is None:

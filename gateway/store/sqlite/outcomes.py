@@ -143,7 +143,17 @@ def _write_outcome(
         _set_processed(conn, o.inbound_id, "deferred", 0, None, bump=False)
         return
     c = o.complaint
-    if c is not None:
+    if c is not None and c.completes:
+        # the citizen's details for a complaint that waited for them: its record and identity, now complete
+        done = conn.execute(
+            "UPDATE complaints SET record=?, reporter_ref=?, anonymous=?, confidential=?, state=? "
+            "WHERE id=? AND state=?",
+            (c.record_json, c.reporter_ref, int(c.anonymous), int(c.confidential), c.state, c.id, c.completes),
+        ).rowcount
+        if not done:  # an operator decided it meanwhile: decided again, as a message of its own
+            raise sqlite3.IntegrityError("the complaint no longer waits for details")
+        conn.execute("UPDATE vault SET sealed=? WHERE complaint_id=?", (vault, c.id))
+    elif c is not None:
         conn.execute(
             "INSERT INTO complaints(id, tracking_id, inbound_id, channel, record, reporter_ref, anonymous, confidential, "
             "state, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",

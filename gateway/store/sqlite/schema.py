@@ -76,7 +76,8 @@ CREATE TABLE IF NOT EXISTS receipts (
   created_at REAL NOT NULL,
   sent_at REAL,
   delivered_at REAL,
-  delivery_status TEXT
+  delivery_status TEXT,
+  failing_since REAL
 );
 CREATE INDEX IF NOT EXISTS receipts_due ON receipts(state, next_at);
 CREATE INDEX IF NOT EXISTS receipts_tracking ON receipts(tracking_id);
@@ -106,4 +107,11 @@ def add_missing_columns(conn: sqlite3.Connection) -> None:
     for column, decl in (("digest", "TEXT"), ("conflict", "INTEGER NOT NULL DEFAULT 0")):
         if column not in have:
             conn.execute(f"ALTER TABLE inbound ADD COLUMN {column} {decl}")
+
+
+def add_missing_state_columns(conn: sqlite3.Connection) -> None:
+    """A state file made before receipts were retried for hours gets ``failing_since`` (NULL: never failed)."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(receipts)")}
+    if "failing_since" not in have:
+        conn.execute("ALTER TABLE receipts ADD COLUMN failing_since REAL")
 
