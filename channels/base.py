@@ -176,7 +176,7 @@ def malformed(channel: str, account: str, entry: object, reason: str) -> Inbound
     """
     raw = entry_bytes(entry)
     return InboundMessage(channel=channel, account=account, external_id="malformed:" + hashlib.sha256(raw).hexdigest(),
-                          metadata={"kind": "malformed", "reason": reason}, raw=raw)
+                          kind="malformed", metadata={"reason": reason}, raw=raw)
 
 
 def failure_reason(where: str, exc: BaseException) -> str:

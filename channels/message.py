@@ -35,6 +35,10 @@ from typing import Any, Literal, Self, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PrivacySource = Literal["keyword", "form", "channel", "operator"]
+# What a channel says an inbound message is; only a complaint becomes one. The others are recorded:
+# a delivery status of our reply (SMS DLR, WhatsApp status), a bounce or an auto-reply to a receipt
+# mail, an edit of a chat message, a batch entry that could not be read (kept for an operator).
+InboundKind = Literal["complaint", "edit", "status", "bounce", "auto_reply", "malformed"]
 
 
 class ChannelError(Exception):
@@ -269,6 +273,26 @@ class InboundMessage(SafeModel):
     review_reasons: list[str] = Field(default_factory=list)
     ocr: dict[str, Any] | None = None
     raw: bytes | None = None
+    kind: InboundKind = "complaint"
+    # what a status, bounce or auto-reply is about (the provider id or tracking ID of our reply), or
+    # the chat message an edit changes
+    related: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_from_metadata(cls, data: Any) -> Any:
+        """Journaled before ``kind`` was a field: ``metadata.kind`` and ``metadata.<kind>_of``.
+
+        Kept for one release, so a journal written by the previous one still opens; then remove.
+        """
+        if not isinstance(data, dict) or "kind" in data or not isinstance(meta := data.get("metadata"), dict):
+            return data
+        if meta.get("kind") not in get_args(InboundKind):
+            return data
+        meta = dict(meta)
+        kind = meta.pop("kind")
+        related = meta.pop(f"{kind}_of", None) or meta.pop("bounce_of", None)
+        return {**data, "metadata": meta, "kind": kind, "related": related}
 
 
 class Intake(BaseModel):

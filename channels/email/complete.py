@@ -161,11 +161,7 @@ class MailCompleter:
             sender = reply_to or p.from_addr or envelope or None
             from_name = p.from_name
         follow_up = tracking_from_message_ids(p.in_reply_to, p.references) or tracking_from_subject(subject)
-        metadata = dict(msg.metadata, parsed=True, kind=verdict.kind)
-        if verdict.kind == "bounce":
-            metadata["bounce_of"] = verdict.related
-        elif verdict.kind == "auto_reply":
-            metadata["auto_reply_of"] = verdict.related
+        metadata = dict(msg.metadata, parsed=True)
         if p.html_only:
             metadata["html"] = True
         if verdict.kind == "complaint" and not body and not p.attachments:
@@ -185,6 +181,8 @@ class MailCompleter:
             "follow_up_hint": follow_up if verdict.kind == "complaint" else None,
             "reply_context": reply_context,
             "metadata": metadata,
+            "kind": verdict.kind,
+            "related": verdict.related if verdict.kind in ("bounce", "auto_reply") else None,
             "suppress_receipt": suppress,
             "review_reasons": review,
             "raw": None,  # parsed: the wire bytes are not needed any more
@@ -206,7 +204,8 @@ class MailCompleter:
                 {
                     "sender": valid_address(msg.sender),
                     "text": found.text,
-                    "metadata": dict(msg.metadata, parsed=True, kind="complaint"),
+                    "metadata": dict(msg.metadata, parsed=True),
+                    "kind": "complaint",
                     "suppress_receipt": "unparsed",  # not known not to be a bounce or an auto-reply
                     "review_reasons": review,
                     "raw": None,

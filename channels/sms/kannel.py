@@ -181,6 +181,8 @@ class KannelDlrChannel:
             channel=self.name,
             account="dlr",
             external_id=f"{receipt}:{status}",
-            metadata={"kind": "status", "status_of": receipt, "status": DLR_STATUS.get(status, f"code {status}")},
+            kind="status",
+            related=receipt,
+            metadata={"status": DLR_STATUS.get(status, f"code {status}")},
         )
         return Intake(messages=[msg])

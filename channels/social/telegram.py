@@ -77,8 +77,6 @@ def message_from_update(update: Update, account: str) -> InboundMessage | None:
         metadata["unsupported_media"] = unsupported
     if msg.location is not None:
         metadata["location"] = {"lat": msg.location.latitude, "lon": msg.location.longitude}
-    if edited:
-        metadata |= {"kind": "edit", "edit_of": str(msg.message_id)}
     if chat.type != "private":
         metadata["reply_visibility"] = "public"  # a group sees the reply: public-safe text only
     if msg.reply_to_message is not None:
@@ -93,6 +91,8 @@ def message_from_update(update: Update, account: str) -> InboundMessage | None:
         reporter=reporter,
         reply_context={"chat_id": chat.id, "message_id": msg.message_id},
         metadata=metadata,
+        kind="edit" if edited else "complaint",
+        related=str(msg.message_id) if edited else None,
         suppress_receipt="sender is a bot" if user.is_bot else None,
     )
 

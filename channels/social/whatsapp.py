@@ -107,13 +107,13 @@ def status_from_wa(s: dict[str, Any], account: str) -> InboundMessage:
     if not isinstance(s, dict) or not (wamid := _id(s.get("id"))):
         raise Rejected(400, "WhatsApp status without the id of our message")
     status = (_str(s.get("status")) or "unknown")[:40]
-    meta: dict[str, Any] = {"kind": "status", "status_of": wamid, "status": status}
+    meta: dict[str, Any] = {"status": status}
     errors = s.get("errors") or []
     if errors and isinstance(errors, list):  # codes and titles only: Meta's texts carry no message content
         meta["errors"] = [{"code": e.get("code") if isinstance(e.get("code"), int) else None,
                            "title": _str(e.get("title"))} for e in errors if isinstance(e, dict)]
     return InboundMessage(channel=CHANNEL, account=account, external_id=f"{wamid}:{status}",
-                          metadata=meta, **_when(s.get("timestamp")))
+                          kind="status", related=wamid, metadata=meta, **_when(s.get("timestamp")))
 
 
 def _names(value: dict[str, Any]) -> dict[str, str]:

@@ -74,7 +74,7 @@ def check(channel: Any, raw: RawRequest) -> Intake | None:
     for msg in intake.messages:
         again = InboundMessage.model_validate_json(msg.model_dump_json())
         assert again.external_id == msg.external_id
-        if msg.metadata.get("kind") == "malformed":
+        if msg.kind == "malformed":
             assert msg.text == "" and msg.sender is None and msg.external_id.startswith("malformed:")
     return intake
 

@@ -154,7 +154,7 @@ def wa_post(payload: Any) -> list[InboundMessage]:
 
 
 def split(msgs: list[InboundMessage]) -> tuple[list[InboundMessage], list[InboundMessage]]:
-    bad = [m for m in msgs if m.metadata.get("kind") == "malformed"]
+    bad = [m for m in msgs if m.kind == "malformed"]
     return [m for m in msgs if m not in bad], bad
 
 

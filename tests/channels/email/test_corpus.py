@@ -119,10 +119,10 @@ def complete(name: str, blobs: BlobStore) -> InboundMessage:
 def test_corpus(case: Case, blobs: BlobStore, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     msg = complete(case.fixture, blobs)
-    assert msg.metadata["kind"] == case.kind
+    assert msg.kind == case.kind
     assert msg.suppress_receipt == case.suppress
     assert msg.follow_up_hint == case.follow_up
-    assert msg.metadata.get("bounce_of", msg.metadata.get("auto_reply_of")) == case.related
+    assert msg.related == case.related
     for phrase in case.contains:
         assert phrase in msg.text
     for phrase in case.absent:

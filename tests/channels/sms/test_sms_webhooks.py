@@ -123,4 +123,5 @@ def test_kannel_reply_body_is_empty() -> None:
 def test_dlr_becomes_a_status_record() -> None:
     dlr = KannelDlrChannel(KannelAuth(None, []))
     (msg,) = dlr.parse(RawRequest("GET", dlr.path, b"receipt=abc&status=1", {}, b"", remote="127.0.0.1")).messages
-    assert msg.metadata == {"kind": "status", "status_of": "abc", "status": "delivered"}
+    assert (msg.kind, msg.related) == ("status", "abc")
+    assert msg.metadata == {"status": "delivered"}

@@ -28,6 +28,8 @@ class Case:
     metadata: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     suppress: bool = False
+    kind: str = "complaint"
+    related: str | None = None
     ignored: bool = False
 
 
@@ -49,7 +51,7 @@ CASES = [
     Case("message from a bot: taken, never answered", "message__from_bot", sender="-1001987654321", handle="@echo_bot",
          suppress=True),
     Case("edited message recorded as an edit", "edited_message__text", external_id="730100012",
-         metadata={"kind": "edit", "edit_of": "101"}),
+         kind="edit", related="101"),
     Case("bot blocked by the user: nothing to store", "my_chat_member__blocked", ignored=True),
 ]
 
@@ -75,6 +77,7 @@ def test_telegram_update(case: Case) -> None:
     assert msg.sender == case.sender
     assert msg.reporter.handle == case.handle
     assert msg.metadata.items() >= case.metadata.items()
+    assert (msg.kind, msg.related) == (case.kind, case.related)
     assert [f["file_id"] for f in msg.metadata.get("files", [])] == case.files
     assert bool(msg.suppress_receipt) == case.suppress
     assert msg.reply_context["chat_id"] == int(case.sender or 0)

@@ -42,6 +42,7 @@ class Case:
     metadata: dict[str, Any] = field(default_factory=dict)
     status: bool = False
     count: int = 1
+    related: str | None = None  # the reply a status is about (checked when given)
 
 
 CASES = [
@@ -57,9 +58,9 @@ CASES = [
     Case("reaction: nothing to store", "messages__reaction", count=0),
     Case("two messages in one delivery", "messages__two_in_one", ["Sampah menumpuk", "di pasar baru"], count=2),
     Case("delivery status", "statuses__delivered", status=True,
-         metadata={"kind": "status", "status": "delivered", "status_of": "wamid.HBgLNjI4MTIzNDU2Nzg5FQIAERgS000001"}),
+         metadata={"status": "delivered"}, related="wamid.HBgLNjI4MTIzNDU2Nzg5FQIAERgS000001"),
     Case("failed status keeps code and title only", "statuses__failed", status=True,
-         metadata={"kind": "status", "status": "failed", "errors": [{"code": 131047, "title": "Re-engagement message"}]}),
+         metadata={"status": "failed", "errors": [{"code": 131047, "title": "Re-engagement message"}]}),
 ]
 
 
@@ -72,9 +73,12 @@ def test_whatsapp_webhook(case: Case) -> None:
         assert (msg.channel, msg.account) == ("social.whatsapp", NUMBER_ID)
         if case.status:
             assert msg.sender is None and msg.reporter.is_empty()
-            assert msg.external_id == f"{msg.metadata['status_of']}:{msg.metadata['status']}"
+            assert msg.kind == "status" and msg.related
+            assert case.related is None or msg.related == case.related
+            assert msg.external_id == f"{msg.related}:{msg.metadata['status']}"
         else:
             assert msg.external_id.startswith("wamid.")
+            assert (msg.kind, msg.related) == ("complaint", None)
             assert (msg.sender, msg.reporter.phone, msg.reporter.name) == (WA_ID, WA_ID, "Siti Kanari")
             assert msg.reply_context == {"to": WA_ID, "message_id": msg.external_id}
             assert msg.received_at.timestamp() == 1732512000
