@@ -37,14 +37,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from imapclient import IMAPClient, SocketTimeout
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from channels.base import Accept, BlobSink, CursorStore
 from channels.email.complete import MailCompleter, raw_message
 from channels.email.mime import Limits
 from channels.email.scans import MailScans
 from channels.email.scans import from_settings as scans_from_settings
-from channels.message import ChannelError, InboundMessage, Rejected
+from channels.message import ChannelError, InboundMessage, PeerUnavailable, Refused, Rejected
 from channels.retry import Backoff
 
 if TYPE_CHECKING:
@@ -66,8 +66,11 @@ _PLAIN_GREETINGS = (b"* OK", b"* PREAUTH", b"* BYE")
 logging.getLogger("imapclient").setLevel(logging.INFO)
 
 
-class ImapSetupError(ChannelError):
-    """The mailbox cannot work as configured; the message is one line naming the setting to change."""
+class ImapSetupError(Refused):
+    """The mailbox cannot work as configured; the message is one line naming the setting to change.
+
+    A :class:`Refused`: at start-up it switches the poller off (said once, on ``/healthz`` too).
+    """
 
 
 def is_loopback(address: str) -> bool:
@@ -371,12 +374,20 @@ class ImapPoller:
                 _quietly(client.logout)
             return f"imap {self.host}:{self.port} {self.folder}: {waiting} waiting, {mode}"
 
+        # Refused (the poller is not started): the server rejected the login, or cannot work as configured
+        # (ImapSetupError); anything else keeps the poller on, reconnecting, while the check is tried again
         try:
             return await self._call(probe)
+        except LoginError as exc:
+            if b"UNAVAILABLE" in str(exc).encode(errors="replace").upper():  # RFC 5530: try again later
+                raise PeerUnavailable(f"imap {self.host}: login unavailable for now (LoginError)") from exc
+            raise Refused(f"imap {self.host}: login refused (LoginError): check imap.username and imap.password") from exc
+        except imaplib.IMAP4.abort as exc:
+            raise PeerUnavailable(f"imap {self.host}:{self.port} dropped the connection ({type(exc).__name__})") from exc
         except imaplib.IMAP4.error as exc:
             raise ChannelError(f"imap {self.host}: login or folder refused ({type(exc).__name__})") from exc
-        except OSError as exc:
-            raise ChannelError(f"imap {self.host}:{self.port} unreachable ({type(exc).__name__})") from exc
+        except (OSError, EOFError, IMAPClientError) as exc:
+            raise PeerUnavailable(f"imap {self.host}:{self.port} unreachable ({type(exc).__name__})") from exc
 
     async def complete(self, msg: InboundMessage) -> InboundMessage:
         return await self.completer.complete(msg)

@@ -18,7 +18,7 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from channels.base import Accept, BlobSink, CursorStore, OutboundReceipt
-from channels.message import Attachment, ChannelError, InboundMessage, PeerUnavailable, Rejected
+from channels.message import Attachment, ChannelError, InboundMessage, PeerUnavailable, Refused, Rejected
 from channels.retry import Backoff
 from channels.social.quiet import quiet_client_loggers
 from channels.social.telegram import CHANNEL, read_batch
@@ -55,21 +55,45 @@ def _retry_hint(exc: RetryAfter) -> float:
     return ra.total_seconds() if hasattr(ra, "total_seconds") else float(ra)
 
 
+def _the_apis_answer(exc: TelegramError) -> bool:
+    """PTB raises InvalidToken/Forbidden for a 401/404/403 status even when the body was not the Bot API's
+    JSON (a proxy's page): then a parse failure is in the chain of causes (``initialize`` wraps getMe's)."""
+    cause = exc.__cause__
+    while cause is not None:
+        if not isinstance(cause, InvalidToken | Forbidden):
+            return False
+        cause = cause.__cause__
+    return True
+
+
 async def check_bot(bot: Bot, mode: str, webhook_url: str | None = None, secret: str | None = None) -> str:
-    """getMe with our token: one line when fine, ChannelError with a clear reason when not.
+    """getMe with our token: one line when fine.
 
     In webhook mode with a public URL, the webhook is (re)registered with its secret
     token, so the operator does not have to call setWebhook by hand.
+
+    :class:`Refused` when the Bot API itself rejects the token (its JSON 401/404 "Unauthorized" or
+    "Not Found", or 403): the channel is switched off. Anything else (unreachable, a timeout, a 5xx,
+    an answer that is not the Bot API's JSON, a setWebhook the API refused) is a PeerUnavailable
+    or ChannelError: the intake stays on and the check is tried again.
     """
     try:
         await bot.initialize()  # calls getMe; its error text would hold the token, so it is dropped
         if webhook_url:
             await bot.set_webhook(url=webhook_url, secret_token=secret,
                                   allowed_updates=["message", "edited_message", "channel_post"])
-    except InvalidToken:
-        raise ChannelError("telegram: token rejected (401 Unauthorized)") from None
+    except (InvalidToken, Forbidden) as exc:
+        if not _the_apis_answer(exc):
+            raise PeerUnavailable(f"telegram: Bot API answered {type(exc).__name__} without its JSON") from None
+        if isinstance(exc, Forbidden):
+            raise Refused("telegram: token refused (403 Forbidden)") from None
+        raise Refused("telegram: token rejected (401 Unauthorized)") from None
+    except BadRequest as exc:  # setWebhook: a URL Telegram will not call; safe: our own URL, not the token
+        raise ChannelError(f"telegram: Bot API refused ({type(exc).__name__})") from None
     except TelegramError as exc:
-        raise ChannelError(f"telegram: Bot API unreachable or refused ({type(exc).__name__})") from None
+        raise PeerUnavailable(f"telegram: Bot API unreachable or refused ({type(exc).__name__})") from None
+    except Exception as exc:  # getMe's answer is JSON but not a User (PTB reads it without checking types)
+        raise PeerUnavailable(f"telegram: Bot API answered something unreadable ({type(exc).__name__})") from None
     registered = f", webhook registered at {webhook_url}" if webhook_url else ""
     return f"telegram: on as @{bot.username}, {mode} mode{registered}"
 
@@ -170,7 +194,8 @@ class TelegramPoller:
         return len(result)
 
     async def check(self) -> str:
-        """Start-up token check; when it raises, the gateway does not start this poller."""
+        """Start-up token check: :class:`Refused` and the gateway does not start this poller; any other
+        failure and it polls (with its own backoff) while the check is tried again."""
         return await check_bot(self.bot, "polling")
 
     async def run(self, accept: Accept) -> None:

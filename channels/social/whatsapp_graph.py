@@ -8,12 +8,13 @@ calls: ``GET /{media-id}`` answers a short-lived URL, fetched with the same toke
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
 
 from channels.base import BlobSink, OutboundReceipt
-from channels.message import Attachment, ChannelError, InboundMessage, PeerUnavailable, Rejected
+from channels.message import Attachment, ChannelError, InboundMessage, PeerUnavailable, Refused, Rejected
 from channels.social.whatsapp import CHANNEL
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
@@ -55,11 +56,17 @@ class GraphApi:
     async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             async with self.session().request(method, f"{self.base}/{path}", **kwargs) as resp:
-                body = await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                raw = await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise PeerUnavailable(f"whatsapp: Graph API unreachable ({type(exc).__name__})") from None
-        if resp.status >= 400 or not isinstance(body, dict) or "error" in body:
-            err = body.get("error", {}) if isinstance(body, dict) else {}
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):  # a proxy's error page, a cut answer
+            raise PeerUnavailable(f"whatsapp: Graph API answered {resp.status} with something else than JSON") from None
+        if not isinstance(body, dict):
+            raise PeerUnavailable(f"whatsapp: Graph API answered {resp.status} with JSON that is not an object")
+        if resp.status >= 400 or "error" in body:
+            err = body["error"] if isinstance(body.get("error"), dict) else {}
             # the error's "message" may quote what we sent; keep its type and code only
             raise GraphError(resp.status, err.get("code"), str(err.get("type") or resp.reason))
         return body
@@ -84,16 +91,27 @@ class GraphApi:
 
 
 async def check_graph(graph: GraphApi) -> str:
-    """Looks up our phone number id with the token: one line when fine, ChannelError when not."""
+    """Looks up our phone number id with the token: one line when fine.
+
+    :class:`Refused` when Graph rejects the token (401, code 190) or its permissions (403, codes 10
+    and 200-299): the channel is switched off. Anything else (unreachable, a timeout, a 5xx, an answer
+    that is not Graph's JSON, a phone number id Graph does not know) is a ChannelError: the webhook
+    stays on and the check is tried again.
+    """
     try:
         info = await graph.call("GET", graph.phone_number_id, params={"fields": "display_phone_number,verified_name"})
     except GraphError as exc:
         if exc.status == 401 or exc.code == 190:
-            raise ChannelError("whatsapp: access token rejected (401, code 190)") from None
+            raise Refused(f"whatsapp: access token rejected ({exc.status}, code {exc.code})") from None
+        if exc.status == 403 or exc.code == 10 or (isinstance(exc.code, int) and 200 <= exc.code <= 299):
+            raise Refused(f"whatsapp: access token lacks the permission ({exc.status}, code {exc.code}):"
+                          " check whatsapp.access_token") from None
+        if exc.status >= 500 or exc.retryable:
+            raise PeerUnavailable(f"whatsapp: Graph API failed ({exc.status}, code {exc.code})") from None
         raise ChannelError(f"whatsapp: phone number id not usable ({exc.status}, code {exc.code})") from None
-    except PeerUnavailable as exc:
-        raise ChannelError(str(exc)) from None
-    return f"whatsapp: on for {info.get('verified_name') or 'the business number'}, webhook at /channels/whatsapp"
+    name = info.get("verified_name")
+    return f"whatsapp: on for {name if isinstance(name, str) and name.isprintable() else 'the business number'}," \
+           " webhook at /channels/whatsapp"
 
 
 class WhatsappMedia:

@@ -21,7 +21,7 @@ import requests
 import tweepy
 
 from channels.base import Accept, CursorStore, OutboundReceipt, failure_reason, malformed
-from channels.message import ChannelError, InboundMessage, PeerUnavailable, Rejected, ReporterInfo
+from channels.message import InboundMessage, PeerUnavailable, Refused, Rejected, ReporterInfo
 from channels.retry import Backoff
 from channels.social.x_client import call_waiting
 
@@ -140,19 +140,32 @@ class XMentionsPoller:
         return f"polling mentions every {self.poll_seconds:g}s, DM intake {'on' if self.dm_intake else 'off'}"
 
     async def check(self) -> str:
-        """Start-up token check (GET /2/users/me); when it raises, the gateway does not start polling."""
-        try:
-            me = (await asyncio.to_thread(self.client.get_me, user_auth=False))["data"]
-        except tweepy.Unauthorized:
-            raise ChannelError("x: bearer token rejected (401 Unauthorized)") from None
-        except tweepy.Forbidden:
-            raise ChannelError("x: token may not act as a user (403); replies need an OAuth 2.0 user-context token") from None
-        except (tweepy.TweepyException, requests.RequestException) as exc:
-            raise ChannelError(f"x: API unreachable ({type(exc).__name__})") from None
-        if str(me.get("id")) != str(self.user_id):
-            raise ChannelError("x: the token belongs to another account than x.user_id")
-        return f"x: on as @{me.get('username')}, {self.describe}"
+        """Start-up token check (GET /2/users/me).
 
+        :class:`Refused` when X rejects the token (401, 403) or it is another account's: the gateway does
+        not start polling. Anything else (unreachable, a timeout, a 5xx or 429, an answer that is not X's
+        JSON) is a PeerUnavailable: the poller runs (with its own backoff) and the check is tried again.
+        """
+        try:
+            answer = await asyncio.to_thread(self.client.get_me, user_auth=False)
+        except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+            if not _json_answer(exc):  # a proxy's 401/403 page: not X saying the token is wrong
+                raise PeerUnavailable(f"x: API answered {_code(exc)} without its JSON") from None
+            if isinstance(exc, tweepy.Unauthorized):
+                raise Refused("x: bearer token rejected (401 Unauthorized)") from None
+            raise Refused("x: token may not act as a user (403); replies need an OAuth 2.0 user-context token") from None
+        except tweepy.HTTPException as exc:  # 5xx, 429, 404 and the like: X answers, but not now
+            code = getattr(exc.response, "status_code", None)
+            raise PeerUnavailable(f"x: API failing ({code if isinstance(code, int) else type(exc).__name__})") from None
+        except (tweepy.TweepyException, requests.RequestException) as exc:  # requests.JSONDecodeError too
+            raise PeerUnavailable(f"x: API unreachable ({type(exc).__name__})") from None
+        me = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(me, dict) or not isinstance(me.get("id"), str | int):
+            raise PeerUnavailable("x: API answered /2/users/me without a user")
+        if str(me.get("id")) != str(self.user_id):
+            raise Refused("x: the token belongs to another account than x.user_id")
+        handle = me.get("username")
+        return f"x: on as @{handle if isinstance(handle, str) and handle.isprintable() else '?'}, {self.describe}"
 
     async def _pages(self, fn: Any, stop_at: int | None = None, **kwargs: Any) -> tuple[list[dict], dict[str, dict]]:
         """Every page newer than ``stop_at``: items oldest first; items without a usable id come first of all."""
@@ -277,6 +290,14 @@ class XReceiptSender:
             raise Rejected(_code(exc), f"x refused the reply ({_status(exc)})") from None
         except requests.RequestException as exc:
             raise PeerUnavailable(f"x: API unreachable ({type(exc).__name__})") from None
+
+
+def _json_answer(exc: tweepy.HTTPException) -> bool:
+    """Did X itself answer (its JSON problem document), rather than something in front of it?"""
+    try:
+        return isinstance(exc.response.json(), dict)
+    except (ValueError, AttributeError):
+        return False
 
 
 def _code(exc: tweepy.HTTPException) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -14,6 +15,7 @@ class Metrics:
     def __init__(self, journal: EventLog) -> None:
         self.journal = journal
         self.requests: Counter[tuple[str, str]] = Counter()
+        self.sources: list[Callable[[], list[str]]] = []  # more lines (gauges) from other parts
 
     def count(self, channel: str, outcome: str, n: int = 1) -> None:
         if n:
@@ -28,4 +30,6 @@ class Metrics:
             lines.append(f"# TYPE lapor_{table} gauge")
             for state, n in sorted(states.items()):
                 lines.append(f'lapor_{table}{{state="{state}"}} {n}')
+        for source in self.sources:
+            lines += source()
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -22,6 +23,16 @@ class Recorded:
 
 
 RECORDED = web.RequestKey("recorded", Recorded)
+Answer = Callable[[], web.StreamResponse]
+
+
+def not_json(status: int = 200) -> web.Response:
+    """What a proxy or a broken front end answers instead of the API's JSON."""
+    return web.Response(status=status, text="<html><body><h1>Bad Gateway</h1></body></html>", content_type="text/html")
+
+
+def unavailable() -> web.Response:
+    return web.Response(status=503, text="Service Unavailable")
 
 
 class FakeServer:
@@ -32,10 +43,18 @@ class FakeServer:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.port = 0
+        self.canned: list[tuple[str, Answer]] = []  # (path suffix, answer) given before the API answers
         self._runner: web.AppRunner | None = None
 
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
+
+    def answer_next(self, path_suffix: str, answer: Answer, times: int = 1) -> None:
+        """The next ``times`` requests whose path ends with ``path_suffix`` get ``answer()`` (an outage)."""
+        self.canned += [(path_suffix, answer)] * times
+
+    def canned_left(self, path_suffix: str) -> int:
+        return sum(suffix == path_suffix for suffix, _ in self.canned)
 
     @property
     def root(self) -> str:
@@ -69,6 +88,10 @@ class FakeServer:
         )
         self.requests.append(rec)
         request[RECORDED] = rec
+        for i, (suffix, answer) in enumerate(self.canned):
+            if request.path.endswith(suffix):
+                del self.canned[i]
+                return answer()
         return await handler(request)
 
 
