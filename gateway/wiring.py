@@ -1,7 +1,7 @@
 """Which channels run, from the settings: every channel is off unless configured.
 
-The one place that knows every channel module (STYLE.md: no registration by
-import side effect).
+The one place that knows every channel module (no registration by import side
+effect: what runs is read here, not found by importing).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The canonical complaint record (DESIGN.md), owned by the normalizer.
+"""The canonical complaint record, owned by the normalizer.
 
 Its JSON Schema (``lapor-gateway schema``) is also the central store's request
 body. ``forwarder`` imports only this module from the normalizer.

@@ -2,8 +2,8 @@
 
 ``handle_RCPT`` accepts only our domains (550, no open relay); aiosmtpd
 enforces ``max_message_bytes`` (552) and offers SIZE, 8BITMIME and SMTPUTF8.
-``handle_DATA`` stores the raw bytes as a blob, builds the cheap
-:func:`~channels.email.complete.raw_message` and answers 250 only after
+``handle_DATA`` builds the cheap :func:`~channels.email.complete.raw_message`
+(the raw bytes travel inside the journaled message; over 1 MiB they go to the blob store) and answers 250 only after
 ``accept`` returned (451 when it failed); MIME parsing is deferred to
 :meth:`complete`. The server runs on the caller's event loop, so ``accept`` is
 awaited where the journal lives.

@@ -1,7 +1,7 @@
 """Tesseract through pytesseract: words with boxes and confidences, and the page text.
 
 pytesseract runs the ``tesseract`` binary with this process's environment.
-Tesseract 5's OpenMP threading is twice as slow on 2 cores (PEERS.md §4), and
+Tesseract 5's OpenMP threading is about twice as slow on 2 cores (measured), and
 we parallelise across pages instead, so ``OMP_THREAD_LIMIT`` defaults to 1
 here (an operator's own value is kept).
 """

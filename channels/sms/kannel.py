@@ -1,6 +1,6 @@
 """Kannel smsbox get-url/post-url webhook (MO) and its delivery reports.
 
-What Kannel sends is in PEERS.md: ``from to text ts unixtime id smsc coding
+Kannel's get-url is set to pass ``from to text ts unixtime id smsc coding
 charset udh`` in the query; ``text`` is url-encoded *bytes* in ``charset``
 (UTF-16BE for UCS-2). With ``post-url`` the text is the body and the charset is
 in Content-Type. The reply body is always empty: receipts go out via sendsms.

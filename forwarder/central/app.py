@@ -1,4 +1,4 @@
-"""HTTP API of the reference central store (DESIGN.md, "The reference central store's API").
+"""HTTP API of the reference central store (what the forwarder POSTs to and ``CEK`` reads).
 
 =========================================  ========  ===============================================
 route                                      auth      answers

@@ -5,8 +5,8 @@ Rules (decided here, tested in ``tests/central/test_workdays.py``):
 - Days are Jakarta calendar dates. A working day is Monday–Friday that is not
   an Indonesian national holiday (``holidays.country_holidays("ID")``, the
   ``public`` category). Cuti bersama (the government's joint-leave days, the
-  ``government`` category) are off only when ``joint_leave=True``: DESIGN.md
-  says "national holidays", so the default follows it.
+  ``government`` category) are off only when ``joint_leave=True``: the service
+  rules say "national holidays", so the default follows them.
 - The day of the event does not count. The first counted day is the next
   working day after the event's Jakarta date, so a complaint received on a
   Saturday, a Sunday or a holiday counts from the next working day, the same as
@@ -19,8 +19,8 @@ Rules (decided here, tested in ``tests/central/test_workdays.py``):
 - Calendar-day deadlines: ``citizen_response_within`` (10 days after the agency
   answered, i.e. the complaint entered ``resolved``), ``ombudsman_escalation``
   (14 days after ``forwarded_to_agency`` without an agency response) and
-  ``outer_limit`` (60 days after receipt). DESIGN.md states these as "days"
-  while it says "working days" for the others; counting them as calendar days
+  ``outer_limit`` (60 days after receipt). The service rules state these as "days"
+  while they say "working days" for the others; counting them as calendar days
   gives the earlier date, which errs on the citizen's side. A calendar deadline
   is not moved off a weekend or holiday.
 - A deadline whose starting event has not happened yet is ``None``.

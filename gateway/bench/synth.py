@@ -81,7 +81,7 @@ class LetterSpec:
 
 @dataclass(frozen=True)
 class ScanLook:
-    """How the scanner mangled the page (defaults: PEERS.md's realistic page)."""
+    """How the scanner mangled the page (defaults: a cheap office scanner's page)."""
 
     rotate: float = 1.5  # degrees, counter-clockwise
     blur: float = 0.8  # px

@@ -1,8 +1,9 @@
 """Encryption at rest for identities and raw inbound payloads (AES-256-GCM).
 
 Everything that can identify a citizen before we know whether they asked for
-anonymity (the inbound payload, reply addresses) is sealed with the vault key;
-only the receipt worker opens it, to answer on the origin channel.
+anonymity (the inbound payload, reply addresses, large blobs) is sealed with the vault key.
+The worker opens what it works on (the journaled payload, the address a receipt goes to);
+the intake process only seals.
 """
 
 from __future__ import annotations
