@@ -71,3 +71,9 @@ def spec_for(channel: str) -> ChannelSpec:
         name = name.rpartition(".")[0]
     head = channel.partition(".")[0]
     return ChannelSpec(head, "chat", head)
+
+
+def in_family(channel: str, family: str) -> bool:
+    """Whether ``channel`` is ``family`` or one of its members (``sms.kannel.dlr`` is in ``sms.kannel`` and
+    ``sms``, not in ``sm``): how an operator's filter by channel reads a name."""
+    return channel == family or channel.startswith(family + ".")

@@ -1,7 +1,7 @@
 # Over 400 lines: every settings section and its checks at load, the names operators rely on, in one place.
 """Settings: embedded defaults < ``--config``/``LAPOR_CONFIG`` file < ``LAPOR_<SECTION>__<KEY>`` env.
 
-Key names are the ones DESIGN.md promises operators. Secrets come from the
+Key names are a contract with operators: rename none. Secrets come from the
 environment or ``data/secrets.toml`` (generated on first ``run``), never the repo.
 """
 
@@ -79,7 +79,6 @@ class KannelSettings(BaseModel):
 
 
 class SmsSettings(BaseModel):
-    shortcode: str = "1708"
     kannel: KannelSettings = Field(default_factory=KannelSettings)
     json_hmac_key: str | None = None  # generic aggregator webhook; off unless set
     twilio_auth_token: str | None = None  # Twilio-style webhook; off unless set
@@ -285,6 +284,10 @@ class SettingsError(Exception):
     """One line naming the setting that is missing or invalid."""
 
 
+class MissingSecretError(SettingsError):
+    """A secret is neither set nor generated yet (``run`` generates it on its first start)."""
+
+
 # --- Unknown keys and environment variables ---------------------------------------------------------------------
 # Every key of every file and every LAPOR_* variable must name a setting: a typo stops start-up in one line.
 
@@ -479,6 +482,17 @@ def _env_data_dir(merged: dict[str, Any]) -> Path:
     return Path(env) if env else Path(merged.get("data", {}).get("dir", "./data"))
 
 
+def configured_data_dir(config: str | Path | None = None) -> tuple[Path, str]:
+    """Where ``data.dir`` points (absolute) and which source said so, read without loading anything from it."""
+    config = config or os.environ.get("LAPOR_CONFIG")
+    if os.environ.get("LAPOR_DATA__DIR"):
+        return Path(os.environ["LAPOR_DATA__DIR"]).resolve(), "LAPOR_DATA__DIR"
+    if config and "dir" in _read_settings_file(Path(config)).get("data", {}):
+        return Path(_read_settings_file(Path(config))["data"]["dir"]).resolve(), f"data.dir in {config}"
+    base = _read_settings_file(DEFAULT_TOML) if DEFAULT_TOML.exists() else {}
+    return Path(base.get("data", {}).get("dir", "./data")).resolve(), "the default data.dir, relative to this folder"
+
+
 def load_settings(config: str | Path | None = None, *, generate_secrets: bool = False) -> Settings:
     """Build the settings; raise :class:`SettingsError` with one clear line when invalid."""
     merged = _read_settings_file(DEFAULT_TOML) if DEFAULT_TOML.exists() else {}
@@ -503,7 +517,7 @@ def load_settings(config: str | Path | None = None, *, generate_secrets: bool = 
     missing = [name for name, (sec, key) in SECRET_FIELDS.items() if not getattr(getattr(settings, sec), key)]
     if missing:
         if not generate_secrets:
-            raise SettingsError(f"missing secret {missing[0]} (set LAPOR_{missing[0].upper().replace('.', '__')})")
+            raise MissingSecretError(f"missing secret {missing[0]} (set LAPOR_{missing[0].upper().replace('.', '__')})")
         try:
             _write_generated_secrets(secrets_file, missing)
         except OSError as exc:

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from gateway.settings import Settings, SettingsError, load_settings
+from gateway.settings import MissingSecretError, Settings, SettingsError, load_settings
 
 
-def _settings(args: argparse.Namespace, *, generate: bool = False) -> Settings:
+def _settings(args: argparse.Namespace, *, generate: bool = False, lock: bool = False) -> Settings:
+    """The settings; a command that reads a gateway's data (all but ``run`` and ``central``, which may make it)
+    refuses in one line when there is none there, and creates nothing. ``lock``: this process owns the data."""
+    from gateway.cli.datadir import lock_data, point_at, require_data
+
     try:
+        args.config = point_at(getattr(args, "data_dir", None), args.config)
+        if lock:  # every setting checked first (a bad one makes nothing), then the data locked, then secrets made
+            with contextlib.suppress(MissingSecretError):
+                load_settings(args.config)
+            lock_data(args.config)
+        elif not generate:
+            require_data(args.config)
         return load_settings(args.config, generate_secrets=generate)
     except SettingsError as exc:
         print(f"lapor-gateway: {exc}", file=sys.stderr)
@@ -52,7 +64,7 @@ def _serve_until_signal(settings: Settings, serve: Callable[[asyncio.Event], Awa
 def cmd_run(args: argparse.Namespace) -> int:
     from gateway.intake.process import serve
 
-    settings = _settings(args, generate=True)
+    settings = _settings(args, generate=True, lock=True)  # the lock first: a second run touches nothing
     return _serve_until_signal(settings, lambda stop: serve(settings, stop, args.config))
 
 
@@ -88,12 +100,17 @@ def _journal(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from gateway.cli.log import print_log
+    from gateway.cli.log import LogFilter, print_log
 
     settings = _settings(args)
+    try:
+        wanted = LogFilter.from_args(args, settings.service.timezone)
+    except ValueError as exc:
+        print(f"lapor-gateway: {exc}", file=sys.stderr)
+        return 2
     journal = _journal(settings)
     try:
-        print_log(journal, follow=args.follow, last=args.last)
+        print_log(journal, follow=args.follow, last=args.last, wanted=wanted, timezone=settings.service.timezone)
     except KeyboardInterrupt:
         pass
     finally:
@@ -102,44 +119,46 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from gateway.cli.display import safe_json
-    from normalizer.tracking import check_tracking_id
+    from gateway.cli.show import show
 
-    settings = _settings(args)
-    check = check_tracking_id(args.tracking_id)
-    if not check.ok:
-        print(f"lapor-gateway: {check.message_en}", file=sys.stderr)
-        return 2
-    journal = _journal(settings)
-    try:
-        row = journal.complaint_by_tracking(check.tracking_id)
-        if row is None:
-            print(f"lapor-gateway: no complaint {check.tracking_id}", file=sys.stderr)
-            return 1
-        out = {
-            "tracking_id": row["tracking_id"],
-            "state": row["state"],
-            "attempts": row["attempts"],
-            "last_error": row["last_error"],
-            "record": json.loads(row["record"]),
-            "central_store": json.loads(row["central_answer"]) if row["central_answer"] else None,
-            "receipts": journal.receipts_for(row["tracking_id"]),
-        }
-        print(safe_json(out, indent=2, ensure_ascii=False, default=str))  # no raw controls/bidi from a message
-    finally:
-        journal.close()
-    return 0
+    return show(_settings(args), args.tracking_id, as_json=args.json)
 
 
 def cmd_retry_dead(args: argparse.Namespace) -> int:
+    """Dead forwards and failed receipts (of these tickets, or all) queued again; an ID that is not a
+    tracking ID is refused before anything is queued, one the gateway does not know is reported (exit 1)."""
+    from gateway.cli.display import safe_text
+    from normalizer.tracking import check_tracking_id
+
+    checks = [(raw, check_tracking_id(raw)) for raw in args.tracking_ids]
+    bad = [(raw, c) for raw, c in checks if not c.ok]
+    for raw, c in bad:
+        print(f"lapor-gateway: {safe_text(raw[:40])}: {c.message_en}", file=sys.stderr)
+    if bad:
+        print("lapor-gateway: nothing queued", file=sys.stderr)
+        return 2
+    ids = list(dict.fromkeys(c.tracking_id for _raw, c in checks))
     settings = _settings(args)
     journal = _journal(settings)
     try:
-        n = journal.retry_dead_sync(args.tracking_ids)
+        unknown = [t for t in ids if t not in journal.known_tracking_ids(ids)] if ids else []
+        wanted = [t for t in ids if t not in unknown]
+        forwards, receipts = ([], []) if ids and not wanted else (
+            journal.retry_dead_forwards_sync(wanted), journal.retry_failed_receipts_sync(wanted))
     finally:
         journal.close()
-    print(f"{n} dead letter(s) queued again; a running gateway forwards them within a second")
-    return 0
+    for tid in forwards:
+        print(f"{tid}  forward to the central store queued again")
+    for tid, kind, channel in receipts:
+        print(f"{tid or '-':<10}  {kind} by {channel} queued again")
+    for tid in wanted:
+        if tid not in forwards and all(r[0] != tid for r in receipts):
+            print(f"{tid}  nothing dead or failed")
+    print(f"queued again: {len(forwards)} forward(s), {len(receipts)} receipt(s) and replies; "
+          "a running gateway sends them within seconds")
+    for tid in unknown:
+        print(f"lapor-gateway: {tid}: no complaint or receipt with this tracking ID", file=sys.stderr)
+    return 1 if unknown else 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -148,33 +167,104 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(args.what, duration=args.duration, connections=args.connections)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lapor-gateway", description="Intake gateway for public complaints (LAPOR! 1708)")
-    p.add_argument("--config", help="settings file (TOML); also LAPOR_CONFIG", default=None)
-    sub = p.add_subparsers(dest="command", required=True)
+HELP_CONFIG = "settings file (TOML) over the embedded defaults; also LAPOR_CONFIG"
+HELP_DATA_DIR = ("the gateway's data folder (journal, secrets, blobs); default data.dir from the settings "
+                 "(./data); also LAPOR_DATA__DIR")
+EPILOG = """Every command reads the settings (embedded defaults < --config < LAPOR_<SECTION>__<KEY> variables) and
+finds the gateway's data in data.dir. Only `run` and `central` make a data folder; the others refuse when there is
+none. --config and --data-dir may be given before or after the command. `lapor-gateway COMMAND --help` explains
+each command."""
 
-    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help_)
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """A description's paragraphs wrapped to the terminal; lines that start with spaces (examples) kept."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        out: list[str] = []
+        para: list[str] = []
+        for line in [*text.splitlines(), ""]:
+            if line.strip() and not line.startswith(" "):
+                para.append(line.strip())
+                continue
+            if para:
+                out.append(textwrap.fill(" ".join(para), width, initial_indent=indent, subsequent_indent=indent))
+                para = []
+            if line.strip():
+                out.append(indent + line)
+        return "\n".join(out)
+
+
+def _common_options(p: argparse.ArgumentParser, default: object) -> None:
+    p.add_argument("--config", metavar="FILE", default=default, help=HELP_CONFIG)
+    p.add_argument("--data-dir", metavar="DIR", default=default, help=HELP_DATA_DIR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lapor-gateway", epilog=EPILOG,
+                                description="Intake gateway for public complaints (LAPOR! 1708)")
+    _common_options(p, None)
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, argparse.SUPPRESS)  # after the command too; absent there, the one before stands
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str, description: str = "",
+            ) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=description or help_, parents=[common],
+                            formatter_class=_HelpFormatter)
         sp.set_defaults(fn=fn)
         return sp
 
-    add("run", cmd_run, "run the gateway (HTTP, SMTP, pollers, workers, embedded central store)")
-    w = add("worker", cmd_worker, "the pipeline worker alone (run starts it; for running it on its own)")
+    add("run", cmd_run, "run the gateway (HTTP, SMTP, pollers, workers, embedded central store)",
+        "Run the gateway: webhooks, /healthz and /metrics on http.port, the SMTP listener, the configured pollers,\n"
+        "the worker and (central.embedded = true) the reference central store. Makes the data folder and its\n"
+        "secrets on the first start; holds a lock on it, so a second `run` on the same data refuses. Stop: Ctrl-C.")
+    w = add("worker", cmd_worker, "the pipeline worker alone (run starts it; for running it on its own)",
+            "The worker: reads the journal, normalises, forwards to the central store and sends receipts.\n"
+            "`run` starts it as a child process; run it alone only on the data of a running gateway.")
     w.add_argument("--wake-fd", type=int, default=None, help=argparse.SUPPRESS)
     w.add_argument("--status-fd", type=int, default=None, help=argparse.SUPPRESS)
-    add("central", cmd_central, "run the reference central complaint store alone")
-    add("schema", cmd_schema, "print the JSON Schema of the complaint record")
-    lg = add("log", cmd_log, "print the intake log")
-    lg.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
-    lg.add_argument("--last", "-n", type=int, default=50, help="how many past events to show")
-    sh = add("show", cmd_show, "print one complaint as forwarded, with its state and receipts")
-    sh.add_argument("tracking_id")
-    rd = add("retry-dead", cmd_retry_dead, "queue dead letters for delivery again")
-    rd.add_argument("tracking_ids", nargs="*", help="only these (default: all)")
-    b = add("bench", cmd_bench, "benchmarks, as ratios against a baseline measured in the same run")
-    b.add_argument("what", choices=["sms", "smtp", "ocr"], nargs="?", default="sms")
-    b.add_argument("--duration", type=float, default=10.0)
-    b.add_argument("--connections", type=int, default=None, help="concurrent clients (sms: 64, smtp: 16)")
+    add("central", cmd_central, "run the reference central complaint store alone (central.port, 8090)",
+        "The reference central complaint store alone, on central.host:central.port (default 127.0.0.1:8090);\n"
+        "its records in central.db in the data folder, which it makes if needed.")
+    add("schema", cmd_schema, "print the JSON Schema of the complaint record",
+        "Print the JSON Schema of the complaint record: the central store's request body. Reads no data.")
+    lg = add("log", cmd_log, "print the intake log (--follow to watch it)",
+             "The intake log: time (service.timezone), channel, tracking ID, state, the masked contact,\n"
+             "category, flags and a short detail; never a message's text. Filters combine.")
+    lg.add_argument("--follow", "-f", action="store_true", help="keep printing new events (Ctrl-C stops)")
+    lg.add_argument("--last", "-n", type=int, default=50, metavar="N",
+                    help="how many past events to show first (default 50; 0: none)")
+    lg.add_argument("--channel", metavar="NAME", help="only this channel or family: sms, sms.kannel, email, letters")
+    lg.add_argument("--state", metavar="STATE[,STATE]",
+                    help="only these states: received, normalized, forwarded, receipt_sent, needs_review, failed, "
+                         "receipt_failed, dead_letter, ...")
+    lg.add_argument("--tracking", metavar="TRACKING_ID", help="only the events of this complaint")
+    lg.add_argument("--since", metavar="WHEN",
+                    help="only events since then: a duration back from now (90s, 30m, 2h, 7d) or an ISO date or time "
+                         "in service.timezone (2026-12-02, 2026-12-02T08:00)")
+    sh = add("show", cmd_show, "one complaint: record, timeline, receipts and replies (--json for machines)",
+             "One complaint: what was forwarded, its state and the store's answer, a timeline of its events and\n"
+             "each receipt and reply with its text, state and delivery. Times in service.timezone. An anonymous\n"
+             "reporter's contact and a confidential text are never shown.")
+    sh.add_argument("tracking_id", metavar="TRACKING_ID", help="the 10-digit tracking ID the citizen was given")
+    sh.add_argument("--json", action="store_true", help="the same as JSON (ISO times with their offset)")
+    rd = add("retry-dead", cmd_retry_dead, "queue dead forwards and failed receipts again",
+             "Queue again what gave up: forwards to the central store that became dead letters, and receipts\n"
+             "and replies that failed (a peer down longer than receipts.retry_hours, a refused send). Each is\n"
+             "tried afresh by a running gateway. Prints what it queued, per kind; an unknown tracking ID is\n"
+             "reported and the command exits 1; something that is not a tracking ID queues nothing (exit 2).")
+    rd.add_argument("tracking_ids", nargs="*", metavar="TRACKING_ID",
+                    help="only these complaints' forwards and receipts (default: all that gave up)")
+    b = add("bench", cmd_bench, "benchmarks, as ratios against a baseline measured in the same run",
+            "Benchmarks on a temporary data folder with free ports (not your data): sms (Kannel webhook, wrk),\n"
+            "smtp (the SMTP listener), ocr (letters). Each prints its ratio to a no-op baseline of the same run.")
+    b.add_argument("what", choices=["sms", "smtp", "ocr"], nargs="?", default="sms", help="which (default: sms)")
+    b.add_argument("--duration", type=float, default=10.0, metavar="SECONDS",
+                   help="seconds each measurement runs (default 10)")
+    b.add_argument("--connections", type=int, default=None, metavar="N",
+                   help="concurrent clients (default: sms 64, smtp 16)")
     _extra_commands(add)
     return p
 

@@ -1,22 +1,29 @@
-"""The intake log in the terminal: ``lapor-gateway log [--follow]``.
+"""The intake log in the terminal: ``lapor-gateway log [--follow] [filters]``.
 
 Events hold only what an operator may see: channel, tracking ID, state, the
 masked contact, category, flags and a short reason, never a body. Every field
 may still come from a sender (a contact, a reason quoting a header), so each is
 printed through :func:`gateway.cli.display.safe_cell`: no markup, no raw controls.
+
+The columns have fixed widths worked out from the terminal's (not from the rows), so the rows of
+``--follow`` line up with the header printed first; a cell too long for its column wraps inside it,
+and the tracking column is as wide as a tracking ID, which is never split.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from channels.citizen_time import zone, zone_label
+from channels.registry import in_family
 from gateway.cli.display import safe_cell
 from gateway.store.ports import EventLog
 
@@ -32,41 +39,147 @@ STATE_STYLE = {
     "receipt_failed": "red",
     "dead_letter": "bold red",
 }
+TRACKING_WIDTH = 10  # 9 random digits + the check digit
+FOLLOW_SECONDS = 0.5
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d|w)")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-def format_event(e: dict[str, Any]) -> tuple[Text, ...]:
-    """One event as table cells, each a literal ``Text`` (rich never parses an event's values)."""
+def parse_since(value: str, timezone: str, now: float | None = None) -> float:
+    """``90s``, ``30m``, ``2h``, ``7d``, ``1w`` back from now, or an ISO date/time (in ``timezone`` unless it
+    gives an offset): the moment as epoch seconds. Raises ``ValueError`` with a line an operator can act on."""
+    text = value.strip().lower()
+    m = _DURATION.fullmatch(text)
+    if m:
+        return (time.time() if now is None else now) - float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
     try:
-        at = datetime.fromtimestamp(e["at"]).strftime("%Y-%m-%d %H:%M:%S")
-    except (TypeError, ValueError, OverflowError, OSError):
-        at = str(e["at"])
-    state = e["state"]
-    style = STATE_STYLE.get(state, "") if isinstance(state, str) else ""
-    return (
-        safe_cell(at), safe_cell(e["channel"]), safe_cell(e["tracking_id"]), safe_cell(state, style),
-        safe_cell(e["contact"]), safe_cell(e["category"]), safe_cell(e["flags"]), safe_cell(e["detail"]),
-    )
+        moment = datetime.fromisoformat(value.strip()) if len(value.strip()) > 10 else None
+        if moment is None:
+            d = date.fromisoformat(value.strip())
+            moment = datetime(d.year, d.month, d.day)
+    except ValueError:
+        raise ValueError(
+            f"--since {value!r}: give a duration (90s, 30m, 2h, 7d) or an ISO date or time (2026-12-02, "
+            "2026-12-02T08:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone(timezone))
+    return moment.timestamp()
 
 
-def _table() -> Table:
-    t = Table(box=None, pad_edge=False)
-    for col in ("time", "channel", "tracking", "state", "contact", "category", "flags", "detail"):
-        t.add_column(col, overflow="fold")
-    return t
+@dataclass(frozen=True)
+class LogFilter:
+    channel: str | None = None  # a channel name or a family (``sms`` takes ``sms.kannel`` and ``sms.json``)
+    states: tuple[str, ...] = ()
+    tracking_id: str | None = None
+    since: float | None = None
+
+    @classmethod
+    def from_args(cls, args: Any, timezone: str) -> LogFilter:
+        states = tuple(s.strip() for s in (args.state or "").split(",") if s.strip())
+        since = parse_since(args.since, timezone) if args.since else None
+        return cls(args.channel or None, states, (args.tracking or "").strip() or None, since)
+
+    def query(self, journal: EventLog) -> dict[str, Any]:
+        """The arguments of ``events_matching`` (channel names looked up now: new ones may appear later)."""
+        channels = None
+        if self.channel is not None:
+            channels = [c for c in journal.event_channels() if in_family(c, self.channel)]
+        return {"channels": channels, "states": self.states, "tracking_id": self.tracking_id, "since": self.since}
 
 
-def print_log(journal: EventLog, *, follow: bool, last: int, console: Console | None = None) -> None:
-    console = console or Console(width=None if sys.stdout.isatty() else 160)
-    latest = journal.last_event_seq()
-    seq = max(0, latest - last)
-    events = journal.events_after(seq, limit=last)
-    table = _table()
-    for e in events:
-        table.add_row(*format_event(e))
-        seq = e["seq"]
-    console.print(table)
-    while follow:
-        time.sleep(0.5)
-        for e in journal.events_after(seq):
-            console.print(Text("  ").join(format_event(e)), highlight=False)
+@dataclass(frozen=True)
+class Column:
+    name: str
+    width: int
+
+
+class Layout:
+    """Fixed columns for a terminal ``width`` cells wide. At 100 columns and more every field has its column;
+    below, contact, category, flags and detail share the last one."""
+
+    def __init__(self, width: int, timezone: str) -> None:
+        self.width = max(width, 60)
+        self.timezone = timezone
+        self.zone_label = zone_label(timezone)
+        self.wide = self.width >= 100
+        self.gap = 2 if self.wide else 1
+        self.time_format = "%Y-%m-%d %H:%M:%S" if self.wide else "%m-%d %H:%M:%S"
+        head = [Column(f"time {self.zone_label}", 19 if self.wide else 14), Column("channel", 17 if self.wide else 14),
+                Column("tracking", TRACKING_WIDTH), Column("state", 18 if self.wide else 14)]
+        if self.wide:
+            head += [Column("contact", 16), Column("category", 20), Column("flags", 12)]
+        used = sum(c.width for c in head) + self.gap * len(head)
+        self.columns = [*head, Column("detail" if self.wide else "contact · category · flags · detail",
+                                      max(self.width - used, 12))]
+
+    def time_text(self, at: Any) -> str:
+        try:
+            return datetime.fromtimestamp(float(at), zone(self.timezone)).strftime(self.time_format)
+        except (TypeError, ValueError, OverflowError, OSError):
+            return str(at)
+
+    def cells(self, e: dict[str, Any]) -> list[Text]:
+        """One event as cells, each a literal ``Text`` (rich never parses an event's values)."""
+        state = e["state"]
+        style = STATE_STYLE.get(state, "") if isinstance(state, str) else ""
+        cells = [safe_cell(self.time_text(e["at"])), safe_cell(e["channel"]), safe_cell(e["tracking_id"]),
+                 safe_cell(state, style)]
+        rest = [e["contact"], e["category"], e["flags"], e["detail"]]
+        if self.wide:
+            return cells + [safe_cell(v) for v in rest]
+        return [*cells, Text(" · ").join(safe_cell(v) for v in rest if v not in (None, ""))]
+
+    def lines(self, cells: list[Text], console: Console) -> list[Text]:
+        """The cells side by side, each wrapped inside its column; every line exactly ``width`` cells or less."""
+        wrapped = []
+        for cell, col in zip(cells, self.columns, strict=True):
+            parts = list(cell.wrap(console, col.width, overflow="fold")) or [Text("")]
+            wrapped.append(parts)
+        out = []
+        for i in range(max(len(w) for w in wrapped)):
+            line = Text()
+            for n, (parts, col) in enumerate(zip(wrapped, self.columns, strict=True)):
+                part = parts[i].copy() if i < len(parts) else Text("")
+                if n < len(self.columns) - 1:
+                    part.align("left", col.width)
+                    part.append(" " * self.gap)
+                line.append_text(part)
+            line.rstrip()
+            out.append(line)
+        return out
+
+    def header(self, console: Console) -> list[Text]:
+        return self.lines([Text(c.name, style="bold") for c in self.columns], console)
+
+
+def _console() -> Console:
+    import os
+
+    # piped without COLUMNS: wide enough for every column; a terminal or COLUMNS: that width
+    return Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
+
+
+def print_log(journal: EventLog, *, follow: bool, last: int, console: Console | None = None,
+              wanted: LogFilter | None = None, timezone: str = "Asia/Jakarta") -> None:
+    console = console or _console()
+    wanted = wanted or LogFilter()
+    layout = Layout(console.width, timezone)
+
+    def emit(events: list[dict[str, Any]]) -> int:
+        seq = 0
+        for e in events:
+            for line in layout.lines(layout.cells(e), console):
+                console.print(line, no_wrap=True, overflow="ignore", crop=False, highlight=False)
             seq = e["seq"]
+        return seq
+
+    for line in layout.header(console):
+        console.print(line, no_wrap=True, overflow="ignore", crop=False, highlight=False)
+    # following starts after the newest event, shown or not: nothing printed twice, nothing skipped
+    seq = journal.last_event_seq()
+    if last > 0:
+        seq = max(seq, emit(journal.events_matching(last=last, **wanted.query(journal))))
+    while follow:
+        time.sleep(FOLLOW_SECONDS)
+        seq = emit(journal.events_matching(after=seq, **wanted.query(journal))) or seq

@@ -7,7 +7,7 @@ read without ``async`` block: callers on an event loop run them with ``asyncio.t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from channels.base import AcceptResult
@@ -72,6 +72,8 @@ class ReviewStore(Protocol):
 
     def review_decide_sync(self, tracking_id: str, approve: bool) -> bool: ...
 
+    def review_correct_sync(self, tracking_id: str, record_json: str) -> bool: ...
+
 
 class ReceiptStore(Protocol):
     """The receipt worker: due receipts (opened), their states, the unsure window after a crash."""
@@ -89,6 +91,8 @@ class ReceiptStore(Protocol):
 
     def receipts_for(self, tracking_id: str) -> list[dict[str, Any]]: ...
 
+    def receipt_texts_for(self, tracking_id: str) -> dict[str, str]: ...
+
     async def set_receipt_path(self, family: str, up: bool, since: float, reason: str | None = None) -> int: ...
 
     def receipt_paths(self) -> dict[str, dict[str, Any]]: ...
@@ -104,6 +108,13 @@ class EventLog(Protocol):
     async def log_event(self, event: Event) -> None: ...
 
     def events_after(self, seq: int, limit: int = 500) -> list[dict[str, Any]]: ...
+
+    def events_matching(
+        self, *, after: int = 0, last: int | None = None, channels: Sequence[str] | None = None,
+        states: Sequence[str] = (), tracking_id: str | None = None, since: float | None = None, limit: int = 500,
+    ) -> list[dict[str, Any]]: ...
+
+    def event_channels(self) -> list[str]: ...
 
     def last_event_seq(self) -> int: ...
 

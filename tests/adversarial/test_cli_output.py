@@ -196,7 +196,7 @@ def test_cli_log_show_and_review_print_escaped(data_dir: GatewayProcess):
     assert_clean(shown_log)
     assert "[/]b7781" in shown_log and "PALSU" in shown_log and "isolasi" in shown_log
 
-    shown = _cli_stdout(data_dir, "show", TID)
+    shown = _cli_stdout(data_dir, "show", TID, "--json")
     assert_clean(shown)
     parsed = json.loads(shown)  # still JSON, with the same values
     assert parsed["record"]["body"] == "jalan rusak\r\x1b[Ksembunyi\x9b"
@@ -223,6 +223,7 @@ def test_scan_prints_a_hostile_file_name_escaped(tmp_path, monkeypatch, capsys):
         if k.startswith("LAPOR_"):
             monkeypatch.setenv(k, v)
     monkeypatch.setenv("COLUMNS", "400")
+    _journal(gw.data_dir / "gateway.db", gw.env["LAPOR_PRIVACY__VAULT_KEY"]).close()  # scan needs a gateway's data
     name = tmp_path / "surat\x1b[2J[bold red]\u202egnp.\x9bwarga[.png"
     name.write_bytes(b"this is not an image at all")
     code = cli.main(["scan", "--wait", "0", str(name)])

@@ -129,7 +129,7 @@ def test_dead_letter_then_retry_dead(make_sms_rig: Callable[..., SmsRig]) -> Non
     mt = rig.kannel.wait_for_mt(lambda m: m.receiver == "6281300000900", timeout=20)
     (tid,) = tracking_ids_in(mt.text)
     wait_until(lambda: "dead_letter" in gw.cli("log", "-n", "100").stdout, what="the dead letter in the intake log")
-    assert json.loads(gw.cli("show", tid).stdout)["state"] == "dead_letter"
+    assert json.loads(gw.cli("show", tid, "--json").stdout)["state"] == "dead_letter"
     central = _start_central(gw)
     try:
         out = gw.cli("retry-dead")

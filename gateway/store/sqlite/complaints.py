@@ -139,3 +139,16 @@ class ComplaintTables(Files):
 
         return self.state_writer.write_sync(write)
 
+    def review_correct_sync(self, tracking_id: str, record_json: str) -> bool:
+        """A person's corrected record for a complaint still waiting for review (False: it is not waiting)."""
+
+        def write(conn: sqlite3.Connection) -> bool:
+            r = conn.execute("UPDATE complaints SET record=? WHERE tracking_id=? AND state='review' RETURNING channel",
+                             (record_json, tracking_id)).fetchone()
+            if r is None:
+                return False
+            conn.execute(EVENT_INSERT, Event(r[0], "review_corrected", tracking_id).row(time.time()))
+            return True
+
+        return self.state_writer.write_sync(write)
+

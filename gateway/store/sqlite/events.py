@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from gateway.store.records import Event
@@ -19,6 +20,33 @@ class EventTables(Files):
 
     def events_after(self, seq: int, limit: int = 500) -> list[dict[str, Any]]:
         return [dict(r) for r in self.reader.rows("SELECT * FROM events WHERE seq>? ORDER BY seq LIMIT ?", (seq, limit))]
+
+    def events_matching(
+        self, *, after: int = 0, last: int | None = None, channels: Sequence[str] | None = None,
+        states: Sequence[str] = (), tracking_id: str | None = None, since: float | None = None, limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Events after ``after`` in order, only those of ``channels`` (exact names; None: any), ``states``,
+        ``tracking_id`` and at or after ``since``; with ``last``, the newest ``last`` of them."""
+        where, params = ["seq>?"], [after]
+        for column, values in (("channel", channels), ("state", states or None)):
+            if values is not None:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                params += list(values)
+        if tracking_id is not None:
+            where.append("tracking_id=?")
+            params.append(tracking_id)
+        if since is not None:
+            where.append("at>=?")
+            params.append(since)
+        sql = f"SELECT * FROM events WHERE {' AND '.join(where)}"
+        if last is None:
+            return [dict(r) for r in self.reader.rows(f"{sql} ORDER BY seq LIMIT ?", (*params, limit))]
+        rows = self.reader.rows(f"{sql} ORDER BY seq DESC LIMIT ?", (*params, last))
+        return [dict(r) for r in reversed(rows)]
+
+    def event_channels(self) -> list[str]:
+        """Every channel name the intake log holds."""
+        return [r[0] for r in self.reader.rows("SELECT DISTINCT channel FROM events")]
 
     def last_event_seq(self) -> int:
         return int(self.reader.one("SELECT COALESCE(MAX(seq), 0) FROM events")[0])  # type: ignore[index]

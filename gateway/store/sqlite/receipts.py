@@ -71,6 +71,11 @@ class ReceiptTables(Files):
             lambda c: c.execute("UPDATE receipts SET state='pending' WHERE state='unsure'").rowcount
         )
 
+    def receipt_texts_for(self, tracking_id: str) -> dict[str, str]:
+        """What each receipt and reply of a complaint says (opened; its address stays sealed), by receipt id."""
+        rows = self.reader.rows("SELECT id, body FROM receipts WHERE tracking_id=?", (tracking_id,))
+        return {r["id"]: str(self.open_json(r["body"]).get("text") or "") for r in rows}
+
     def receipts_for(self, tracking_id: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self.reader.rows(
             "SELECT id, kind, channel, state, attempts, provider_id, last_error, created_at, sent_at, "

@@ -1,0 +1,187 @@
+"""``lapor-gateway show TRACKING_ID``: one complaint as an operator reads it, or ``--json`` for machines.
+
+The view: the record's summary, the central store's answer, a timeline of every intake-log event of the
+complaint, and each receipt and reply with its text, state and delivery. Times are ISO 8601 in
+``service.timezone`` with the offset and the zone's name. A confidential complaint's subject and text are
+never shown (``--json`` neither); an anonymous reporter is not in the record, and no receipt's address is
+ever opened. Everything from a message goes through :mod:`gateway.cli.display`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from channels.citizen_time import zone, zone_label
+from gateway.cli.display import safe_cell, safe_json, safe_text
+from gateway.settings import Settings
+
+HIDDEN = "(confidential: not shown)"
+TIME_FIELDS = ("created_at", "sent_at", "delivered_at", "forwarded_at", "at", "received_at")
+
+
+def iso(value: Any, timezone: str) -> str | None:
+    """An epoch float or an ISO string as ISO 8601 in ``timezone`` (seconds), e.g. ``2026-12-02T08:15:02+07:00``."""
+    if value in (None, ""):
+        return None
+    try:
+        if isinstance(value, int | float):
+            moment = datetime.fromtimestamp(float(value), zone(timezone))
+        else:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            moment = moment.astimezone(zone(timezone)) if moment.tzinfo else moment.replace(tzinfo=zone(timezone))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return str(value)
+    return moment.isoformat(timespec="seconds")
+
+
+def shown_time(value: Any, timezone: str) -> str:
+    at = iso(value, timezone)
+    return f"{at} {zone_label(timezone)}" if at else "-"
+
+
+def _with_iso_times(row: dict[str, Any], timezone: str) -> dict[str, Any]:
+    return {k: iso(v, timezone) if k in TIME_FIELDS else v for k, v in row.items()}
+
+
+def gather(journal: Any, row: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """Everything ``show`` prints, as plain values (the ``--json`` output)."""
+    tid = row["tracking_id"]
+    record = json.loads(row["record"])
+    confidential = bool(row["confidential"]) or bool(record.get("privacy", {}).get("confidential"))
+    if confidential:  # the store gets it; an operator's terminal does not
+        record = {**record, "subject": None if record.get("subject") is None else HIDDEN, "body": HIDDEN}
+    record["received_at"] = iso(record.get("received_at"), timezone)
+    texts = journal.receipt_texts_for(tid)
+    receipts = [_with_iso_times(r, timezone) | {"text": texts.get(r["id"], "")} for r in journal.receipts_for(tid)]
+    events = journal.events_matching(tracking_id=tid, limit=10_000)
+    return {
+        "tracking_id": tid,
+        "state": row["state"],
+        "attempts": row["attempts"],
+        "last_error": row["last_error"],
+        "created_at": iso(row.get("created_at"), timezone),
+        "forwarded_at": iso(row.get("forwarded_at"), timezone),
+        "timezone": timezone,
+        "record": record,
+        "central_store": json.loads(row["central_answer"]) if row["central_answer"] else None,
+        "receipts": receipts,
+        "events": [_with_iso_times({k: v for k, v in e.items() if k != "seq"}, timezone) for e in events],
+    }
+
+
+def _summary(out: dict[str, Any], timezone: str) -> Table:
+    rec = out["record"]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+
+    def line(label: str, value: Any, *, newlines: bool = False) -> None:
+        if value not in (None, "", []):
+            grid.add_row(label, value if isinstance(value, Text) else safe_cell(value, newlines=newlines))
+
+    privacy = rec.get("privacy") or {}
+    flags = [f for f in ("anonymous", "confidential") if privacy.get(f)]
+    line("state", out["state"])
+    line("channel", f"{safe_text(rec.get('channel'))} (account {safe_text(rec.get('account'))})")
+    line("received", shown_time(rec.get("received_at"), timezone))
+    line("forwarded", shown_time(out["forwarded_at"], timezone) if out["forwarded_at"] else None)
+    store = out["central_store"] or {}
+    if store:
+        line("central store", f"{safe_text(store.get('status'))} · received {shown_time(store.get('received_at'), timezone)}")
+    if out["attempts"] or out["last_error"]:
+        line("attempts", f"{out['attempts']} · last error: {safe_text(out['last_error']) or '-'}")
+    line("privacy", " · ".join(flags) + (f" (from {safe_text(privacy.get('source'))})" if flags else "") or "none")
+    reporter = rec.get("reporter")
+    if privacy.get("anonymous") or not reporter:
+        line("reporter", "anonymous: identity sealed in the vault" if privacy.get("anonymous") else "-")
+    else:
+        line("reporter", " · ".join(f"{k}: {safe_text(v)}" for k, v in reporter.items() if v))
+    cats = rec.get("category_suggestion") or []
+    line("category", ", ".join(f"{safe_text(c.get('category'))} ({c.get('confidence', 0):.2f})" for c in cats))
+    loc = rec.get("location") or {}
+    line("location", loc.get("text"))
+    line("subject", rec.get("subject"))
+    line("text", rec.get("body"), newlines=True)
+    line("needs review", "\n".join(safe_text(r) for r in rec.get("needs_review") or []), newlines=True)
+    line("follow-up of", rec.get("follow_up_of"))
+    line("duplicate of", ", ".join(safe_text(t) for t in rec.get("possible_duplicate_of") or []))
+    ocr = rec.get("ocr") or {}
+    if ocr:
+        line("ocr", f"{safe_text(ocr.get('engine'))} · {ocr.get('pages')} page(s) · confidence "
+                    f"{ocr.get('mean_confidence')}")
+    atts = rec.get("attachments") or []
+    line("attachments", "\n".join(f"{safe_text(a.get('filename') or '-')} ({safe_text(a.get('media_type'))}, "
+                                  f"{a.get('size', '?')} bytes)" for a in atts), newlines=True)
+    return grid
+
+
+def _timeline(out: dict[str, Any], timezone: str) -> Table:
+    t = Table(box=None, pad_edge=False, title_justify="left", show_header=True)
+    for col, kw in (("time", {"no_wrap": True}), ("state", {"no_wrap": True}), ("channel", {}), ("detail", {})):
+        t.add_column(col, overflow="fold", **kw)
+    for e in out["events"]:
+        detail = " · ".join(safe_text(e.get(k)) for k in ("contact", "category", "flags", "detail") if e.get(k))
+        t.add_row(safe_cell(f"{e['at']}"), safe_cell(e["state"]), safe_cell(e["channel"]), safe_cell(detail))
+    return t
+
+
+def _receipts(console: Console, out: dict[str, Any], timezone: str) -> None:
+    if not out["receipts"]:
+        console.print("  none")
+    for r in out["receipts"]:
+        head = Text("  ")
+        head.append_text(safe_cell(f"{r['kind']} via {safe_text(r['channel'])}", "bold"))
+        head.append_text(safe_cell(f" · {r['state']}"))
+        if r.get("attempts"):
+            head.append_text(safe_cell(f" · {r['attempts']} attempt(s)"))
+        console.print(head)
+        for label, key in (("created", "created_at"), ("sent", "sent_at"), ("delivered", "delivered_at")):
+            if r.get(key):
+                console.print(safe_cell(f"    {label:<10} {r[key]} {zone_label(timezone)}"))
+        if r.get("delivery_status"):
+            console.print(safe_cell(f"    {'delivery':<10} {r['delivery_status']}"))
+        if r.get("last_error"):
+            console.print(safe_cell(f"    {'error':<10} {r['last_error']}"))
+        text = Text("    ")
+        text.append_text(safe_cell(r.get("text") or "(no text)", "italic", newlines=True))
+        console.print(text)
+
+
+def show(settings: Settings, tracking_id: str, *, as_json: bool) -> int:
+    from gateway.store import open_journal
+    from normalizer.tracking import check_tracking_id
+
+    check = check_tracking_id(tracking_id)
+    if not check.ok:
+        print(f"lapor-gateway: {check.message_en}", file=sys.stderr)
+        return 2
+    tz = settings.service.timezone
+    journal = open_journal(settings)
+    try:
+        row = journal.complaint_by_tracking(check.tracking_id)
+        if row is None:
+            print(f"lapor-gateway: no complaint {check.tracking_id}", file=sys.stderr)
+            return 1
+        out = gather(journal, row, tz)
+    finally:
+        journal.close()
+    if as_json:
+        print(safe_json(out, indent=2, ensure_ascii=False, default=str))  # no raw controls/bidi from a message
+        return 0
+    console = Console(highlight=False)
+    console.print(safe_cell(f"Complaint {out['tracking_id']}", "bold"))
+    console.print(_summary(out, tz))
+    console.print()
+    console.print(Text(f"Timeline ({len(out['events'])} events, {zone_label(tz)})", style="bold"))
+    console.print(_timeline(out, tz))
+    console.print()
+    console.print(Text(f"Receipts and replies ({len(out['receipts'])})", style="bold"))
+    _receipts(console, out, tz)
+    return 0
