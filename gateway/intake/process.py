@@ -18,9 +18,11 @@ from typing import Any
 from aiohttp import web
 
 from channels.base import Poller, RawRequest, StartupCheck, WebhookChannel
-from channels.message import ChannelError, Rejected
+from channels.message import Rejected
+from gateway.intake.channel_health import ChannelHealth
 from gateway.intake.children import Child, wait_http
 from gateway.intake.metrics import Metrics
+from gateway.intake.receipt_paths import ReceiptPaths
 from gateway.loops import cancel_all, report_failures, supervise, tune_gc
 from gateway.pipes import StatusPipe, WakePipe
 from gateway.settings import Settings
@@ -49,12 +51,18 @@ class Gateway:
         self.webhooks: list[WebhookChannel] = found.webhooks
         self.pollers: list[Poller] = found.pollers
         self.checks: list[StartupCheck] = found.checks
+        self.channel_health = ChannelHealth()
+        self.channel_health.add([*self.webhooks, *self.pollers])
+        self.metrics.sources.append(self.channel_health.metrics)
+        self.receipt_paths = ReceiptPaths(self.journal, settings)  # Kannel sendsms, the mail relay
+        self.metrics.sources.append(self.receipt_paths.metrics)
         report_failures(self.pollers, self.journal)
         self.wake = WakePipe()
         self.status = StatusPipe()
         self.storage_fault: str | None = None
         self.children: list[Child] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._poller_tasks: dict[int, asyncio.Task[None]] = {}
         self._runner: web.AppRunner | None = None
 
     async def accept(self, msg: Any) -> Any:
@@ -84,8 +92,11 @@ class Gateway:
 
         limit = getattr(channel, "max_body_bytes", self.settings.http.max_body_bytes)
         too_large = f"body larger than {limit} bytes\n"
+        is_off = self.channel_health.is_off
 
         async def handle(request: web.Request) -> web.Response:
+            if is_off(channel):  # its token was refused after start-up: as if never served
+                raise web.HTTPNotFound()
             if request.content_length is not None and request.content_length > limit:
                 count(channel.name, "rejected_413")
                 return web.Response(status=413, text=too_large)
@@ -126,7 +137,12 @@ class Gateway:
 
     async def _healthz(self, request: web.Request) -> web.Response:
         """200 while every part works; 503 naming the reasons while a child is down, the worker meets a
-        fault (the disk full) or makes no progress while work is due, or the journal refuses writes."""
+        fault (the disk full) or makes no progress while work is due, or the journal refuses writes.
+
+        A channel whose check failed (``degraded``: still accepting) or was refused (``off``) is shown
+        under ``channels`` and named in ``problems`` (``status`` "degraded"), but answers 200: the gateway
+        still takes every other channel (and a degraded one), and a balancer or a restart cannot fix a
+        provider's outage or a rejected token."""
         children = {c.name: {"alive": c.alive(), "restarts": c.restarts} for c in self.children}
         problems = [f"{name}: not running" for name, c in children.items() if not c["alive"]]
         if self.storage_fault and not await self._journal_writable():
@@ -136,8 +152,13 @@ class Gateway:
         stall = await asyncio.to_thread(self._stalled)
         if stall:
             problems.append(stall)
-        body = {"status": "degraded" if problems else "ok", "children": children, "problems": problems}
-        return web.json_response(body, status=503 if problems else 200)
+        failing = bool(problems)
+        # a failing receipt path (Kannel down) is named, but intake works: 200, as for a degraded channel
+        problems += await asyncio.to_thread(self.receipt_paths.problems)
+        problems += self.channel_health.problems()
+        body = {"status": "degraded" if problems else "ok", "children": children,
+                "channels": self.channel_health.view(), "problems": problems}
+        return web.json_response(body, status=503 if failing else 200)
 
     def _stalled(self) -> str | None:
         """Work due for longer than ``worker.stall_seconds`` and no outcome written in that time."""
@@ -189,15 +210,13 @@ class Gateway:
             await asyncio.to_thread(wait_http, f"http://{s.central.host}:{s.central.port}/v1/complaints", central.proc,
                                     central.name)
             log.info("reference central store on http://%s:%d (child process)", s.central.host, s.central.port)
-        for check in self.checks:
-            try:
-                log.info("%s", await check.check())
-            except ChannelError as exc:
-                log.error("%s", exc)
-                self._disable(check)
+        # a refused check switches its channel off; one that failed otherwise leaves it on, checked again later
+        for refused in await self.channel_health.first_checks(self.checks):
+            self._disable(refused)
         # listeners (SMTP) and pollers first: once /healthz answers, every intake path is open
-        self._tasks = [asyncio.create_task(supervise(functools.partial(p.run, self.accept), p.name))
-                       for p in self.pollers]
+        self._poller_tasks = {id(p): asyncio.create_task(supervise(functools.partial(p.run, self.accept), p.name))
+                              for p in self.pollers}
+        self._tasks = [*self._poller_tasks.values(), *self.channel_health.retries(self._disable)]
         listening = [p.started.wait() for p in self.pollers if isinstance(getattr(p, "started", None), asyncio.Event)]
         if listening:
             await asyncio.wait_for(asyncio.gather(*listening), timeout=30)
@@ -216,11 +235,17 @@ class Gateway:
         self.wake.poke()  # whatever a previous run left in the journal
         if self.children:
             self._tasks.append(asyncio.create_task(self._watch_children()))
+        # the receipt paths, told in one line each, without holding up start-up
+        self._tasks.append(asyncio.create_task(self.receipt_paths.check_at_start()))
         tune_gc()
 
     def _disable(self, channel: object) -> None:
+        """Stop a channel whose check was refused: its routes answer 404 (or are never added), its poller ends."""
         self.webhooks = [c for c in self.webhooks if c is not channel]
         self.pollers = [p for p in self.pollers if p is not channel]
+        task = self._poller_tasks.pop(id(channel), None)
+        if task is not None:
+            task.cancel()
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)
