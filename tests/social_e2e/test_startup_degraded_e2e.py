@@ -147,3 +147,26 @@ def test_a_rejected_token_switches_its_channel_off_and_healthz_says_why(
     assert len(off) == 1 and "ERROR" in off[0] and "social.whatsapp switched off" in off[0], off
     for secret in (bad_token, bad_token.split(":")[1], f.wa.access_token, "Session has expired"):
         assert secret not in gw.log_text()
+
+
+def test_a_token_refused_on_a_later_check_switches_the_running_channel_off(
+    social_fakes: SocialFakes, gateway_factory: Callable[..., GatewayProcess]
+) -> None:
+    f = social_fakes
+    refusal = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+    f.telegram.call(f.tg.answer_next, "/getMe", unavailable)
+    f.telegram.call(f.tg.answer_next, "/getMe", lambda: web.json_response(refusal, status=401))
+    gw = gateway_factory({**f.telegram_env()}).start()
+    assert healthz(gw)[1]["channels"]["social.telegram"]["state"] == "degraded"
+    update = tg_update("Sampah menumpuk di pasar", user_id=5300044, username="warga44")
+    assert post_telegram(gw, update)[0] == 200  # accepted while degraded
+    wait_record(gw, str(update["update_id"]))
+
+    body = wait_until(lambda: (b := healthz(gw)[1])["channels"]["social.telegram"]["state"] == "off" and b,
+                      timeout=30, interval=0.3, what="the later refusal switching Telegram off")
+    assert body["channels"]["social.telegram"]["error"] == "telegram: token rejected (401 Unauthorized)"
+    assert post_telegram(gw, tg_update("sesudah", user_id=5300044, username="warga44"))[0] == 404
+    assert channel_up(gw, "social.telegram") == "0"
+    assert gw.stop() == 0
+    off = [line for line in gw.stderr_text().splitlines() if "token rejected" in line]
+    assert len(off) == 1 and " ERROR " in off[0] and "social.telegram switched off" in off[0], off
