@@ -3,8 +3,9 @@
 Each ``*_from_settings`` returns the objects the gateway files by role
 (``gateway.wiring.Channels.add``): webhook channel, poller, completer,
 receipt sender, or None when the channel is not configured. The start-up
-``check()`` sits on the intake object (webhook or poller), so the gateway's
-``_disable(check)`` drops exactly the intake whose token is bad. Nothing here
+``check()`` sits on the intake object (webhook or poller), so a token the API
+refuses (``Refused``) switches off exactly that intake; any other failure leaves
+it on, degraded, and checked again (``gateway/intake/channel_health.py``). Nothing here
 does network I/O.
 """
 

@@ -172,7 +172,7 @@ class TelegramChannel:
         self._startup_check = startup_check
 
     async def check(self) -> str:
-        """The token check (getMe); raising ChannelError makes the gateway drop this webhook."""
+        """The token check (getMe): Refused switches this webhook off; any other ChannelError leaves it on, checked again."""
         if self._startup_check is None:
             return "telegram: webhook on (token not checked)"
         return await self._startup_check()

@@ -183,7 +183,7 @@ class WhatsappChannel:
         self._startup_check = startup_check
 
     async def check(self) -> str:
-        """The access-token check; raising ChannelError makes the gateway drop this webhook."""
+        """The access-token check: Refused switches this webhook off; any other ChannelError leaves it on, checked again."""
         if self._startup_check is None:
             return "whatsapp: webhook on (token not checked)"
         return await self._startup_check()
