@@ -118,7 +118,11 @@ class Completer(Protocol):
 
 @runtime_checkable
 class StartupCheck(Protocol):
-    """Optional: verify tokens/peers at start-up; return one line, raise ChannelError when unusable."""
+    """Optional: verify tokens/peers at start-up (and again while failing); return one line.
+
+    Raise :class:`~channels.message.Refused` when the peer rejects the credentials for good (the
+    channel is switched off), any other ChannelError when it fails for now (kept on, checked again).
+    """
 
     async def check(self) -> str: ...
 
