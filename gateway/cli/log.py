@@ -40,6 +40,7 @@ STATE_STYLE = {
     "dead_letter": "bold red",
 }
 TRACKING_WIDTH = 10  # 9 random digits + the check digit
+WIDE = 150  # from here contact, category and flags have columns of their own
 FOLLOW_SECONDS = 0.5
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d|w)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -95,22 +96,26 @@ class Column:
 
 
 class Layout:
-    """Fixed columns for a terminal ``width`` cells wide. At 100 columns and more every field has its column;
+    """Fixed columns for a terminal ``width`` cells wide. From :data:`WIDE` columns every field has its column;
     below, contact, category, flags and detail share the last one."""
 
     def __init__(self, width: int, timezone: str) -> None:
         self.width = max(width, 60)
         self.timezone = timezone
         self.zone_label = zone_label(timezone)
-        self.wide = self.width >= 100
-        self.gap = 2 if self.wide else 1
-        self.time_format = "%Y-%m-%d %H:%M:%S" if self.wide else "%m-%d %H:%M:%S"
-        head = [Column(f"time {self.zone_label}", 19 if self.wide else 14), Column("channel", 17 if self.wide else 14),
-                Column("tracking", TRACKING_WIDTH), Column("state", 18 if self.wide else 14)]
+        self.wide = self.width >= WIDE  # every field its own column
+        roomy = self.width >= 100  # the year, and whole channel and state names
+        self.gap = 2 if roomy else 1
+        # narrow: the time alone, and a line with the date whenever it changes
+        self.dated = not roomy
+        self.time_format = "%Y-%m-%d %H:%M:%S" if roomy else "%H:%M:%S"
+        self._day: str | None = None
+        head = [Column(f"time {self.zone_label}", 19 if roomy else 8), Column("channel", 17),
+                Column("tracking", TRACKING_WIDTH), Column("state", 18)]  # receipt_suppressed whole
         if self.wide:
-            head += [Column("contact", 16), Column("category", 20), Column("flags", 12)]
+            head += [Column("contact", 16), Column("category", 20), Column("flags", 14)]
         used = sum(c.width for c in head) + self.gap * len(head)
-        self.columns = [*head, Column("detail" if self.wide else "contact · category · flags · detail",
+        self.columns = [*head, Column("detail" if self.wide else "contact · category · …",
                                       max(self.width - used, 12))]
 
     def time_text(self, at: Any) -> str:
@@ -118,6 +123,19 @@ class Layout:
             return datetime.fromtimestamp(float(at), zone(self.timezone)).strftime(self.time_format)
         except (TypeError, ValueError, OverflowError, OSError):
             return str(at)
+
+    def day_line(self, at: Any) -> Text | None:
+        """``── 2026-12-02 WIB ──`` before the first event of a day (narrow layout only)."""
+        if not self.dated:
+            return None
+        try:
+            day = datetime.fromtimestamp(float(at), zone(self.timezone)).strftime("%Y-%m-%d")
+        except (TypeError, ValueError, OverflowError, OSError):
+            return None
+        if day == self._day:
+            return None
+        self._day = day
+        return Text(f"── {day} {self.zone_label} ──", style="dim")
 
     def cells(self, e: dict[str, Any]) -> list[Text]:
         """One event as cells, each a literal ``Text`` (rich never parses an event's values)."""
@@ -169,7 +187,8 @@ def print_log(journal: EventLog, *, follow: bool, last: int, console: Console | 
     def emit(events: list[dict[str, Any]]) -> int:
         seq = 0
         for e in events:
-            for line in layout.lines(layout.cells(e), console):
+            day = layout.day_line(e["at"])
+            for line in ([day] if day else []) + layout.lines(layout.cells(e), console):
                 console.print(line, no_wrap=True, overflow="ignore", crop=False, highlight=False)
             seq = e["seq"]
         return seq
