@@ -154,8 +154,9 @@ def cmd_retry_dead(args: argparse.Namespace) -> int:
     for tid in wanted:
         if tid not in forwards and all(r[0] != tid for r in receipts):
             print(f"{tid}  nothing dead or failed")
-    print(f"queued again: {len(forwards)} forward(s), {len(receipts)} receipt(s) and replies; "
-          "a running gateway sends them within seconds")
+    print(f"queued again: {len(forwards)} forward(s), {len(receipts)} receipt(s) or reply(ies)")
+    if forwards or receipts:
+        print("a running gateway sends them within seconds")
     for tid in unknown:
         print(f"lapor-gateway: {tid}: no complaint or receipt with this tracking ID", file=sys.stderr)
     return 1 if unknown else 0

@@ -106,9 +106,9 @@ class ReceiptPaths:
             paths = {}
         out: dict[str, dict[str, Any]] = {}
         for check in self.checks:
-            out[check.family] = {"up": True, "since": None, "reason": None, "waiting": 0}
+            out[check.family] = {"up": True, "since": None, "reason": None, "waiting": 0, "failed": 0}
         for family, p in paths.items():
-            out[family] = {k: p.get(k) for k in ("up", "since", "reason", "waiting")}
+            out[family] = {k: p.get(k) for k in ("up", "since", "reason", "waiting", "failed")}
         for family, (when, why) in self.unreachable.items():
             recorded = paths.get(family)
             if recorded is None or (self.checked_at is not None and recorded["updated"] < self.checked_at):
@@ -120,12 +120,13 @@ class ReceiptPaths:
         for family, p in sorted(self.state().items()):
             if not p["up"]:
                 since = f" since {self._when(p['since'])}" if p["since"] else ""
-                out.append(f"receipts: {family} failing{since} ({p['waiting']} waiting)")
+                failed = f", {p['failed']} failed" if p["failed"] else ""
+                out.append(f"receipts: {family} failing{since} ({p['waiting']} waiting{failed})")
         return out
 
     def view(self) -> dict[str, dict[str, Any]]:
         return {family: {"up": p["up"], "since": self._when(p["since"]) if p["since"] else None,
-                         "reason": p["reason"], "waiting": p["waiting"]}
+                         "reason": p["reason"], "waiting": p["waiting"], "failed": p["failed"]}
                 for family, p in sorted(self.state().items())}
 
     def metrics(self) -> list[str]:

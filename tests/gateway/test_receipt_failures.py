@@ -197,6 +197,8 @@ async def test_after_retry_hours_it_fails_and_retry_dead_queues_it_again(tmp_pat
     assert await w.deliver(j.due_receipts(10)[0]) == "failed"
     (failed,) = events(j, "receipt_failed")
     assert "gave up after 2h" in failed["detail"]
+    (problem,) = ReceiptPaths(j, Settings()).problems()
+    assert problem.endswith("(0 waiting, 1 failed)")
     assert j.due_receipts(10) == []
     assert j.known_tracking_ids(["1234567890", "9999999999"]) == {"1234567890"}
     assert j.retry_failed_receipts_sync(["9999999999"]) == []

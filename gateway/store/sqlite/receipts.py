@@ -102,21 +102,24 @@ class ReceiptTables(Files):
         return await self.state_writer.write(write)
 
     def receipt_paths(self) -> dict[str, dict[str, Any]]:
-        """Each path's last known state (``up``, ``since``, ``reason``, ``updated``: when written) and its
-        receipts ``waiting`` to go."""
+        """Each path's last known state (``up``, ``since``, ``reason``, ``updated``: when written), its
+        receipts ``waiting`` to go and those ``failed`` on it (given up while the peer was down)."""
         out: dict[str, dict[str, Any]] = {}
         for key, value, updated in self.reader.rows("SELECT key, value, updated_at FROM cursors WHERE key LIKE ?",
                                                     (PATH_KEY + "%",)):
             try:
-                out[key.removeprefix(PATH_KEY)] = dict(json.loads(value)) | {"waiting": 0, "updated": updated}
+                out[key.removeprefix(PATH_KEY)] = dict(json.loads(value)) | {"waiting": 0, "failed": 0, "updated": updated}
             except (ValueError, TypeError):
                 continue
-        for channel, n in self.reader.rows(
-            "SELECT channel, count(*) FROM receipts WHERE state IN ('pending','sending','unsure') GROUP BY channel"
+        for channel, waiting, failed in self.reader.rows(
+            "SELECT channel, sum(state IN ('pending','sending','unsure')), sum(state='failed') FROM receipts "
+            "WHERE state IN ('pending','sending','unsure') OR (state='failed' AND failing_since IS NOT NULL) "
+            "GROUP BY channel"
         ):
             family = spec_for(channel).family
             if family in out:
-                out[family]["waiting"] += n
+                out[family]["waiting"] += waiting
+                out[family]["failed"] += failed
         return out
 
     # --- queued again from the CLI -------------------------------------------------------------
