@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from channels.base import StartupCheck
@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 State = Literal["ok", "degraded", "off"]
 UP = {"ok": 1.0, "degraded": 0.5, "off": 0.0}  # ``lapor_channel_up``
 CHECK_TIMEOUT = 30.0  # one check, at start-up or later; the clients' own timeouts are shorter
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -51,10 +47,11 @@ class ChannelHealth:
     """One entry per intake channel; the checked ones change state as their checks pass or fail."""
 
     def __init__(self, *, retry: Backoff | None = None, timeout: float = CHECK_TIMEOUT,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, zone: tzinfo | None = None) -> None:
         self.retry = retry or Backoff(5.0, 300.0, spread=0.2)
         self.timeout = timeout
         self.clock = clock
+        self.zone = zone  # the service's time zone, for ``since`` (None: the machine's)
         self.entries: list[Entry] = []
         self._checks: dict[int, StartupCheck] = {}
         self._off: set[int] = set()  # id() of the intake objects switched off
@@ -139,7 +136,7 @@ class ChannelHealth:
         for e in self.entries:
             if e.name in out and UP[out[e.name]["state"]] <= UP[e.state]:
                 continue
-            out[e.name] = {"state": e.state, "error": e.error, "since": _iso(e.since)}
+            out[e.name] = {"state": e.state, "error": e.error, "since": datetime.fromtimestamp(e.since, self.zone).astimezone(self.zone).isoformat(timespec="seconds")}
         return out
 
     def problems(self) -> list[str]:

@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -51,7 +52,7 @@ class Gateway:
         self.webhooks: list[WebhookChannel] = found.webhooks
         self.pollers: list[Poller] = found.pollers
         self.checks: list[StartupCheck] = found.checks
-        self.channel_health = ChannelHealth()
+        self.channel_health = ChannelHealth(zone=ZoneInfo(settings.service.timezone))
         self.channel_health.add([*self.webhooks, *self.pollers])
         self.metrics.sources.append(self.channel_health.metrics)
         self.receipt_paths = ReceiptPaths(self.journal, settings)  # Kannel sendsms, the mail relay

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -32,7 +33,7 @@ class Scripted:
 
 
 def fast() -> ChannelHealth:
-    return ChannelHealth(retry=Backoff(0.01, 0.05, spread=0.2), timeout=1.0)
+    return ChannelHealth(retry=Backoff(0.01, 0.05, spread=0.2), timeout=1.0, zone=ZoneInfo("Asia/Makassar"))
 
 
 async def until(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +52,7 @@ async def test_a_passing_failure_stays_on_degraded_and_recovers_by_itself(caplog
     assert not health.is_off(wa)
     view = health.view()["social.whatsapp"]
     assert view["state"] == "degraded" and "something else than JSON" in view["error"]
-    assert view["since"].endswith("+00:00")
+    assert view["since"].endswith("+08:00")  # in the service's zone (WITA here)
     assert health.problems() == ["social.whatsapp: degraded (whatsapp: Graph API answered 200 with something else"
                                  " than JSON)"]
     assert 'lapor_channel_up{channel="social.whatsapp"} 0.5' in health.metrics()
