@@ -138,6 +138,10 @@ def _page_images(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [a for a in record.get("attachments") or [] if str(a.get("media_type", "")).startswith("image/")]
 
 
+def _confidential(row: dict[str, Any], record: dict[str, Any]) -> bool:
+    return bool(row.get("confidential")) or bool((record.get("privacy") or {}).get("confidential"))
+
+
 def _excerpt(record: dict[str, Any], confidential: bool) -> str:
     if confidential:
         return HIDDEN
@@ -164,7 +168,7 @@ def _correct(args: argparse.Namespace, journal: Any, tid: str) -> int | None:
             print(f"lapor-gateway: cannot read --text-file: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
             return 2
     else:
-        if row["confidential"]:
+        if _confidential(row, record):
             print("lapor-gateway: a confidential text is not opened in an editor; correct it with --text-file FILE",
                   file=sys.stderr)
             return 2
@@ -212,19 +216,20 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     if args.images:
         return _export_images(settings, rows.get(args.images), args.images, args.out)
     table = Table(title=f"review queue ({len(queue)})")
-    for col in ("tracking ID", "channel", "text (excerpt)", "reasons", "pages"):
-        table.add_column(col, overflow="fold", no_wrap=col == "tracking ID")
+    for col in ("tracking ID", "channel", "pages", "reasons", "text (excerpt)"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("tracking ID", "channel", "pages"),
+                         ratio=3 if col == "text (excerpt)" else None)
     for item in queue:
         row = rows[item["tracking_id"]] or {}
         record = json.loads(row.get("record") or "{}")
         reasons = "\n".join(safe_text(r) for r in json.loads(item["reasons"] or "[]"))
-        images = _page_images(record)
         table.add_row(safe_cell(item["tracking_id"]), safe_cell(item["channel"]),
-                      safe_cell(_excerpt(record, bool(row.get("confidential")))), safe_cell(reasons, newlines=True),
-                      safe_cell(f"{_pages(record, images)} page(s)" + ("; --images ID" if images else "")))
+                      safe_cell(_pages(record, _page_images(record))), safe_cell(reasons, newlines=True),
+                      safe_cell(_excerpt(record, _confidential(row, record))))
     Console().print(table)
     if queue:
-        print("correct: review --edit ID (or --approve ID --text-file FILE); decide: review --approve ID | --reject ID")
+        print("page images: review --images ID      correct: review --edit ID, or --approve ID --text-file FILE\n"
+              "decide:      review --approve ID | --reject ID")
     return 0
 
 
