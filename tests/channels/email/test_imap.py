@@ -133,10 +133,16 @@ async def test_polling_fallback_without_idle(
 
 
 async def test_check_reports_and_refuses_bad_login(dovecot: DovecotPeer, blobs: BlobStore) -> None:
-    from channels.message import ChannelError
+    from channels.message import ChannelError, PeerUnavailable, Refused
 
     ok = make_poller(dovecot, blobs, MemoryCursors())
     assert "IDLE" in await ok.check()
     bad = ImapPoller("127.0.0.1", dovecot.port, dovecot.user, "wrong", blobs, MemoryCursors(), ssl=False)
-    with pytest.raises(ChannelError, match="login"):
+    with pytest.raises(ChannelError, match="login") as err:
         await bad.check()
+    assert isinstance(err.value, Refused)  # a rejected password switches IMAP off at start-up (issue 13 item 14)
+    assert "wrong" not in str(err.value)
+    # nobody listening is an outage, not a refusal: the poller runs and reconnects
+    gone = ImapPoller("127.0.0.1", 1, dovecot.user, dovecot.password, blobs, MemoryCursors(), ssl=False)
+    with pytest.raises(PeerUnavailable, match="unreachable"):
+        await gone.check()
