@@ -204,8 +204,8 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
                 return stop or 0
         if args.approve or args.reject:
             tid, approve = (args.approve, True) if args.approve else (args.reject, False)
-            if not journal.review_decide_sync(tid, approve):
-                print(f"lapor-gateway: {safe_text(tid)} is not waiting for review", file=sys.stderr)
+            if not journal.review_decide_sync(tid, approve):  # on stdout, as before (scripts read it there)
+                print(f"lapor-gateway: {safe_text(tid)} is not waiting for review")
                 return 1
             print(f"{safe_text(tid)} {'approved: it will be forwarded and answered' if approve else 'rejected: kept, not sent'}")
             return 0
@@ -222,13 +222,15 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     for item in queue:
         row = rows[item["tracking_id"]] or {}
         record = json.loads(row.get("record") or "{}")
+        images = _page_images(record)
         reasons = "\n".join(safe_text(r) for r in json.loads(item["reasons"] or "[]"))
         table.add_row(safe_cell(item["tracking_id"]), safe_cell(item["channel"]),
-                      safe_cell(_pages(record, _page_images(record))), safe_cell(reasons, newlines=True),
+                      safe_cell(f"{_pages(record, images)}" + ("\nreview --images" if images else ""), newlines=True),
+                      safe_cell(reasons, newlines=True),
                       safe_cell(_excerpt(record, _confidential(row, record))))
     Console().print(table)
     if queue:
-        print("page images: review --images ID      correct: review --edit ID, or --approve ID --text-file FILE\n"
+        print("page images: review --images ID   correct: review --edit ID (or --approve ID --text-file FILE)\n"
               "decide:      review --approve ID | --reject ID")
     return 0
 

@@ -184,3 +184,23 @@ def test_review_images_go_to_a_private_folder_that_is_removed(gw, tmp_path: Path
     assert gateway_cli.main(["review", "--images", tid, "--out", str(out)]) == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in out.iterdir())
+
+
+def test_scan_says_held_for_review_for_a_held_scan(gw, tmp_path: Path, monkeypatch, capsys):
+    from channels.letters.scan import LettersChannel
+    from channels.message import InboundMessage
+    from gateway.cli import letters
+
+    held = _held_scan(gw)
+    for k, v in gw.env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("COLUMNS", "120")
+    scan = tmp_path / "surat.png"
+    scan.write_bytes(b"\x89PNG")
+    monkeypatch.setattr(LettersChannel, "read_file", lambda self, path: InboundMessage(
+        channel="letters.scan", account="counter", external_id="sha-1", sender="", text="Jln rusak"))
+    monkeypatch.setattr(letters, "_wait_for_tracking", lambda journal, accepted, wait: dict.fromkeys(accepted, held))
+    assert gateway_cli.main(["scan", "--wait", "1", str(scan)]) == 0
+    out = capsys.readouterr().out
+    row = next(ln for ln in out.splitlines() if held in ln)
+    assert "held for review" in row and "accepted" not in row
