@@ -133,7 +133,9 @@ def test_dead_letter_then_retry_dead(make_sms_rig: Callable[..., SmsRig]) -> Non
     central = _start_central(gw)
     try:
         out = gw.cli("retry-dead")
-        assert out.returncode == 0 and out.stdout.startswith("1 dead letter")
+        # issue 13 item 2: what it queued, per kind (was "1 dead letter(s) queued again")
+        assert out.returncode == 0 and f"{tid}  forward to the central store queued again" in out.stdout
+        assert "queued again: 1 forward(s), 0 receipt(s)" in out.stdout
         rec = wait_until(lambda: gw.central_get(f"/v1/complaints/{tid}"), what="the retried complaint in the store")
         assert rec["record"]["tracking_id"] == tid
     finally:
