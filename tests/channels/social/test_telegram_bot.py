@@ -159,21 +159,6 @@ async def test_download_when_api_is_down_is_retryable(tmp_path: Path) -> None:
         await TelegramFiles(bot, BlobStore(tmp_path / "b"), 100_000).complete(msg)
 
 
-async def test_receipt_is_a_reply_in_the_chat(fake: FakeTelegram) -> None:
-    sender = TelegramReceiptSender(bot_for(fake))
-    receipt = OutboundReceipt(channel="social.telegram", account="7000000001", to="612345678",
-                              text="Laporan diterima. Nomor pelacakan: 4820193746",
-                              reply_context={"chat_id": 612345678, "message_id": 101})
-    provider_id = await sender.send(receipt)
-    assert fake.sent_messages == [{
-        "chat_id": "612345678",
-        "text": "Laporan diterima. Nomor pelacakan: 4820193746",
-        "reply_parameters": {"message_id": 101, "allow_sending_without_reply": True},
-        "link_preview_options": {"is_disabled": True},
-    }]
-    assert provider_id == "tg:5001"  # no chat id: that is the citizen's user id
-
-
 @pytest.mark.parametrize(("code", "description", "error"), [
     (403, "Forbidden: bot was blocked by the user", Rejected),
     (400, "Bad Request: chat not found", Rejected),

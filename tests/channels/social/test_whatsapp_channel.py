@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -154,27 +153,6 @@ async def test_unknown_media_is_noted_not_retried(fake: FakeGraph, tmp_path: Pat
     finally:
         await graph.close()
     assert done.attachments == [] and "Graph API refused (400, code 100)" in done.metadata["attachment_errors"][0]
-
-
-async def test_receipt_goes_to_the_messages_endpoint(fake: FakeGraph) -> None:
-    graph = graph_for(fake)
-    receipt = OutboundReceipt(channel="social.whatsapp", account=NUMBER_ID, to=WA_ID,
-                              text="Laporan diterima. Nomor pelacakan: 4820193746",
-                              reply_context={"to": WA_ID, "message_id": "wamid.ABC"})
-    try:
-        wamid = await WhatsappReceiptSender(graph).send(receipt)
-    finally:
-        await graph.close()
-    assert fake.sent_messages == [{
-        "messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID, "type": "text",
-        "text": {"preview_url": False, "body": "Laporan diterima. Nomor pelacakan: 4820193746"},
-        "context": {"message_id": "wamid.ABC"},
-    }]
-    [req] = [r for r in fake.requests if r.path.endswith("/messages")]
-    assert req.path == f"/v21.0/{NUMBER_ID}/messages"
-    assert req.headers["Authorization"] == f"Bearer {fake.access_token}"
-    assert json.loads(req.body)["to"] == WA_ID
-    assert wamid.startswith("wamid.")
 
 
 @pytest.mark.parametrize(("status", "code", "error"), [

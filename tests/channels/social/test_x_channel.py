@@ -175,24 +175,6 @@ def sender_for(fake: FakeX, token: str | None = None) -> XReceiptSender:
     return XReceiptSender(make_client(token or fake.token, fake.base_url), fake.user_id)
 
 
-async def test_public_reply_is_sent_as_given(fake: FakeX) -> None:
-    receipt = OutboundReceipt(channel="social.x", account=SERVICE, to=CITIZEN, public=True,
-                              text="Laporan Anda tercatat. Nomor pelacakan 4820193746.",
-                              reply_context={"in_reply_to_tweet_id": "1861000000000000001", "author_id": CITIZEN})
-    tweet_id = await sender_for(fake).send(receipt)
-    assert fake.tweets == [{"text": "Laporan Anda tercatat. Nomor pelacakan 4820193746.",
-                            "reply": {"in_reply_to_tweet_id": "1861000000000000001"}}]
-    assert tweet_id.isdigit() and fake.dms == []
-
-
-async def test_private_receipt_goes_by_dm(fake: FakeX) -> None:
-    receipt = OutboundReceipt(channel="social.x", account=SERVICE, to=CITIZEN, public=False,
-                              text="Nomor pelacakan 4820193746", reply_context={"author_id": CITIZEN})
-    await sender_for(fake).send(receipt)
-    assert fake.dms == [{"participant_id": CITIZEN, "text": "Nomor pelacakan 4820193746"}]
-    assert fake.tweets == []
-
-
 async def test_reply_errors(fake: FakeX) -> None:
     receipt = OutboundReceipt(channel="social.x", account=SERVICE, to=CITIZEN, text="x", public=True,
                               reply_context={"in_reply_to_tweet_id": "1"})
