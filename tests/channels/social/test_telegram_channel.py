@@ -31,11 +31,11 @@ def replied_in_chat(*files: str) -> Callable[[Intake], None]:
 
 # every citizen update: the private chat of @canary_warga; /anonim and /rahasia are the normaliser's keyword step
 Update = partial(Case, account=ACCOUNT, sender="612345678", reporter={"handle": "@canary_warga"}, privacy=None,
-                 check=replied_in_chat())
+                 suppress=False, check=replied_in_chat())
 
 TABLE = Table(CHANNEL, [
     Update("plain text", "message__text", text="jln rusak dpn pasar kramat, sdh 3 bln tdk diperbaiki",
-           external_id="730100001", metadata={"chat_type": "private", "message_id": 101}, suppress=False),
+           external_id="730100001", metadata={"chat_type": "private", "message_id": 101}),
     Update("/start passes through as text", "message__command_start", text="/start"),
     Update("/cek passes through as text", "message__cek", text="/cek 4820193746"),
     Update("/rahasia keyword stays at the start of the text", "message__rahasia",
