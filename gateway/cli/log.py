@@ -40,6 +40,7 @@ STATE_STYLE = {
     "dead_letter": "bold red",
 }
 TRACKING_WIDTH = 10  # 9 random digits + the check digit
+STATE_WIDTH = len("external_id_conflict")  # the longest state the intake log holds, never wrapped
 WIDE = 150  # from here contact, category and flags have columns of their own
 FOLLOW_SECONDS = 0.5
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d|w)")
@@ -111,7 +112,7 @@ class Layout:
         self.time_format = "%Y-%m-%d %H:%M:%S" if roomy else "%H:%M:%S"
         self._day: str | None = None
         head = [Column(f"time {self.zone_label}", 19 if roomy else 8), Column("channel", 17),
-                Column("tracking", TRACKING_WIDTH), Column("state", 18)]  # receipt_suppressed whole
+                Column("tracking", TRACKING_WIDTH), Column("state", STATE_WIDTH)]
         if self.wide:
             head += [Column("contact", 16), Column("category", 20), Column("flags", 14)]
         used = sum(c.width for c in head) + self.gap * len(head)

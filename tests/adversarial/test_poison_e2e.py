@@ -67,7 +67,7 @@ def deep_multipart(depth: int) -> bytes:
 
 def test_poison_between_normal_messages(tmp_path: Path) -> None:
     gw = GatewayProcess(tmp_path / "data", {"LAPOR_SMTP__DOMAINS": f'["{DOMAIN}"]', "LAPOR_LOG__LEVEL": "INFO",
-                                            "LAPOR_WORKER__MAX_ATTEMPTS": "3"})
+                                            "LAPOR_WORKER__MAX_ATTEMPTS": "3", "COLUMNS": "250"})  # log rows unwrapped
     gw.start()
     wait_until(lambda: port_open(gw.smtp_port), 15, interval=0.05, what="the SMTP listener")
     run = uuid.uuid4().hex[:8]

@@ -71,7 +71,7 @@ def test_anonymous_sender_and_confidential_body_never_leak(
     log_view = intake_log(gw)
     assert "anonim" in log_view and "rahasia" in log_view  # the flags are shown, the contact masked
     metrics = metrics_text(gw)
-    shown_anon = gw.cli("show", anon_rec["tracking_id"]).stdout
+    shown_anon = gw.cli("show", anon_rec["tracking_id"]).stdout + gw.cli("show", anon_rec["tracking_id"], "--json").stdout
     shown_secret = gw.cli("show", secret_rec["tracking_id"]).stdout
     assert anon_rec["tracking_id"] in shown_anon and secret_rec["tracking_id"] in shown_secret
     gw.stop()  # flush and close the log files before reading them

@@ -147,3 +147,19 @@ def test_parse_since_units():
     for bad in ("", "2x", "-3h", "12/02/2026"):
         with pytest.raises(ValueError, match="--since"):
             parse_since(bad, "Asia/Jakarta")
+
+
+def test_every_state_the_gateway_logs_fits_its_column_whole() -> None:
+    """A state is never wrapped (``waiting_for_details``, ``external_id_conflict`` were split)."""
+    import re
+    from pathlib import Path
+
+    from gateway.cli.log import STATE_WIDTH
+
+    root = Path(__file__).resolve().parents[2]
+    states = set()
+    for path in [*root.glob("gateway/**/*.py"), *root.glob("channels/**/*.py")]:
+        states |= set(re.findall(r'Event\(\s*[^,()]+,\s*f?"([a-z_{}]+)"', path.read_text()))
+    states = {s for s in states if "{" not in s}
+    assert {"received", "external_id_conflict", "waiting_for_details"} <= states
+    assert max(map(len, states)) <= STATE_WIDTH, sorted(states, key=len)[-3:]

@@ -126,8 +126,8 @@ def test_forms_and_letter_privacy_receipts_and_canaries(
     log_view = intake_log(gw)
     assert "anonim" in log_view and "rahasia" in log_view  # flags shown, contact masked
     metrics = metrics_text(gw)
-    shown_anon = gw.cli("show", tids["anon"]).stdout
-    shown_secret = gw.cli("show", tids["secret"]).stdout
+    shown_anon = gw.cli("show", tids["anon"]).stdout + gw.cli("show", tids["anon"], "--json").stdout
+    shown_secret = gw.cli("show", tids["secret"], "--json").stdout
     gw.stop()  # flush and close the log files
     process_logs = gw.log_text()
     assert "letter " in process_logs  # the hot folder did log, by tag
