@@ -34,8 +34,8 @@ class Sealer:
     def index(self, value: str) -> str:
         """A keyed, irreversible stand-in for a value the journal must find again but not hold in clear
         (a channel's message id: a WhatsApp wamid embeds the sender's number)."""
-        data = value.encode("utf-8", "surrogatepass")
-        return hmac.new(self._index_key, data, hashlib.sha256).hexdigest()[:40]
+        # keyed BLAKE2b is a MAC by design and a third of HMAC-SHA256's cost here (twice per message)
+        return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=self._index_key, digest_size=20).hexdigest()
 
     def seal(self, data: bytes, aad: bytes = b"") -> bytes:
         nonce = os.urandom(12)
