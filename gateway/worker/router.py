@@ -270,16 +270,20 @@ class Router:
         spec = spec_for(msg.channel)
         plain = text is None and follow_up_of is None and not review and not hold and not msg.follow_up_hint
         asks = spec.asks_for_details and bool(msg.sender) and not msg.suppress_receipt
-        waiting = None
-        if plain and asks:
-            waiting = await asyncio.to_thread(self.journal.awaiting_details, refs, time.time() - self.details_window_s)
-            if waiting is not None and (waiting["anonymous"] or waiting["confidential"]):
-                # "ANONIM" alone, then the details: the flags the citizen set hold for the complaint they complete
-                msg = msg.model_copy(update={"privacy": PrivacyHint(
-                    anonymous=bool(waiting["anonymous"]) or bool(msg.privacy and msg.privacy.anonymous),
-                    confidential=bool(waiting["confidential"]) or bool(msg.privacy and msg.privacy.confidential),
-                    source="keyword")})
-        earlier = await asyncio.to_thread(lambda: {ref: self.journal.recent_by_reporter(ref, since) for ref in refs})
+        details_since = time.time() - self.details_window_s
+
+        def lookups() -> tuple[dict[str, Any] | None, dict[str, list[tuple[str, str]]]]:
+            # one trip off the event loop for both reads (a thread hop costs as much as the queries)
+            waiting = self.journal.awaiting_details(refs, details_since) if plain and asks else None
+            return waiting, {ref: self.journal.recent_by_reporter(ref, since) for ref in refs}
+
+        waiting, earlier = await asyncio.to_thread(lookups)
+        if waiting is not None and (waiting["anonymous"] or waiting["confidential"]):
+            # "ANONIM" alone, then the details: the flags the citizen set hold for the complaint they complete
+            msg = msg.model_copy(update={"privacy": PrivacyHint(
+                anonymous=bool(waiting["anonymous"]) or bool(msg.privacy and msg.privacy.anonymous),
+                confidential=bool(waiting["confidential"]) or bool(msg.privacy and msg.privacy.confidential),
+                source="keyword")})
         complaint_id = waiting["id"] if waiting else uuid7()
         n = self.normalizer.build(
             msg,
