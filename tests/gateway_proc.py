@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -111,6 +112,14 @@ class GatewayProcess:
     def log_text(self) -> str:
         log = self.data_dir / "gateway.log"
         return self.stderr_text() + (log.read_text(errors="replace") if log.exists() else "")
+
+    def healthz(self) -> tuple[int, dict[str, Any]]:
+        """``GET /healthz``: its status code and body (503 answers carry the problems too)."""
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=5) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
 
     def cli(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

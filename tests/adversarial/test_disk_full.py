@@ -8,7 +8,6 @@ store exactly once, and none that was refused is mistaken for accepted.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import urllib.error
@@ -54,14 +53,6 @@ def send(gw: GatewayProcess, ext: str, i: int) -> int:
         return 0
 
 
-def health(gw: GatewayProcess) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(gw.url + "/healthz", timeout=5) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
-
-
 def fill(disk: Path) -> Path:
     """Fill the disk to the last byte (unbuffered writes, smaller and smaller)."""
     filler = disk / "filler"
@@ -97,7 +88,7 @@ def test_a_full_disk_gives_no_false_200_and_the_gateway_recovers_by_itself(small
             (acked if code == 200 else refused).append(ext)
         assert codes[200] < 30, "every SMS got 200 on a full disk: nothing was really written?"
         assert set(codes) <= {200, 503}, codes  # refused with a clear 503, never a 500
-        _, body = wait_until(lambda: (h := health(gw))[0] == 503 and h, timeout=30,
+        _, body = wait_until(lambda: (h := gw.healthz())[0] == 503 and h, timeout=30,
                                   what="/healthz to say the disk is full")
         assert any("storage fault" in p or "no progress" in p for p in body["problems"]), body
 
@@ -114,7 +105,7 @@ def test_a_full_disk_gives_no_false_200_and_the_gateway_recovers_by_itself(small
         recs = wait_until(all_forwarded, timeout=120, interval=1, what="every acknowledged SMS in the store")
         assert all(len(recs[e]) == 1 for e in acked), "an acknowledged SMS was forwarded twice"
         assert not [e for e in refused if e in recs], "a refused SMS was kept after all: its 503 was false"
-        wait_until(lambda: health(gw)[0] == 200, timeout=60, what="/healthz ok again without a restart")
+        wait_until(lambda: gw.healthz()[0] == 200, timeout=60, what="/healthz ok again without a restart")
         assert gw.runs == 1 and gw.proc is not None and gw.proc.poll() is None
     finally:
         gw.stop()

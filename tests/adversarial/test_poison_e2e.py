@@ -41,14 +41,6 @@ def kannel(gw: GatewayProcess, **params: str) -> int:
         return e.code
 
 
-def healthz(gw: GatewayProcess) -> int:
-    try:
-        with urllib.request.urlopen(gw.url + "/healthz", timeout=5) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
-
-
 def raw_mail(mid_header: str, body: bytes, content_type: str = "text/plain; charset=utf-8",
              from_header: str = "Warga <warga@contoh.id>") -> bytes:
     head = (f"From: {from_header}\r\nTo: {RCPT}\r\nSubject: Laporan warga\r\nMessage-ID: {mid_header}\r\n"
@@ -80,7 +72,7 @@ def test_poison_between_normal_messages(tmp_path: Path) -> None:
         assert kannel(gw, id=ext, text=f"Jalan berlubang di RT 0{i % 9} depan masjid, motor sering jatuh",
                       **{"from": f"62812700{i:05d}"}) == 200
         normal.append(ext)
-        health.append(healthz(gw))
+        health.append(gw.healthz()[0])
 
     mails = {
         "surrogate message-id": raw_mail("=?utf-7?q?+2D3c-?= <x@y>", b"Pungli di kantor kelurahan saat urus KTP"),
@@ -132,7 +124,7 @@ def test_poison_between_normal_messages(tmp_path: Path) -> None:
             json.dumps(r, ensure_ascii=False).encode()  # every forwarded value is valid text
         assert "penyerang.example" not in json.dumps(recs) + json.dumps(mail_recs)
         assert all(code == 200 for code in health), health
-        assert healthz(gw) == 200
+        assert gw.healthz()[0] == 200
         assert child_pid(gw.proc.pid, "worker") == worker, "the worker was restarted"  # type: ignore[union-attr]
     finally:
         gw.stop()
