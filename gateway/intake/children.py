@@ -45,9 +45,13 @@ class Child:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         nice = self.nice
+        # the parent's folder, so a relative data.dir (or any relative path in the settings) means the same
+        # to every process; the repository on the import path, so a checkout that is not installed runs too
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         return subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", *self.args],
-            cwd=REPO,
+            cwd=os.getcwd(),
+            env=env,
             pass_fds=self.pass_fds,
             preexec_fn=lambda: _die_with_parent(nice),
         )

@@ -126,3 +126,40 @@ def test_a_second_run_on_the_same_data_refuses_at_once_and_touches_nothing(tmp_p
     # once it stopped, the data is free again
     again = GatewayProcess(tmp_path / "gw").start()
     again.stop()
+
+
+def test_run_from_any_folder_with_the_default_data_dir_works_end_to_end(tmp_path: Path):
+    """``./data`` means the folder ``run`` was started in, for its children too (the worker looked in the
+    repository's folder, refused, and was restarted for ever, while intake said 200)."""
+    import json
+    import time
+    import urllib.parse
+    import urllib.request
+
+    gw = GatewayProcess(tmp_path / "unused")
+    env = {k: v for k, v in gw.env.items() if k != "LAPOR_DATA__DIR"}
+    folder = tmp_path / "kantor"
+    folder.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run"], cwd=folder, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        tid = None
+        while time.monotonic() < deadline and tid is None:
+            time.sleep(0.3)
+            try:
+                q = urllib.parse.urlencode({"from": "6281312340000", "to": "1708", "id": "any-folder-1",
+                                            "text": "Lampu jalan mati di gang Mawar sejak seminggu"})
+                urllib.request.urlopen(f"{gw.url}/channels/sms/kannel?{q}", timeout=2).read()
+                page = gw.central_get("/v1/complaints?limit=10")
+                tid = next((i["record"]["tracking_id"] for i in page["items"]), None)
+            except OSError:
+                continue
+        assert tid, "the SMS never reached the central store"
+        assert (folder / "data" / "gateway-state.db").is_file() and not (REPO / "data" / "central.db").exists()
+        status = json.loads(urllib.request.urlopen(gw.url + "/healthz", timeout=5).read())
+        assert status["children"]["worker"]["restarts"] == 0, status
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0].decode(errors="replace")
+    assert "exited with" not in out, out[-2000:]
