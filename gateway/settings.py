@@ -49,6 +49,8 @@ class CentralSettings(BaseModel):
     hmac_key: str | None = None
     api_token: str | None = None
     db: Path | None = None  # default <data.dir>/central.db
+    updates: bool = True  # the return path: read the store's updates feed and tell the citizens
+    updates_poll_seconds: float = Field(10.0, gt=0)  # between reads of the feed (the store's push wakes it early)
 
 
 class ForwarderSettings(BaseModel):
@@ -178,6 +180,28 @@ class WhatsappSettings(BaseModel):
     access_token: str | None = None
     phone_number_id: str | None = None
     api_base_url: str | None = None
+    update_template: str | None = None  # approved template for updates outside the 24-hour window
+    template_language: str = "id"  # its language code
+
+
+# the complaint statuses of the central store (a status change to one of them may be told to the citizen)
+STORE_STATUSES = ("received", "verifying", "needs_details", "forwarded_to_agency", "in_progress", "resolved",
+                  "closed", "archived")
+
+
+class NotifySettings(BaseModel):
+    """Which of the store's updates reach the citizen (responses and requests for details always do)."""
+
+    statuses: list[str] = Field(default_factory=lambda: [
+        "forwarded_to_agency", "in_progress", "resolved", "closed", "archived"])  # fmt: skip
+
+    @field_validator("statuses")
+    @classmethod
+    def _known_statuses(cls, statuses: list[str]) -> list[str]:
+        unknown = [s for s in statuses if s not in STORE_STATUSES]
+        if unknown:
+            raise ValueError(f"unknown status {unknown[0]!r} (one of {', '.join(STORE_STATUSES)})")
+        return statuses
 
 
 class ReceiptsSettings(BaseModel):
@@ -203,6 +227,21 @@ class ServiceSettings(BaseModel):
 class PrivacySettings(BaseModel):
     reporter_hmac_key: str | None = None
     vault_key: str | None = None  # urlsafe base64 of 32 bytes (AES-256-GCM)
+
+
+class ConsoleSettings(BaseModel):
+    """The operator console (``gateway/console/``): its own listener, never the webhook port."""
+
+    enabled: bool = True  # ``run`` starts it as a child process
+    host: str = "127.0.0.1"
+    port: int = Field(8081, ge=0, le=65535)
+    public_url: str | None = None  # https://… behind a proxy: cookies get ``Secure``
+    session_minutes: float = Field(30.0, gt=0)  # idle time after which a session ends
+    session_max_hours: float = Field(12.0, gt=0)  # a session ends this long after sign-in, whatever happens
+    login_free_failures: int = Field(3, ge=1)  # wrong passwords per user before each next try waits
+    login_lock_max_seconds: float = Field(900.0, gt=0)  # the longest such wait
+    desk_secret: str | None = None  # signs desk entries to the intake; default derived from privacy.vault_key
+    max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0)  # one desk entry or scan upload, all files together
 
 
 class LogSettings(BaseModel):
@@ -242,9 +281,11 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     x: XSettings = Field(default_factory=XSettings)
     whatsapp: WhatsappSettings = Field(default_factory=WhatsappSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     receipts: ReceiptsSettings = Field(default_factory=ReceiptsSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     @model_validator(mode="after")
