@@ -51,6 +51,7 @@ class CentralSettings(BaseModel):
     db: Path | None = None  # default <data.dir>/central.db
     updates: bool = True  # the return path: read the store's updates feed and tell the citizens
     updates_poll_seconds: float = Field(10.0, gt=0)  # between reads of the feed (the store's push wakes it early)
+    gateway_url: str | None = None  # the store POSTs a signed wake-up to <gateway_url>/channels/central/updates
 
 
 class ForwarderSettings(BaseModel):
