@@ -52,7 +52,7 @@ FIELDS = (
     Box("body", "Isi Pengaduan", 20, 146, 170, 98),
 )
 # One above the other: side by side, the second box covered the end of the first label and its own label ran
-# past the right margin (tests/letters/test_form_layout.py checks every text against every box and the margins).
+# past the right margin (tests/unit/channels/letters/test_form_layout.py checks every text against every box and the margins).
 CHECKBOXES = (
     Box("anonymous", "Anonim — identitas saya tidak diteruskan ke instansi", 20, 249, 6, 6),
     Box("confidential", "Rahasia — isi pengaduan tidak dipublikasikan", 20, 257, 6, 6),

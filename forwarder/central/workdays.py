@@ -1,6 +1,6 @@
 """SP4N-LAPOR!'s clock: deadlines in working days, Asia/Jakarta.
 
-Rules (decided here, tested in ``tests/central/test_workdays.py``):
+Rules (decided here, tested in ``tests/unit/forwarder/central/test_workdays.py``):
 
 - Days are Jakarta calendar dates. A working day is Monday–Friday that is not
   an Indonesian national holiday (``holidays.country_holidays("ID")``, the

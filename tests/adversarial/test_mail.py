@@ -420,7 +420,7 @@ async def test_complete_of_a_pdf_mail_does_not_block_the_loop(blobs: BlobStore) 
 def test_both_mail_channels_answer_is_heavy(blobs: BlobStore) -> None:
     from channels.email.imap import ImapPoller
     from channels.email.smtp import SmtpListener
-    from tests.channels.email.stores import MemoryCursors
+    from tests.unit.channels.email.stores import MemoryCursors
 
     light = raw_message("email.smtp", "a@b.example", mail("From: a@b.example", body=b"Halo.\r\n"), blobs, ENVELOPE)
     heavy = raw_message("email.smtp", "a@b.example", pdf_mail(), blobs, ENVELOPE)

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from forwarder.central import build_central_app, serve_central
 from forwarder.outbox import CentralClient
 from normalizer.record import Privacy
-from tests.central.conftest import (
+from tests.unit.forwarder.central.conftest import (
     API_TOKEN,
     BEARER,
     CANARY_NAME,
