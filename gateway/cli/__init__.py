@@ -277,6 +277,9 @@ def _extra_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     except ImportError:
         return
     register(add, _settings)
+    from gateway.cli.report import register as register_report
+
+    register_report(add, _settings)
 
 
 def main(argv: list[str] | None = None) -> int:
