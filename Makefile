@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 # what `run` needs (letters OCR) and what the integration tests start as real peers
 DEBS_RUN  := tesseract-ocr tesseract-ocr-ind poppler-utils fonts-dejavu-core
-DEBS_TEST := $(DEBS_RUN) kannel kannel-extras dovecot-imapd swaks wrk
+DEBS_TEST := $(DEBS_RUN) kannel kannel-extras dovecot-imapd swaks wrk chromium
 
 .PHONY: run test lint bench debs-run debs-test clean
 
