@@ -8,8 +8,13 @@ POST /v1/complaints                        X-Signa-  201 first answer, 200 repla
 GET  /v1/complaints/{tracking_id}          bearer    the record as received + status, due, history
 GET  /v1/complaints?since&channel&limit&c  bearer    {items, next_cursor}, arrival order
 GET  /v1/complaints/{tracking_id}/status   bearer    status and due dates only (CEK)
-POST /v1/complaints/{tracking_id}/status   bearer    operator move {status, note?}; 409 if not allowed
+POST /v1/complaints/{tracking_id}/status   bearer    operator move {status, note?}; 409 if not allowed;
+                                                     adds a ``status`` update (text: the note)
 =========================================  ========  ===============================================
+
+The return path's routes (answers, ``/v1/updates``, citizen responses) are in :mod:`.return_path`.
+Beside the routes the app runs two background tasks: the clock's sweep (closing and archiving
+complaints whose deadline passed) and, when ``gateway_url`` is given, the wake-up push.
 
 Error bodies are ``{"error": "..."}`` and never carry a record's values. Every read needs the
 bearer token, and the token is checked before any lookup: a stranger gets the same 401 for a
@@ -20,65 +25,47 @@ existence oracle.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
-import hmac
-import json
+import logging
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from channels.signing import sha256_signature
 
+from . import return_path
+from .httputil import MAX_BODY_BYTES, MAX_KEY_LENGTH, SECRETS, STORE, idempotency_key, signature_ok
+from .httputil import bearer_ok as _bearer_ok
+from .httputil import error as _error
+from .httputil import json_answer as _json
+from .httputil import unauthorized as _unauthorized
+from .push import UpdatePusher
 from .status import TransitionError
 from .store import MAX_LIMIT, CentralStore, InvalidRecord, UnknownComplaint
+from .workdays import WorkdayCalendar
 
-MAX_BODY_BYTES = 1024 * 1024
-MAX_KEY_LENGTH = 200
+__all__ = ["MAX_BODY_BYTES", "MAX_KEY_LENGTH", "STORE", "build_central_app", "sign"]
 
-STORE: web.AppKey[CentralStore] = web.AppKey("central_store", CentralStore)
-_SECRETS: web.AppKey[tuple[bytes, bytes]] = web.AppKey("central_secrets", tuple)
+log = logging.getLogger("lapor.central")
 
+SWEEP_SECONDS = 60.0  # deadlines end at midnight Jakarta, so a minute late is on time
+PUSHER: web.AppKey[UpdatePusher] = web.AppKey("central_pusher", UpdatePusher)
 
 sign = sha256_signature  # the ``X-Signature`` value for a body; what the forwarder sends
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _json(value: Any, status: int = 200) -> web.Response:
-    return web.json_response(value, status=status, dumps=_dumps)
-
-
-def _error(status: int, message: str, **extra: Any) -> web.Response:
-    return _json({"error": message, **extra}, status)
-
-
-def _bearer_ok(request: web.Request) -> bool:
-    given = request.headers.get("Authorization", "")
-    scheme, _, token = given.partition(" ")
-    token_expected = request.app[_SECRETS][1]
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), token_expected)
-
-
-def _unauthorized() -> web.Response:
-    resp = _error(401, "missing or bad bearer token")
-    resp.headers["WWW-Authenticate"] = 'Bearer realm="central"'
-    return resp
 
 
 async def post_complaint(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return _error(413, f"body over {MAX_BODY_BYTES} bytes")
     body = await request.read()  # aiohttp enforces client_max_size for chunked bodies
-    given = request.headers.get("X-Signature", "")
-    if not hmac.compare_digest(sign(request.app[_SECRETS][0], body).encode(), given.strip().encode()):
+    if not signature_ok(request, body):
         return _error(401, "missing or bad signature")
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        return _error(400, f"Idempotency-Key header required (1..{MAX_KEY_LENGTH} characters)")
+    key = idempotency_key(request)
+    if key is None:
+        return _error(400, f"Idempotency-Key header required (1..{MAX_KEY_LENGTH} printable ASCII characters)")
     try:
         status, answer = await request.app[STORE].put(key, hashlib.sha256(body).hexdigest(), body)
     except InvalidRecord as exc:
@@ -141,19 +128,63 @@ def _parse_since(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def build_central_app(db_path: Path | str, hmac_key: str, api_token: str) -> web.Application:
-    """The store's aiohttp app; it opens the SQLite file now and closes it on cleanup."""
+async def _sweep_forever(store: CentralStore, seconds: float) -> None:
+    while True:
+        try:
+            moved = await store.sweep()
+        except Exception:  # a failed sweep is retried at the next one; the API keeps answering
+            log.exception("clock sweep failed")
+        else:
+            if moved:
+                log.info("clock sweep: %d complaints closed or archived", len(moved))
+        await asyncio.sleep(seconds)
+
+
+def build_central_app(
+    db_path: Path | str,
+    hmac_key: str,
+    api_token: str,
+    *,
+    gateway_url: str | None = None,
+    sweep_seconds: float | None = SWEEP_SECONDS,
+    clock: Callable[[], datetime] | None = None,
+    calendar: WorkdayCalendar | None = None,
+) -> web.Application:
+    """The store's aiohttp app; it opens the SQLite file now and closes it on cleanup.
+
+    ``gateway_url`` turns the wake-up push on; ``sweep_seconds=None`` turns the periodic
+    clock sweep off (tests call :meth:`CentralStore.sweep` themselves); ``clock`` pins "now".
+    """
     if not hmac_key or not api_token:
         raise ValueError("central.hmac_key and central.api_token are required")
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    store = CentralStore(db_path)
+    store = CentralStore(db_path, calendar=calendar, **({"clock": clock} if clock else {}))
     app[STORE] = store
-    app[_SECRETS] = (hmac_key.encode(), api_token.encode())
+    app[SECRETS] = (hmac_key.encode(), api_token.encode())
+    if gateway_url:
+        pusher = UpdatePusher(gateway_url, hmac_key)
+        app[PUSHER] = pusher
+        store.add_listener(pusher.notify)
+
+    async def background(app: web.Application) -> AsyncIterator[None]:
+        pusher = app.get(PUSHER)
+        if pusher is not None:
+            await pusher.start()
+        sweeper = asyncio.create_task(_sweep_forever(store, sweep_seconds)) if sweep_seconds else None
+        yield
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+        if pusher is not None:
+            await pusher.close()
 
     async def close_store(_app: web.Application) -> None:
         await asyncio.to_thread(store.close)
 
+    app.cleanup_ctx.append(background)  # its cleanup runs before close_store
     app.on_cleanup.append(close_store)
+    return_path.add_routes(app)
     app.router.add_post("/v1/complaints", post_complaint)
     app.router.add_get("/v1/complaints", list_complaints)
     app.router.add_get("/v1/complaints/{tracking_id}", get_complaint)

@@ -26,6 +26,7 @@ class CentralConfig(Protocol):
     hmac_key: str | None
     api_token: str | None
     db: Path | None
+    gateway_url: str | None  # where the store pushes its wake-up (optional)
 
 
 @dataclass
@@ -51,9 +52,12 @@ async def serve_central(
     api_token: str,
     host: str = "127.0.0.1",
     port: int = 8090,
+    *,
+    gateway_url: str | None = None,
 ) -> CentralServer:
     """Start the store on the running loop and return once it listens."""
-    runner = web.AppRunner(build_central_app(db_path, hmac_key, api_token), access_log=None)
+    app = build_central_app(db_path, hmac_key, api_token, gateway_url=gateway_url)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
@@ -76,10 +80,17 @@ def _require(central: CentralConfig, data_dir: Path | str | None) -> tuple[Path,
     return Path(db), central.hmac_key, central.api_token
 
 
+def _gateway_url(central: CentralConfig) -> str | None:
+    url = getattr(central, "gateway_url", None) or None  # older settings objects have no such field
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise ValueError("invalid setting central.gateway_url (LAPOR_CENTRAL__GATEWAY_URL): not an http(s) URL")
+    return url
+
+
 async def serve_central_from(central: CentralConfig, data_dir: Path | str | None = None) -> CentralServer:
     """:func:`serve_central` from the ``central`` settings section (embedded mode)."""
     db, key, token = _require(central, data_dir)
-    return await serve_central(db, key, token, central.host, central.port)
+    return await serve_central(db, key, token, central.host, central.port, gateway_url=_gateway_url(central))
 
 
 def run_central(central: CentralConfig, data_dir: Path | str | None = None) -> None:
@@ -91,7 +102,9 @@ def run_central(central: CentralConfig, data_dir: Path | str | None = None) -> N
         loop_factory = None
     else:
         loop_factory = uvloop.new_event_loop
-    app = build_central_app(db, key, token)
-    log.info("central store on http://%s:%d (db %s)", central.host, central.port, db)
+    gateway_url = _gateway_url(central)
+    app = build_central_app(db, key, token, gateway_url=gateway_url)
+    log.info("central store on http://%s:%d (db %s)%s", central.host, central.port, db,
+             f", wake-up push to {gateway_url}" if gateway_url else "")
     loop = loop_factory() if loop_factory else asyncio.new_event_loop()
     web.run_app(app, host=central.host, port=central.port, access_log=None, print=None, loop=loop)

@@ -28,6 +28,7 @@ Status = Literal[
 
 STATUSES: tuple[str, ...] = get_args(Status)
 INITIAL: Status = "received"
+FINAL: frozenset[str] = frozenset({"closed", "archived"})
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"verifying", "needs_details", "archived"}),
@@ -44,8 +45,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 class TransitionError(Exception):
     """The requested move is not allowed from the current status."""
 
-    def __init__(self, current: str, wanted: str) -> None:
-        super().__init__(f"cannot move from {current} to {wanted}")
+    def __init__(self, current: str, wanted: str, message: str | None = None) -> None:
+        super().__init__(message or f"cannot move from {current} to {wanted}")
         self.current = current
         self.wanted = wanted
         self.allowed = sorted(TRANSITIONS.get(current, ()))

@@ -11,14 +11,21 @@ and the first answer. A replay with the same body gets that answer (200); the
 same key with another body, or another key for a tracking ID already stored,
 is a conflict (409). The check is the INSERT itself, so the fast path costs two
 INSERTs and no SELECT.
+
+The return path (answers, the updates feed, citizen responses) is in :mod:`.conversation`,
+the clock's expiries in :mod:`.expiry`; every write that adds updates tells the listeners
+(the wake-up push) the newest ``update_id`` once it is durable.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +36,13 @@ from pydantic import ValidationError
 from forwarder.groupcommit import GroupCommitWriter, Reader
 from normalizer.record import Complaint
 
+from . import conversation, expiry
+from .bodies import AgencyResponse, CitizenResponse
+from .conversation import UnknownComplaint  # noqa: F401 - re-exported (app, package)
 from .status import INITIAL, STATUSES, check_transition
 from .workdays import DEFAULT_CALENDAR, WorkdayCalendar
+
+log = logging.getLogger("lapor.central")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS complaints (
@@ -59,6 +71,8 @@ CREATE INDEX IF NOT EXISTS status_history_tid ON status_history (tracking_id, id
 """
 
 MAX_LIMIT = 500
+UPDATES_DEFAULT_LIMIT = 100
+SWEEP_MAX = 1000  # expiries per sweep, so one sweep never holds the writer long
 _CURSOR_PREFIX = "c1:"
 
 
@@ -70,14 +84,20 @@ class InvalidRecord(Exception):
         self.errors = errors
 
 
-class UnknownComplaint(KeyError):
-    """No complaint with this tracking ID."""
-
-
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class UpdatesPage:
+    items: list[dict[str, Any]]
+    next_after: int
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def utc_text(moment: datetime) -> str:
@@ -112,13 +132,39 @@ def validate_record(record_json: str | bytes) -> Complaint:
 
 
 class CentralStore:
-    """Complaints, their status and status history, in one SQLite file (tables created on open)."""
+    """Complaints, their status, history and updates, in one SQLite file (tables created on open).
 
-    def __init__(self, path: Path | str, *, batch_max: int = 256, calendar: WorkdayCalendar | None = None) -> None:
+    ``clock`` gives "now" (UTC) for every write; tests pin it.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        batch_max: int = 256,
+        calendar: WorkdayCalendar | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self.path = Path(path)
         self.calendar = calendar or DEFAULT_CALENDAR
-        self._writer = GroupCommitWriter(self.path, SCHEMA, batch_max=batch_max)
+        self.clock = clock
+        self._writer = GroupCommitWriter(self.path, SCHEMA + conversation.SCHEMA, batch_max=batch_max)
         self._reader = Reader(self.path)
+        self._listeners: list[Callable[[int], None]] = []
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """``listener(newest_update_id)`` after each durable write that added updates; must not block."""
+        self._listeners.append(listener)
+
+    def _announce(self, answers: list[dict[str, Any]]) -> None:
+        if not answers:
+            return
+        newest = max(a["update_id"] for a in answers)
+        for listener in self._listeners:
+            try:
+                listener(newest)
+            except Exception:  # a listener's bug must not fail the write that already happened
+                log.exception("update listener failed")
 
     # -- writes ---------------------------------------------------------------
 
@@ -129,7 +175,7 @@ class CentralStore:
         """
         complaint = validate_record(record_json)
         raw = record_json.decode() if isinstance(record_json, bytes) else record_json
-        now = utc_text(datetime.now(UTC))
+        now = utc_text(self.clock())
         answer = {
             "tracking_id": complaint.tracking_id,
             "status": INITIAL,
@@ -161,29 +207,54 @@ class CentralStore:
         return await self._writer.write(insert)
 
     async def set_status(self, tracking_id: str, status: str, note: str | None = None) -> dict[str, Any]:
-        """Move a complaint along; raises UnknownComplaint, or TransitionError when the move is not allowed."""
+        """Move a complaint along (adding a ``status`` update whose text is the note).
+
+        Raises UnknownComplaint, or TransitionError when the move is not allowed.
+        """
         if status not in STATUSES:
             raise ValueError("unknown status")
-        now = utc_text(datetime.now(UTC))
+        now = utc_text(self.clock())
 
-        def move(conn: sqlite3.Connection) -> sqlite3.Row:
-            cur = conn.execute("SELECT status, entered FROM complaints WHERE tracking_id = ?", (tracking_id,))
-            found = cur.fetchone()
-            if found is None:
-                raise UnknownComplaint(tracking_id)
+        def move(conn: sqlite3.Connection) -> tuple[sqlite3.Row, dict[str, Any]]:
+            found = conversation.current(conn, tracking_id)
             check_transition(found["status"], status)
-            entered = {**json.loads(found["entered"]), status: now}
-            conn.execute(
-                "UPDATE complaints SET status = ?, status_since = ?, entered = ? WHERE tracking_id = ?",
-                (status, now, json.dumps(entered), tracking_id),
-            )
-            conn.execute(
-                "INSERT INTO status_history (tracking_id, status, at, note) VALUES (?,?,?,?)",
-                (tracking_id, status, now, note),
-            )
-            return conn.execute(_STATUS_SQL, (tracking_id,)).fetchone()
+            conversation.move(conn, tracking_id, found, status, now, note)
+            answer = conversation.add_update(conn, tracking_id, "status", status, note, now)
+            return conn.execute(_STATUS_SQL, (tracking_id,)).fetchone(), answer
 
-        return self._status_view(await self._writer.write(move))
+        row, answer = await self._writer.write(move)
+        self._announce([answer])
+        return self._status_view(row)
+
+    async def respond(self, tracking_id: str, body: AgencyResponse) -> dict[str, Any]:
+        """An agency's answer or request for details: one update. Raises UnknownComplaint, TransitionError."""
+        now = utc_text(self.clock())
+        answer = await self._writer.write(lambda conn: conversation.respond(conn, tracking_id, body, now))
+        self._announce([answer])
+        return answer
+
+    async def citizen_respond(
+        self, tracking_id: str, key: str, body_bytes: bytes, body: CitizenResponse
+    ) -> tuple[int, dict[str, Any]]:
+        """A citizen's answer once per key: (201, answer), (200, first answer), (409, error); or UnknownComplaint."""
+        now = utc_text(self.clock())
+        body_hash = hashlib.sha256(tracking_id.encode() + b"\n" + body_bytes).hexdigest()
+        status, answer = await self._writer.write(
+            lambda conn: conversation.citizen_respond(conn, tracking_id, key, body_hash, body, now)
+        )
+        if status == 201:
+            self._announce([answer])
+        return status, answer
+
+    async def sweep(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Close and archive complaints whose clock ran out at ``now`` (default: the store's clock)."""
+        moment = now or self.clock()
+        due = await self._reader.aquery(lambda c: expiry.find_expired(c, moment, self.calendar, SWEEP_MAX))
+        if not due:
+            return []
+        added = await self._writer.write(lambda conn: expiry.expire(conn, due, utc_text(moment)))
+        self._announce(added)
+        return added
 
     # -- reads ----------------------------------------------------------------
 
@@ -193,23 +264,37 @@ class CentralStore:
         return None if found is None else self._status_view(found)
 
     async def get(self, tracking_id: str) -> dict[str, Any] | None:
-        """The record as received, with status, due dates and status history."""
+        """The record as received, with status, due dates, status history and the conversation."""
 
-        def read(conn: sqlite3.Connection) -> tuple[sqlite3.Row | None, list[sqlite3.Row]]:
-            found = conn.execute("SELECT * FROM complaints WHERE tracking_id = ?", (tracking_id,)).fetchone()
-            if found is None:
-                return None, []
-            hist = conn.execute(
-                "SELECT status, at, note FROM status_history WHERE tracking_id = ? ORDER BY id", (tracking_id,)
-            ).fetchall()
-            return found, hist
+        def read(conn: sqlite3.Connection) -> tuple[sqlite3.Row | None, list[sqlite3.Row], list[dict[str, Any]]]:
+            conn.execute("BEGIN")  # one snapshot for the three reads
+            try:
+                found = conn.execute("SELECT * FROM complaints WHERE tracking_id = ?", (tracking_id,)).fetchone()
+                if found is None:
+                    return None, [], []
+                hist = conn.execute(
+                    "SELECT status, at, note FROM status_history WHERE tracking_id = ? ORDER BY id", (tracking_id,)
+                ).fetchall()
+                return found, hist, conversation.responses(conn, tracking_id)
+            finally:
+                conn.execute("COMMIT")
 
-        found, hist = await self._reader.aquery(read)
+        found, hist, responses = await self._reader.aquery(read)
         if found is None:
             return None
         item = self._full_view(found)
         item["history"] = [{k: h[k] for k in ("status", "at", "note") if h[k] is not None} for h in hist]
+        item["responses"] = responses
         return item
+
+    async def updates(self, after: int = 0, limit: int = UPDATES_DEFAULT_LIMIT) -> UpdatesPage:
+        """The feed in ``update_id`` order after ``after``; ``next_after`` is the last id returned (or ``after``)."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be 1..{MAX_LIMIT}")
+        if after < 0:
+            raise ValueError("after must be >= 0")
+        items = await self._reader.aquery(lambda c: conversation.feed(c, after, limit))
+        return UpdatesPage(items, items[-1]["update_id"] if items else after)
 
     async def list(
         self,
