@@ -4,10 +4,15 @@ A boundary is one or two methods over plain values: a webhook channel parses a
 :class:`RawRequest` into an :class:`~channels.message.Intake`; a poller calls
 ``accept`` and acknowledges only once it returns (the message is durable);
 a receipt sender turns an :class:`OutboundReceipt` into a provider id.
+
+Abilities only some channels have are small protocols of their own (:class:`OwnBodyLimit`,
+:class:`Listener`, :class:`SetsAside`, :class:`SaysHeavy`, :class:`Closable`): the gateway asks
+``isinstance(obj, Listener)``, never ``getattr(obj, "started", None)``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import hashlib
 import json
@@ -65,6 +70,9 @@ class OutboundReceipt:
     html: str | None = None
     reply_context: dict[str, Any] = field(default_factory=dict)
     public: bool = False  # a reply everyone can read (X mention)
+    # receipt | reply | update: an update tells the citizen what the agency answered or did; its reply_context
+    # also holds update_id, update_kind, status, tracking_id and the original receipt's id and provider id
+    kind: str = "receipt"
 
 
 @runtime_checkable
@@ -125,6 +133,48 @@ class StartupCheck(Protocol):
     """
 
     async def check(self) -> str: ...
+
+
+@runtime_checkable
+class OwnBodyLimit(Protocol):
+    """Optional, for a webhook whose bodies are not texts (a scanned letter): its own cap in bytes,
+    instead of ``http.max_body_bytes``."""
+
+    max_body_bytes: int
+
+
+@runtime_checkable
+class Listener(Protocol):
+    """Optional, for a poller that listens on a socket (SMTP): ``started`` is set once it takes
+    connections; the intake process opens HTTP (and so /healthz) only after every listener is up."""
+
+    started: asyncio.Event
+
+
+OnFailed = Callable[[str, str], Awaitable[None]]  # (where the input was put, reason without content)
+
+
+@runtime_checkable
+class SetsAside(Protocol):
+    """Optional, for a poller that moves input it cannot read aside (IMAP → Failed, hot folder → failed/):
+    the process that runs it sets ``on_failed`` to report each one to the intake log."""
+
+    on_failed: OnFailed | None
+
+
+@runtime_checkable
+class SaysHeavy(Protocol):
+    """Optional, for a completer: whether one message's deferred work may take long (OCR, PDFs, large
+    mail). Must be cheap (no parse). A completer without it is taken to be heavy for every message."""
+
+    def is_heavy(self, msg: InboundMessage) -> bool: ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """Optional, for a receipt sender that holds connections: released when the worker stops."""
+
+    async def close(self) -> None: ...
 
 
 class CursorStore(Protocol):

@@ -9,8 +9,8 @@ import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
+from channels.base import Poller, SetsAside
 from channels.retry import Backoff
 from gateway.store.ports import EventLog
 from gateway.store.records import Event
@@ -31,7 +31,7 @@ def tune_gc() -> None:
 
 
 
-def report_failures(pollers: list[Any], journal: EventLog) -> None:
+def report_failures(pollers: list[Poller], journal: EventLog) -> None:
     """A poller that sets input aside (IMAP → Failed, hot folder → failed/) reports it to the intake log."""
 
     def reporter(channel: str) -> Callable[[str, str], Awaitable[None]]:
@@ -41,7 +41,7 @@ def report_failures(pollers: list[Any], journal: EventLog) -> None:
         return report
 
     for poller in pollers:
-        if hasattr(poller, "on_failed"):
+        if isinstance(poller, SetsAside):
             poller.on_failed = reporter(poller.name)
 
 

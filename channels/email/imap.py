@@ -31,7 +31,7 @@ import re
 import socket
 import ssl as tls
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from channels.base import Accept, BlobSink, CursorStore
+from channels.base import Accept, BlobSink, CursorStore, OnFailed
 from channels.email.complete import MailCompleter, raw_message
 from channels.email.mime import Limits
 from channels.email.scans import MailScans
@@ -58,7 +58,6 @@ T = TypeVar("T")
 NETWORK_ERRORS = (imaplib.IMAP4.error, IMAPClientError, OSError, socket.timeout, EOFError, ConnectionError)
 FAILED_FLAG = b"$LaporFailed"
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")  # RFC 5322 field name then ':'
-OnFailed = Callable[[str, str], Awaitable[None]]
 # what may follow "* " in a server greeting (RFC 9051 7.1): the server speaks plain IMAP
 _PLAIN_GREETINGS = (b"* OK", b"* PREAUTH", b"* BYE")
 

@@ -23,11 +23,10 @@ import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
-from channels.base import Accept
+from channels.base import Accept, OnFailed
 from channels.letters.errors import OcrUnavailable
 from channels.letters.safeopen import read_listed
 from channels.message import InboundMessage, Rejected
@@ -72,7 +71,7 @@ class HotFolderPoller:
         self._warned_ocr = False
         # set by the process that runs the poller: a refused file becomes an intake-log event
         # ``(ref, reason)``; ref is the file's tag (a hash of its name: names can carry identity)
-        self.on_failed: Callable[[str, str], Awaitable[None]] | None = None
+        self.on_failed: OnFailed | None = None
 
     async def run(self, accept: Accept) -> None:
         for d in (self.inbox, self.processed, self.failed):

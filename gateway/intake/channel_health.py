@@ -149,4 +149,5 @@ class ChannelHealth:
 
 
 def _name(obj: object) -> str:
+    """Webhooks and pollers have a ``name``; a bare start-up check may not, and is shown by its type."""
     return str(getattr(obj, "name", None) or type(obj).__name__)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from channels.base import Poller, RawRequest, StartupCheck, WebhookChannel
+from channels.base import Listener, OwnBodyLimit, Poller, RawRequest, StartupCheck, WebhookChannel
 from channels.message import Rejected
 from gateway.intake.channel_health import ChannelHealth
 from gateway.intake.children import Child, wait_http
@@ -76,7 +76,7 @@ class Gateway:
     def web_app(self) -> web.Application:
         # the app-wide cap is the largest any channel takes (a scanned letter); each handler
         # then holds its channel to its own limit (``max_body_bytes``, else http.max_body_bytes)
-        limits = [getattr(c, "max_body_bytes", self.settings.http.max_body_bytes) for c in self.webhooks]
+        limits = [self._body_limit(c) for c in self.webhooks]
         app = web.Application(client_max_size=max([self.settings.http.max_body_bytes, *limits]))
         for channel in self.webhooks:
             handler = self._webhook_handler(channel)
@@ -86,12 +86,15 @@ class Gateway:
         app.router.add_get("/metrics", self.metrics.handle)
         return app
 
+    def _body_limit(self, channel: WebhookChannel) -> int:
+        return channel.max_body_bytes if isinstance(channel, OwnBodyLimit) else self.settings.http.max_body_bytes
+
     def _webhook_handler(self, channel: WebhookChannel) -> Callable[[web.Request], Awaitable[web.Response]]:
         accept_many = self.journal.accept_many
         poke = self.wake.poke
         count = self.metrics.count
 
-        limit = getattr(channel, "max_body_bytes", self.settings.http.max_body_bytes)
+        limit = self._body_limit(channel)
         too_large = f"body larger than {limit} bytes\n"
         is_off = self.channel_health.is_off
 
@@ -124,7 +127,7 @@ class Gateway:
                 try:
                     results = await accept_many(intake.messages)
                 except sqlite3.Error as exc:  # nothing was made durable: no 200, and the peer sends again
-                    self.storage_fault = f"journal: storage fault ({getattr(exc, 'sqlite_errorname', type(exc).__name__)})"
+                    self.storage_fault = f"journal: storage fault ({_sqlite_name(exc)})"
                     count(channel.name, "rejected_503")
                     return web.Response(status=503, text="journal unavailable, try again later\n",
                                         headers={"Retry-After": "30"})
@@ -167,7 +170,7 @@ class Gateway:
         try:
             p = self.journal.progress()
         except sqlite3.Error as exc:
-            return f"journal: cannot read progress ({getattr(exc, 'sqlite_errorname', type(exc).__name__)})"
+            return f"journal: cannot read progress ({_sqlite_name(exc)})"
         now = time.time()
         if p["due_since"] is None or now - p["due_since"] < limit:
             return None
@@ -218,7 +221,7 @@ class Gateway:
         self._poller_tasks = {id(p): asyncio.create_task(supervise(functools.partial(p.run, self.accept), p.name))
                               for p in self.pollers}
         self._tasks = [*self._poller_tasks.values(), *self.channel_health.retries(self._disable)]
-        listening = [p.started.wait() for p in self.pollers if isinstance(getattr(p, "started", None), asyncio.Event)]
+        listening = [p.started.wait() for p in self.pollers if isinstance(p, Listener)]
         if listening:
             await asyncio.wait_for(asyncio.gather(*listening), timeout=30)
         self._runner = web.AppRunner(self.web_app(), access_log=None, handle_signals=False)
@@ -283,3 +286,8 @@ async def read_limited(request: web.Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _sqlite_name(exc: sqlite3.Error) -> str:
+    """SQLite's own name for a fault (SQLITE_FULL); sqlite3 sets it only on errors from SQLite itself."""
+    return getattr(exc, "sqlite_errorname", None) or type(exc).__name__

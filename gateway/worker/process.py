@@ -10,7 +10,7 @@ import os
 from collections.abc import Awaitable, Callable
 
 from channels import isolate
-from channels.base import AcceptResult
+from channels.base import AcceptResult, Closable
 from channels.message import InboundMessage
 from channels.retry import Backoff
 from forwarder.outbox import CentralClient, Forwarder
@@ -103,10 +103,9 @@ class WorkerProcess:
         await self.router.stop()
         await asyncio.to_thread(isolate.shared_pool().close)
         for sender in self.senders:
-            close = getattr(sender, "close", None)
-            if close is not None:
+            if isinstance(sender, Closable):
                 with contextlib.suppress(Exception):
-                    await close()
+                    await sender.close()
         await self.central.close()
         self.journal.close()
 

@@ -19,12 +19,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.base import Completer
+from channels.base import Completer, SaysHeavy
 from channels.message import ChannelError, InboundMessage, PrivacyHint, Rejected
 from channels.registry import spec_for
 from channels.retry import Backoff, Wakeup
 from gateway.store.ports import RouterStore
 from gateway.store.records import ComplaintRow, DueInbound, Event, InboundOutcome, ReceiptRow
+from gateway.worker.answers import Answered, find_answer, is_closed, masked_contact, response_row
 from gateway.worker.templates import Templates
 from normalizer.ids import uuid7
 from normalizer.keywords import extract_privacy_keywords, parse_command
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 HELP_WORDS = {"/start", "/help", "help", "bantuan", "menu", "info"}
 BOT_SUFFIX = re.compile(r"^(/\w+)@\w+$", re.ASCII)  # Telegram groups send commands as /start@<bot>
 StatusLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
+_EMPTY_ANSWER = ("Tanggapan Anda kosong. Kirim BALAS, nomor tiket, lalu tanggapan Anda.",
+                 "Your answer is empty. Send BALAS, the ticket number, then your answer.")
 
 
 class Router:
@@ -198,8 +201,7 @@ class Router:
         completer = self.completer_for(msg)
         if completer is None:
             return False
-        is_heavy = getattr(completer, "is_heavy", None)
-        return True if is_heavy is None else bool(is_heavy(msg))
+        return completer.is_heavy(msg) if isinstance(completer, SaysHeavy) else True
 
     async def complete(self, msg: InboundMessage) -> InboundMessage:
         completer = self.completer_for(msg)
@@ -223,7 +225,7 @@ class Router:
             reason = str(msg.metadata.get("reason") or "malformed entry")[:200]
             return InboundOutcome(inbound_id, "failed", events=[
                 Event(msg.channel, "failed", detail=f"inbound {inbound_id} quarantined: {reason}")], error=reason)
-        if kind != "complaint":  # e.g. a Telegram edit: kept in the journal, not a new complaint
+        if kind not in ("complaint", "reply"):  # e.g. a Telegram edit: kept in the journal, not a new complaint
             return InboundOutcome(inbound_id, "recorded", events=[Event(msg.channel, f"recorded_{kind}")])
         _, _, rest = extract_privacy_keywords(msg.text.strip())
         if BOT_SUFFIX.sub(r"\1", rest.strip()).lower() in HELP_WORDS:
@@ -231,26 +233,44 @@ class Router:
         command = parse_command(rest)
         if command is not None and command.verb == "cek":
             return await self._status_query(inbound_id, msg, command)
-        follow_up_of = None
+        answer = await find_answer(self.journal, self.normalizer, msg, command)
+        if answer is not None:
+            return await self._answer(inbound_id, msg, answer)
         text = None
         review: list[str] = []
-        hold: str | None = None
-        if command is not None and command.verb == "info":
-            if command.error:  # the whole text stays the complaint: nothing the citizen wrote is lost
-                review.append("follow_up_id_invalid")
-            else:
-                follow_up_of = command.tracking_id
-                known = await self._lookup(follow_up_of)
-                if known is None:
-                    review.append("follow_up_of_unknown")
-                elif not self._is_reporter(known, msg):
-                    # someone else's ticket: answered exactly as an unknown ID, and held for a person
-                    review.append("follow_up_of_unknown")
-                    hold = "follow_up_from_other_contact"
-                text = command.text or ""
+        if command is not None and command.verb == "balas" and command.error in ("missing_id", "missing_text"):
+            reason = self.templates.pick(command.message_id, command.message_en)
+            return self._reply(inbound_id, msg, "bad_answer", {"reason": reason}, "answer_refused")
+        if command is not None and command.verb in ("info", "balas") and command.error:
+            # the whole text stays the complaint: nothing the citizen wrote is lost
+            review.append("follow_up_id_invalid")
+        elif command is not None and command.verb == "info":
+            text = command.text or ""  # INFO <id> with no text (a valid id is an answer: find_answer)
         elif msg.follow_up_hint and await self._lookup(msg.follow_up_hint) is None:
             review.append("follow_up_of_unknown")  # e.g. an email reply naming a tracking ID we never issued
-        return await self._complaint(inbound_id, msg, text, follow_up_of, review, hold)
+        return await self._complaint(inbound_id, msg, text, None, review)
+
+    async def _answer(self, inbound_id: int, msg: InboundMessage, answer: Answered) -> InboundOutcome:
+        """A message that answers a complaint: a citizen response on it when it is open and the sender is its
+        reporter; a new complaint following it up when it is closed; held when someone else names it."""
+        tid = answer.tracking_id
+        if answer.complaint is None:  # an id we never issued: its own complaint, for review
+            return await self._complaint(inbound_id, msg, answer.text, tid, ["follow_up_of_unknown"])
+        if not answer.owner:
+            # someone else's ticket: answered exactly as an unknown ID, and held for a person
+            return await self._complaint(inbound_id, msg, answer.text, tid, ["follow_up_of_unknown"],
+                                         "answer_from_other_contact")
+        remote = await self.central_status(tid)  # as CEK asks: the store knows whether it is closed
+        if is_closed((remote or {}).get("status"), answer.complaint["state"]):
+            return await self._complaint(inbound_id, msg, answer.text, tid, [])
+        if not answer.text.strip() and not msg.attachments:
+            reason = self.templates.pick(*_EMPTY_ANSWER)
+            return self._reply(inbound_id, msg, "bad_answer", {"reason": reason}, "answer_refused", tid)
+        row = response_row(self.normalizer, msg, answer)
+        out = self._reply(inbound_id, msg, "response_received", {"tracking_id": tid}, "citizen_response", tid)
+        out.events[0].contact = masked_contact(msg, row.anonymous)
+        out.response = row
+        return out
 
     async def _lookup(self, tracking_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(self.journal.complaint_by_tracking, tracking_id)
@@ -440,6 +460,6 @@ class Router:
 def fault_reason(exc: BaseException) -> str:
     """One line for /healthz and the log: the storage's own words for its faults, else the type only."""
     if isinstance(exc, sqlite3.Error):
-        name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+        name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__  # set only on errors from SQLite itself
         return f"storage fault ({name})"
     return f"unexpected {type(exc).__name__}"

@@ -10,6 +10,7 @@ from channels.registry import spec_for
 from gateway.store.records import Event, InboundOutcome, ReceiptRow
 from gateway.store.sqlite.base import Files, set_cursor_row
 from gateway.store.sqlite.events import EVENT_INSERT
+from gateway.store.sqlite.responses import write_response
 from normalizer.ids import uuid7
 
 WORKER_CURSOR = "worker:inbound"
@@ -32,6 +33,8 @@ class OutcomeTables(Files):
         sealed: list[tuple[InboundOutcome, Any]] = []
         for o in outcomes:
             try:
+                if o.response is not None:  # a citizen response: sealed as receipts are
+                    o.response.sealed = self.seal_json(o.response.payload)
                 sealed.append((o, (
                     self.seal_json(o.complaint.vault) if o.complaint else None,
                     [(r, self.seal_json(r.target), self.seal_json(r.body)) for r in o.receipts],
@@ -101,7 +104,7 @@ class OutcomeTables(Files):
 
 def _storage_fault(exc: BaseException) -> bool:
     """A fault of the disk or the database file (full, I/O, read-only), as opposed to one value refused."""
-    code = getattr(exc, "sqlite_errorcode", None)
+    code = getattr(exc, "sqlite_errorcode", None)  # sqlite3 sets it only on errors from SQLite itself
     if code is not None:
         return code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN,
                                sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -181,6 +184,8 @@ def _write_outcome(
                 "ELSE state END WHERE id=?",
                 (status, status, now, status, receipt_id),
             )
+    if o.response is not None:
+        write_response(conn, now, o.inbound_id, o.response)
     _set_processed(conn, o.inbound_id, o.state, 0, o.error, bump=False)
     for e in o.events:
         conn.execute(EVENT_INSERT, e.row(now))
