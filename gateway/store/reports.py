@@ -39,7 +39,7 @@ REVIEW_STATES = frozenset({"review", "awaiting_details"})
 CSV_COLUMNS = ("channel", "category", "received", "forwarded", "forwarded_on_time", "in_review", "resolved",
                "resolved_on_time")
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 @dataclass(frozen=True, order=True)
