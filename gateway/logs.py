@@ -13,6 +13,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from channels.quiet import quiet_client_loggers
+
 _PATTERNS = [
     (re.compile(r"(?<!\d)(?:\+?62|0)8\d(?:[\s.-]?\d){6,11}(?!\d)"), "[phone]"),
     (re.compile(r"(?<![\w.-])62\d{8,13}(?!\d)"), "[phone]"),
@@ -73,7 +75,4 @@ def setup_logging(level: str = "INFO", file: Path | None = None) -> None:
     root.setLevel(level.upper())
     # aiohttp's access log would write full query strings (Kannel puts from= and text= there)
     logging.getLogger("aiohttp.access").disabled = True
-    # client libraries log message bodies, recipients or tokens below WARNING
-    for noisy in ("imapclient", "telegram", "httpx", "httpcore", "tweepy", "urllib3", "oauthlib", "mail.log",
-                  "pdfminer", "PIL"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_client_loggers()  # client libraries log message bodies, recipients or tokens below WARNING

@@ -45,6 +45,7 @@ from channels.email.mime import Limits
 from channels.email.scans import MailScans
 from channels.email.scans import from_settings as scans_from_settings
 from channels.message import ChannelError, InboundMessage, PeerUnavailable, Refused, Rejected
+from channels.quiet import quiet_client_loggers
 from channels.retry import Backoff
 
 if TYPE_CHECKING:
@@ -61,8 +62,7 @@ _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")  # RFC 5322 field name then ':'
 # what may follow "* " in a server greeting (RFC 9051 7.1): the server speaks plain IMAP
 _PLAIN_GREETINGS = (b"* OK", b"* PREAUTH", b"* BYE")
 
-# imapclient logs every command and response (mail bodies included) at DEBUG: never let it reach our logs
-logging.getLogger("imapclient").setLevel(logging.INFO)
+quiet_client_loggers()  # imapclient logs every command and response (mail bodies included) at DEBUG
 
 
 class ImapSetupError(Refused):

@@ -2,7 +2,7 @@
 
 All calls go through python-telegram-bot's ``Bot`` (``base_url``/``base_file_url``
 point it at a local fake in tests). Nothing here logs a chat id, a name or text;
-the library's own loggers are quietened (:mod:`channels.social.quiet`).
+the library's own loggers are quietened (:mod:`channels.quiet`).
 """
 
 from __future__ import annotations
@@ -19,14 +19,16 @@ from telegram.warnings import PTBUserWarning
 
 from channels.base import Accept, BlobSink, CursorStore, OutboundReceipt
 from channels.message import Attachment, ChannelError, InboundMessage, PeerUnavailable, Refused, Rejected
+from channels.quiet import quiet_client_loggers
 from channels.retry import Backoff
-from channels.social.quiet import quiet_client_loggers
 from channels.social.telegram import CHANNEL, read_batch
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 MAX_TEXT = 4096  # Telegram's limit for one message
+GROUP_UPDATE = ("Ada tanggapan untuk laporan dengan no. tiket {tracking_id}. Demi kerahasiaan, isinya tidak "
+                "ditampilkan di grup; kirim /cek {tracking_id} kepada bot ini lewat pesan pribadi.")
 
 
 def file_url_for(base_url: str) -> str:
@@ -233,10 +235,14 @@ class TelegramReceiptSender:
     async def send(self, receipt: OutboundReceipt) -> str:
         chat_id = receipt.reply_context.get("chat_id") or receipt.to
         reply_to = receipt.reply_context.get("message_id")
+        text = receipt.text
+        if receipt.kind == "update" and str(chat_id).startswith("-"):
+            # a group or channel (negative ids) reads it: the answer stays private, only the ticket is named
+            text = GROUP_UPDATE.format(tracking_id=receipt.reply_context.get("tracking_id", ""))
         try:
             sent = await self.bot.send_message(
                 chat_id=int(chat_id),
-                text=receipt.text[:MAX_TEXT],
+                text=text[:MAX_TEXT],
                 reply_parameters=ReplyParameters(int(reply_to), allow_sending_without_reply=True) if reply_to else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )

@@ -24,7 +24,7 @@ import tweepy
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
-from channels.social.quiet import quiet_client_loggers
+from channels.quiet import quiet_client_loggers
 
 log = logging.getLogger(__name__)
 
