@@ -38,7 +38,10 @@ PrivacySource = Literal["keyword", "form", "channel", "operator"]
 # What a channel says an inbound message is; only a complaint becomes one. The others are recorded:
 # a delivery status of our reply (SMS DLR, WhatsApp status), a bounce or an auto-reply to a receipt
 # mail, an edit of a chat message, a batch entry that could not be read (kept for an operator).
-InboundKind = Literal["complaint", "edit", "status", "bounce", "auto_reply", "malformed"]
+# A "reply" answers an earlier message (``related``: a tracking ID the channel read from our id scheme,
+# else the channel's id of the message answered); the router makes it a citizen response on that
+# complaint, or a complaint when the reference leads nowhere.
+InboundKind = Literal["complaint", "edit", "status", "bounce", "auto_reply", "malformed", "reply"]
 
 
 class ChannelError(Exception):
@@ -274,8 +277,8 @@ class InboundMessage(SafeModel):
     ocr: dict[str, Any] | None = None
     raw: bytes | None = None
     kind: InboundKind = "complaint"
-    # what a status, bounce or auto-reply is about (the provider id or tracking ID of our reply), or
-    # the chat message an edit changes
+    # what a status, bounce or auto-reply is about (the provider id or tracking ID of our reply), the
+    # chat message an edit changes, or the message a reply answers
     related: str | None = None
 
     @model_validator(mode="before")

@@ -69,6 +69,23 @@ class CentralClient:
         # 422 (record refused) and 409 (conflicting replay) will not get better by retrying
         raise DeliveryError(f"central store answered {resp.status}: {detail}", permanent=resp.status in (409, 422))
 
+    async def post_citizen_response(self, tracking_id: str, body_json: str, idempotency_key: str) -> dict[str, Any]:
+        """A citizen's answer on ``tracking_id``, signed as complaints are; 201 or 200 (a replay) is done."""
+        body = body_json.encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key,
+                   "X-Signature": sha256_signature(self.key, body)}
+        url = f"{self.url}/{quote(tracking_id, safe='')}/citizen-responses"
+        try:
+            async with self.session.post(url, data=body, headers=headers) as resp:
+                if resp.status in (200, 201):
+                    return await resp.json()
+                detail = (await resp.text())[:200]
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"central store unreachable: {type(exc).__name__}", permanent=False) from exc
+        # 422 (refused), 409 (key reused with another body) and 413 do not get better by retrying; a 404 may
+        # (a store restored from an older backup): retried, then dead
+        raise DeliveryError(f"central store answered {resp.status}: {detail}", permanent=resp.status in (409, 413, 422))
+
     async def status(self, tracking_id: str) -> dict[str, Any] | None:
         """The store's status view for ``CEK``, or None (unknown, refused, unreachable: the local state answers)."""
         try:

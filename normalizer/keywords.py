@@ -22,8 +22,9 @@ A request for anonymity in plain words anywhere in the text ("jangan sebut nama
 saya") is :func:`normalizer.anonymity.asks_for_anonymity`'s job: it does not
 strip anything, so it lives beside this.
 
-Commands: ``CEK <id>`` (also ``cek``, ``/cek``, ``STATUS``) and ``INFO <id> <text>``
-(also ``/info``). The tracking ID may be typed with spaces, dots or dashes, and
+Commands: ``CEK <id>`` (also ``cek``, ``/cek``, ``STATUS``), ``INFO <id> <text>``
+(also ``/info``) and ``BALAS <id> <text>`` (also ``/balas``: the citizen answers their open
+complaint; the router decides whether it is a response or a follow-up). The tracking ID may be typed with spaces, dots or dashes, and
 in any script's digits.
 """
 
@@ -137,7 +138,7 @@ def extract_privacy_keywords(text: str) -> PrivacyKeywords:
     return PrivacyKeywords(anonymous, confidential, _LEADING_SEPARATORS.sub("", rest))
 
 
-Verb = Literal["cek", "info"]
+Verb = Literal["cek", "info", "balas"]
 CommandError = Literal["missing_id", "wrong_length", "not_digits", "bad_check_digit", "missing_text"]
 
 _COMMAND_MESSAGES: dict[str, tuple[str, str]] = {
@@ -148,6 +149,14 @@ _COMMAND_MESSAGES: dict[str, tuple[str, str]] = {
     "missing_text": (
         "Untuk menambah keterangan, kirim INFO spasi nomor tiket spasi keterangan Anda.",
         "To add details, send INFO, the ticket number, then your details.",
+    ),
+    "balas_missing_id": (
+        "Untuk menanggapi, kirim BALAS spasi nomor tiket 10 angka spasi tanggapan Anda.",
+        "To answer, send BALAS followed by the 10-digit ticket number and your answer.",
+    ),
+    "balas_missing_text": (
+        "Untuk menanggapi, kirim BALAS spasi nomor tiket spasi tanggapan Anda.",
+        "To answer, send BALAS, the ticket number, then your answer.",
     ),
 }
 
@@ -176,14 +185,16 @@ class Command:
     def _messages(self) -> tuple[str, str]:
         if self.error is None:
             return "", ""
+        if self.verb == "balas" and f"balas_{self.error}" in _COMMAND_MESSAGES:
+            return _COMMAND_MESSAGES[f"balas_{self.error}"]
         if self.error in _COMMAND_MESSAGES:
             return _COMMAND_MESSAGES[self.error]
         check = TrackingCheck(None, self.error)  # the tracking ID's own error kinds
         return check.message_id, check.message_en
 
 
-_VERBS: dict[str, Verb] = {"cek": "cek", "status": "cek", "info": "info"}
-_COMMAND = re.compile(r"\s*/?(?P<verb>cek|status|info)(?:@\w+)?(?=$|[\s:#.,\-]|\d)[\s:#.,\-]*", re.IGNORECASE)
+_VERBS: dict[str, Verb] = {"cek": "cek", "status": "cek", "info": "info", "balas": "balas"}
+_COMMAND = re.compile(r"\s*/?(?P<verb>cek|status|info|balas)(?:@\w+)?(?=$|[\s:#.,\-]|\d)[\s:#.,\-]*", re.IGNORECASE)
 # Exactly ten digits, single separators allowed between them, not followed by another digit.
 _TEN_DIGITS = re.compile(rf"\d(?:[ .\-]?\d){{{TRACKING_ID_LENGTH - 1}}}(?![ .\-]?\d)")
 _DIGIT_RUN = re.compile(r"\d[\d .\-]*")
@@ -231,5 +242,5 @@ def parse_command(text: str) -> Command | None:
         return Command("cek", check.tracking_id)
     details = _LEADING_SEPARATORS.sub("", after_text).strip()
     if not details:
-        return Command("info", check.tracking_id, error="missing_text")
-    return Command("info", check.tracking_id, details)
+        return Command(verb, check.tracking_id, error="missing_text")
+    return Command(verb, check.tracking_id, details)

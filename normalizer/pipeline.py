@@ -176,6 +176,14 @@ class Normalizer:
         )
         return Normalized(complaint, identity, mask_contact(contact, anonymous))
 
+    def response_text(self, msg: InboundMessage, text: str, *, anonymous: bool) -> str:
+        """A citizen's answer on their complaint as the store gets it: the body's cleaning, and for an
+        anonymous complaint the same masking of personal data and of this sender's identity."""
+        body = clean_text(canonical(collapse_duplicated_concatenation(text or ""))).strip()
+        if not anonymous:
+            return body
+        return _mask(_masker(self._identity(msg)["reporter"]), body)
+
     def anonymous_external_id(self, msg: InboundMessage) -> str:
         """The id an anonymous record is forwarded under: stable (the store stays idempotent on it) and
         keyed, so neither the number a wamid embeds nor a hash over phone and text can be read back."""

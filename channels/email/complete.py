@@ -160,7 +160,12 @@ class MailCompleter:
             reply_to = p.reply_to if verdict.suppress != "mailing_list" else None
             sender = reply_to or p.from_addr or envelope or None
             from_name = p.from_name
-        follow_up = tracking_from_message_ids(p.in_reply_to, p.references) or tracking_from_subject(subject)
+        thread = tracking_from_message_ids(p.in_reply_to, p.references)
+        follow_up = thread or tracking_from_subject(subject)
+        # a reply in a thread: to our receipt or an update (our Message-ID names the ticket), or to the
+        # citizen's own earlier mail (its Message-ID, found again by the router)
+        answered = thread or answered_message_id(p.in_reply_to, p.references)
+        kind = "reply" if verdict.kind == "complaint" and answered else verdict.kind
         metadata = dict(msg.metadata, parsed=True)
         if p.html_only:
             metadata["html"] = True
@@ -181,8 +186,8 @@ class MailCompleter:
             "follow_up_hint": follow_up if verdict.kind == "complaint" else None,
             "reply_context": reply_context,
             "metadata": metadata,
-            "kind": verdict.kind,
-            "related": verdict.related if verdict.kind in ("bounce", "auto_reply") else None,
+            "kind": kind,
+            "related": answered if kind == "reply" else verdict.related if kind in ("bounce", "auto_reply") else None,
             "suppress_receipt": suppress,
             "review_reasons": review,
             "raw": None,  # parsed: the wire bytes are not needed any more
@@ -212,6 +217,15 @@ class MailCompleter:
                 }
             )
         )
+
+
+def answered_message_id(in_reply_to: str | None, references: str | None) -> str | None:
+    """The Message-ID a mail answers, bare as the journal keeps it (In-Reply-To, else the last reference)."""
+    for value, pick in ((in_reply_to, 0), (references, -1)):
+        ids = re.findall(r"<([^<>\s]{1,500})>", value or "")
+        if ids:
+            return ids[pick]
+    return None
 
 
 def _clean(value: Any) -> Any:

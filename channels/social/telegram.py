@@ -79,8 +79,12 @@ def message_from_update(update: Update, account: str) -> InboundMessage | None:
         metadata["location"] = {"lat": msg.location.latitude, "lon": msg.location.longitude}
     if chat.type != "private":
         metadata["reply_visibility"] = "public"  # a group sees the reply: public-safe text only
+    answers: str | None = None
     if msg.reply_to_message is not None:
         metadata["in_reply_to_message_id"] = msg.reply_to_message.message_id
+        author = msg.reply_to_message.from_user
+        if not edited and author is not None and (str(author.id) == account or author.is_bot):
+            answers = f"tg:{msg.reply_to_message.message_id}"  # a reply to our message: the sender's provider id
     return InboundMessage(
         channel=CHANNEL,
         account=account,
@@ -91,8 +95,8 @@ def message_from_update(update: Update, account: str) -> InboundMessage | None:
         reporter=reporter,
         reply_context={"chat_id": chat.id, "message_id": msg.message_id},
         metadata=metadata,
-        kind="edit" if edited else "complaint",
-        related=str(msg.message_id) if edited else None,
+        kind="edit" if edited else "reply" if answers else "complaint",
+        related=str(msg.message_id) if edited else answers,
         suppress_receipt="sender is a bot" if user.is_bot else None,
     )
 

@@ -98,6 +98,9 @@ def message_from_wa(m: dict[str, Any], names: dict[str, str], account: str) -> I
         reporter=ReporterInfo(phone=wa_id, name=names.get(wa_id)),
         reply_context={"to": wa_id, "message_id": wamid},
         metadata=metadata,
+        # a reply to one of our messages (or to their own earlier one): the router finds the complaint
+        kind="reply" if in_reply_to else "complaint",
+        related=in_reply_to or None,
         **_when(m.get("timestamp")),
     )
 

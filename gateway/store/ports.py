@@ -13,12 +13,13 @@ from typing import Any, Protocol
 from channels.base import AcceptResult
 from channels.message import InboundMessage
 from forwarder.outbox import OutboxStore
+from forwarder.responses import ResponseOutbox
 from gateway.store.records import DueInbound, Event, InboundOutcome, ReceiptRow
 from gateway.store.reports import Month, MonthlyReport
 
 __all__ = [
     "ComplaintStore", "ConsoleStore", "CursorStore", "EventLog", "InboundStore", "OutboxStore", "OutcomeStore", "ReceiptStore",
-    "ReportStore", "ReviewStore", "RouterStore", "UpdateStore",
+    "ReportStore", "ResponseStore", "ReviewStore", "RouterStore", "UpdateStore",
 ]
 
 
@@ -147,6 +148,16 @@ class ReportStore(Protocol):
 
 class RouterStore(OutcomeStore, ComplaintStore, Protocol):
     """What the router needs: its messages and outcomes, and complaints to look up."""
+
+    def complaints_answered_by(self, channel: str, account: str, ref: str) -> list[dict[str, Any]]: ...
+
+
+class ResponseStore(ResponseOutbox, Protocol):
+    """Citizen responses: the second outbox, ``retry-dead`` and ``show``."""
+
+    def retry_dead_responses_sync(self, tracking_ids: Iterable[str] | None = None) -> list[str]: ...
+
+    def responses_for(self, tracking_id: str) -> list[dict[str, Any]]: ...
 
 
 class ConsoleStore(Protocol):

@@ -67,6 +67,21 @@ class ComplaintRow:
 
 
 @dataclass
+class ResponseRow:
+    """A citizen's answer on a complaint, for the store (``payload``: text, received_at, channel,
+    attachments metadata; sealed at rest)."""
+
+    id: str  # also the Idempotency-Key of its POST
+    complaint_id: str
+    tracking_id: str
+    channel: str
+    payload: dict[str, Any]
+    anonymous: bool = False
+    confidential: bool = False
+    sealed: bytes | None = None  # set by the adapter before it writes
+
+
+@dataclass
 class InboundOutcome:
     """What the normaliser decided for one inbound message; written in one transaction."""
 
@@ -81,6 +96,7 @@ class InboundOutcome:
     channel: str = ""  # for the quarantine event when it cannot be written
     failure: str | None = None  # this try failed, for this reason: again later, or quarantined
     final: bool = False  # the failure is a refusal: quarantined at once
+    response: ResponseRow | None = None  # a citizen's answer on an open complaint, to post to the store
 
 
 

@@ -14,6 +14,7 @@ from channels.base import AcceptResult, Closable
 from channels.message import InboundMessage
 from channels.retry import Backoff
 from forwarder.outbox import CentralClient, Forwarder
+from forwarder.responses import ResponseForwarder
 from gateway.loops import cancel_all, report_failures, supervise, tune_gc
 from gateway.pipes import report_status
 from gateway.settings import Settings
@@ -68,6 +69,11 @@ class WorkerProcess:
         self.receipts = ReceiptWorker(self.journal, self.senders, retry_hours=settings.receipts.retry_hours,
                                       limits=RateLimits.from_settings(self.journal, settings))
         self.router.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
+        self.responses = ResponseForwarder(  # citizens' answers on their complaints, the second outbox
+            self.journal, self.central, max_attempts=f.max_attempts,
+            backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
+        )
+        self.router.on_written.append(self.responses.wake.set)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def accept(self, msg: InboundMessage) -> AcceptResult:
@@ -90,6 +96,7 @@ class WorkerProcess:
         works: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("normalising worker", self.router.run), ("forwarder", self.forwarder.run), ("receipts", self.receipts.run)
         ]
+        works.append((self.responses.name, self.responses.run))
         works += [(p.name, functools.partial(p.run, self.accept)) for p in self.pollers]
         self._tasks = [asyncio.create_task(supervise(run, name)) for name, run in works]
         tune_gc()

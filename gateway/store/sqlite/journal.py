@@ -13,11 +13,13 @@ from gateway.store.sqlite.events import EventTables
 from gateway.store.sqlite.inbound import InboundTables, JournalCursors
 from gateway.store.sqlite.outcomes import OutcomeTables
 from gateway.store.sqlite.receipts import ReceiptTables
+from gateway.store.sqlite.responses import ResponseTables
 from gateway.store.sqlite.reports import ReportTables
 from gateway.store.sqlite.updates import UpdateTables
 
 __all__ = ["Journal", "JournalCursors"]
 
 
-class Journal(InboundTables, OutcomeTables, ComplaintTables, ReceiptTables, EventTables, ReportTables, UpdateTables):
+class Journal(InboundTables, OutcomeTables, ComplaintTables, ReceiptTables, EventTables, ReportTables, UpdateTables,
+              ResponseTables):
     """``gateway.db`` and ``gateway-state.db`` (see :class:`~gateway.store.sqlite.base.Files`)."""

@@ -100,6 +100,32 @@ CREATE TABLE IF NOT EXISTS cursors (
 """
 
 
+# Citizen responses (gateway/store/sqlite/responses.py): answers on a complaint, waiting for the store.
+RESPONSES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS citizen_responses (
+  id TEXT PRIMARY KEY,
+  inbound_id INTEGER NOT NULL UNIQUE,
+  complaint_id TEXT NOT NULL,
+  tracking_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  anonymous INTEGER NOT NULL DEFAULT 0,
+  confidential INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL DEFAULT 0,
+  last_error TEXT,
+  central_answer TEXT,
+  created_at REAL NOT NULL,
+  forwarded_at REAL
+);
+CREATE INDEX IF NOT EXISTS citizen_responses_due ON citizen_responses(state, next_at);
+CREATE INDEX IF NOT EXISTS citizen_responses_tracking ON citizen_responses(tracking_id);
+CREATE INDEX IF NOT EXISTS receipts_provider ON receipts(provider_id) WHERE provider_id IS NOT NULL;
+"""
+STATE_SCHEMA += RESPONSES_SCHEMA
+
+
 
 def add_missing_columns(conn: sqlite3.Connection) -> None:
     """A journal made before the reuse check gets its columns (rows without a digest never conflict)."""
