@@ -14,11 +14,11 @@ from channels.base import AcceptResult
 from channels.message import InboundMessage
 from forwarder.outbox import OutboxStore
 from forwarder.responses import ResponseOutbox
-from gateway.store.records import DueInbound, Event, InboundOutcome, ReceiptRow
+from gateway.store.records import Claim, DueInbound, Event, InboundOutcome, RateCheck, ReceiptRow
 from gateway.store.reports import Month, MonthlyReport
 
 __all__ = [
-    "ComplaintStore", "ConsoleStore", "CursorStore", "EventLog", "InboundStore", "OutboxStore", "OutcomeStore", "ReceiptStore",
+    "ComplaintStore", "ConsoleStore", "CursorStore", "EventLog", "InboundStore", "OutboxStore", "OutcomeStore", "RateLimitStore", "ReceiptStore",
     "ReportStore", "ResponseStore", "ReviewStore", "RouterStore", "UpdateStore",
 ]
 
@@ -66,6 +66,8 @@ class ComplaintStore(Protocol):
 
     def retry_dead_forwards_sync(self, tracking_ids: Iterable[str] | None = None) -> list[str]: ...
 
+    def dead_forwards(self, limit: int = 500) -> list[dict[str, Any]]: ...
+
     def awaiting_details(self, reporter_refs: Iterable[str], since: float) -> dict[str, Any] | None: ...
 
     def tracking_for_external(self, channel: str, account: str, external_id: str) -> str | None: ...
@@ -105,7 +107,34 @@ class ReceiptStore(Protocol):
 
     def retry_failed_receipts_sync(self, tracking_ids: Iterable[str] | None = None) -> list[tuple[str, str, str]]: ...
 
+    def failed_receipts(self, limit: int = 500) -> list[dict[str, Any]]: ...
+
     def known_tracking_ids(self, tracking_ids: Iterable[str]) -> set[str]: ...
+
+
+class RateLimitStore(Protocol):
+    """The receipt worker's send quotas (which rules, under which keys: :mod:`gateway.worker.rate_limits`)."""
+
+    async def claim_send(self, receipt_id: str, checks: list[RateCheck], now: float, *, horizon: float,
+                         channel: str, tracking_id: str | None) -> Claim:
+        """In one transaction: ``gone`` unless the receipt is still pending; counts older than ``horizon``
+        seconds are forgotten; over a check that does not defer, the receipt ends ``rate_limited``
+        (``limited``); over only deferring checks, it waits until the latest of their free slots
+        (``deferred``, ``next_at``); each check that bites logs its event once per key and window;
+        otherwise the send is counted under every check's key and the receipt marked ``sending``."""
+        ...
+
+    async def give_back_sends(self, counted: list[int]) -> None:
+        """The send did not happen: the counts a ``send`` claim made count for nothing."""
+        ...
+
+
+class DeliveryLookups(Protocol):
+    """The senders of updates: when a chat's citizen last wrote (WhatsApp's window), a letter's addressee."""
+
+    def last_inbound_from(self, channel: str, account: str, sender: str, since: float) -> float | None: ...
+
+    def sealed_identity(self, tracking_id: str) -> dict[str, Any] | None: ...
 
 
 class UpdateStore(Protocol):

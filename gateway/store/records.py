@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from channels.message import InboundMessage
 
@@ -99,6 +99,26 @@ class InboundOutcome:
     response: ResponseRow | None = None  # a citizen's answer on an open complaint, to post to the store
 
 
+@dataclass(frozen=True)
+class RateCheck:
+    """One send quota a send must pass: at most ``limit`` sends under ``key`` in any ``window`` seconds."""
+
+    name: str  # the rule, as the receipt's last_error and the event's detail name it
+    key: str  # what is counted: the rule's name, or name:keyed hash of the recipient
+    limit: int
+    window: float
+    event: str  # intake-log state written once per key and window when it bites
+    defer: bool = False  # over it: wait for a free slot (True) or do not send at all (False)
+
+
+@dataclass
+class Claim:
+    """What the limiter decided for one due receipt."""
+
+    outcome: Literal["send", "limited", "deferred", "gone"]
+    rule: str | None = None
+    next_at: float = 0.0
+    counted: list[int] = field(default_factory=list)  # rate_sends ids, given back if nothing left
 
 
 def _storable(value: str | None) -> str | None:

@@ -12,14 +12,16 @@ from gateway.store.sqlite.complaints import ComplaintTables
 from gateway.store.sqlite.events import EventTables
 from gateway.store.sqlite.inbound import InboundTables, JournalCursors
 from gateway.store.sqlite.outcomes import OutcomeTables
+from gateway.store.sqlite.rate_limits import RateLimitTables
 from gateway.store.sqlite.receipts import ReceiptTables
-from gateway.store.sqlite.responses import ResponseTables
 from gateway.store.sqlite.reports import ReportTables
+from gateway.store.sqlite.responses import ResponseTables
 from gateway.store.sqlite.updates import UpdateTables
+from gateway.store.sqlite.windows import WindowTables
 
 __all__ = ["Journal", "JournalCursors"]
 
 
 class Journal(InboundTables, OutcomeTables, ComplaintTables, ReceiptTables, EventTables, ReportTables, UpdateTables,
-              ResponseTables):
+              ResponseTables, RateLimitTables, WindowTables):
     """``gateway.db`` and ``gateway-state.db`` (see :class:`~gateway.store.sqlite.base.Files`)."""
