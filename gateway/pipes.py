@@ -9,9 +9,12 @@ import asyncio
 import contextlib
 import os
 
+UPDATES_BYTE = b"u"  # on the wake pipe: read the central store's updates feed (any other byte: the journal)
+
 
 class WakePipe:
-    """Intake → worker: one byte means 'new work in the journal'. Never blocks the writer."""
+    """Intake → worker: one byte means 'new work in the journal' (``u``: new updates in the central store).
+    Never blocks the writer."""
 
     def __init__(self) -> None:
         self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -28,6 +31,11 @@ class WakePipe:
         self._pending = False
         with contextlib.suppress(BlockingIOError, BrokenPipeError):
             os.write(self.write_fd, b"!")
+
+    def poke_updates(self) -> None:
+        """The central store pushed a wake-up: ``u`` tells the worker to read the updates feed now."""
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(self.write_fd, UPDATES_BYTE)
 
     def close(self) -> None:
         for fd in (self.read_fd, self.write_fd):

@@ -208,6 +208,7 @@ class NotifySettings(BaseModel):
 class ReceiptsSettings(BaseModel):
     replies_per_sender_per_hour: int = Field(10, gt=0)  # CEK/help answers; over it: not sent, logged once
     retry_hours: float = Field(24.0, gt=0)  # a receipt whose peer is down is retried this long, then failed
+    updates_per_recipient_per_hour: int = Field(10, gt=0)  # the return path's flood cap; over it: not sent, shown
 
 
 class ServiceSettings(BaseModel):

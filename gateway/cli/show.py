@@ -61,6 +61,12 @@ def gather(journal: Any, row: dict[str, Any], timezone: str) -> dict[str, Any]:
     texts = journal.receipt_texts_for(tid)
     receipts = [_with_iso_times(r, timezone) | {"text": texts.get(r["id"], "")} for r in journal.receipts_for(tid)]
     events = journal.events_matching(tracking_id=tid, limit=10_000)
+    # the return path: what the agency told the citizen (and, beside it, what the citizen answered)
+    conversation = [_with_iso_times(u, timezone) | {"by": "agency", "what": "update"} for u in journal.updates_for(tid)]
+    conversation += citizen_responses(journal, tid, timezone)
+    conversation.sort(key=lambda e: e.get("created_at") or "")
+    if confidential:  # the agency's answer on a confidential complaint is for the citizen, not a terminal
+        conversation = [e | {"text": HIDDEN} for e in conversation]
     return {
         "tracking_id": tid,
         "state": row["state"],
@@ -71,9 +77,22 @@ def gather(journal: Any, row: dict[str, Any], timezone: str) -> dict[str, Any]:
         "timezone": timezone,
         "record": record,
         "central_store": json.loads(row["central_answer"]) if row["central_answer"] else None,
-        "receipts": receipts,
+        "receipts": [r for r in receipts if r["kind"] != "update"],
+        "conversation": conversation,
         "events": [_with_iso_times({k: v for k, v in e.items() if k != "seq"}, timezone) for e in events],
     }
+
+
+def citizen_responses(journal: Any, tracking_id: str, timezone: str) -> list[dict[str, Any]]:
+    """The citizen's answers on this complaint, as conversation entries (``by`` citizen, ``what``
+    citizen_response, ``created_at``, ``channel``, ``text``, ``state``: pending (waiting for the store, or for the
+    complaint to reach it), forwarded or dead_letter; ``attachments`` their metadata)."""
+    out = []
+    for r in journal.responses_for(tracking_id):
+        entry = {k: r.get(k) for k in ("channel", "text", "state", "attempts", "last_error", "attachments",
+                                       "received_at", "created_at", "forwarded_at")}
+        out.append(_with_iso_times(entry, timezone) | {"by": "citizen", "what": "citizen_response"})
+    return out
 
 
 def _summary(out: dict[str, Any], timezone: str) -> Table:
@@ -154,6 +173,33 @@ def _receipts(console: Console, out: dict[str, Any], timezone: str) -> None:
         console.print(text)
 
 
+def _conversation(console: Console, out: dict[str, Any], timezone: str) -> None:
+    if not out["conversation"]:
+        console.print("  none")
+    for e in out["conversation"]:
+        head = Text("  ")
+        if e["what"] == "update":
+            label = f"update {e.get('update_id')} ({safe_text(e.get('update_kind'))}"
+            label += f", status {safe_text(e['status'])})" if e.get("status") else ")"
+            head.append_text(safe_cell(f"{label} via {safe_text(e['channel'])}", "bold"))
+        else:
+            head.append_text(safe_cell(f"{safe_text(e['what'])} via {safe_text(e.get('channel'))}", "bold"))
+        head.append_text(safe_cell(f" · {e.get('state')}"))
+        if e.get("attempts"):
+            head.append_text(safe_cell(f" · {e['attempts']} attempt(s)"))
+        console.print(head)
+        for label, key in (("created", "created_at"), ("sent", "sent_at"), ("delivered", "delivered_at")):
+            if e.get(key):
+                console.print(safe_cell(f"    {label:<10} {e[key]} {zone_label(timezone)}"))
+        if e.get("delivery_status"):
+            console.print(safe_cell(f"    {'delivery':<10} {e['delivery_status']}"))
+        if e.get("last_error"):
+            console.print(safe_cell(f"    {'error':<10} {e['last_error']}"))
+        text = Text("    ")
+        text.append_text(safe_cell(e.get("text") or "(no text)", "italic", newlines=True))
+        console.print(text)
+
+
 def show(settings: Settings, tracking_id: str, *, as_json: bool) -> int:
     from gateway.store import open_journal
     from normalizer.tracking import check_tracking_id
@@ -184,4 +230,7 @@ def show(settings: Settings, tracking_id: str, *, as_json: bool) -> int:
     console.print()
     console.print(Text(f"Receipts and replies ({len(out['receipts'])})", style="bold"))
     _receipts(console, out, tz)
+    console.print()
+    console.print(Text(f"Conversation ({len(out['conversation'])})", style="bold"))
+    _conversation(console, out, tz)
     return 0

@@ -24,6 +24,8 @@ from gateway.intake.channel_health import ChannelHealth
 from gateway.intake.children import Child, wait_http
 from gateway.intake.metrics import Metrics
 from gateway.intake.receipt_paths import ReceiptPaths
+from gateway.intake.update_push import PATH as UPDATE_PUSH_PATH
+from gateway.intake.update_push import update_push_handler
 from gateway.loops import cancel_all, report_failures, supervise, tune_gc
 from gateway.pipes import StatusPipe, WakePipe
 from gateway.settings import Settings
@@ -82,6 +84,9 @@ class Gateway:
             handler = self._webhook_handler(channel)
             for method in channel.methods:
                 app.router.add_route(method, channel.path, handler)
+        if self.settings.central.updates and self.settings.central.hmac_key:  # the store's wake-up for its feed
+            app.router.add_post(UPDATE_PUSH_PATH, update_push_handler(
+                self.settings.central.hmac_key, self.wake.poke_updates, self.metrics.count))
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self.metrics.handle)
         return app

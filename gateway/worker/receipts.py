@@ -104,7 +104,7 @@ class ReceiptWorker:
             if sender is None:
                 await self.journal.set_receipt_state(
                     rid, "failed", error="no sender configured for this channel",
-                    event=Event(channel, "receipt_failed", tid, detail="no sender configured"),
+                    event=Event(channel, _failed(r), tid, detail="no sender configured"),
                 )
                 return "failed"
             target, body = r["target"], r["body"]
@@ -116,7 +116,8 @@ class ReceiptWorker:
                 subject=body.get("subject"),
                 html=body.get("html"),
                 reply_context=dict(target.get("reply_context") or {}) | {"receipt_id": rid, "tracking_id": tid},
-                public=bool(body.get("public")),
+                public=bool(body.get("public")) and r["kind"] != "update",  # an answer is never posted publicly
+                kind=r["kind"],
             )
             try:
                 claim = await self.limits.claim(r, sender.family, recipient_of(receipt.to, target.get("reply_context") or {}))
@@ -139,7 +140,7 @@ class ReceiptWorker:
                 if exc.status in (401, 403):  # the peer refuses us, not this receipt: the whole path fails
                     await self._path(sender.family, False, exc.reason)
                 await self.journal.set_receipt_state(
-                    rid, "failed", error=exc.reason, event=Event(channel, "receipt_failed", tid, detail=exc.reason)
+                    rid, "failed", error=exc.reason, event=Event(channel, _failed(r), tid, detail=exc.reason)
                 )
                 return "failed"
             await self._path(sender.family, True)
@@ -154,7 +155,7 @@ class ReceiptWorker:
             with contextlib.suppress(Exception):
                 await self.journal.set_receipt_state(
                     rid, "failed", error=f"unexpected {type(exc).__name__}",
-                    event=Event(channel, "receipt_failed", tid, detail=f"unexpected {type(exc).__name__}"),
+                    event=Event(channel, _failed(r), tid, detail=f"unexpected {type(exc).__name__}"),
                 )
             return "failed"
 
@@ -164,7 +165,7 @@ class ReceiptWorker:
         first = r.get("failing_since")
         give_up = first is not None and now - first >= self.retry_seconds
         if give_up:
-            event = Event(r["channel"], "receipt_failed", r["tracking_id"],
+            event = Event(r["channel"], _failed(r), r["tracking_id"],
                           detail=f"{reason}; gave up after {self.retry_seconds / 3600:g}h")
         elif first is None:  # the first failure is told once, not every attempt
             event = Event(r["channel"], "receipt_retrying", r["tracking_id"],
@@ -196,3 +197,8 @@ class ReceiptWorker:
             self.wake.set()
         elif not up:
             log.warning("receipts: %s failing (%s)", family, reason)
+
+
+def _failed(r: dict[str, Any]) -> str:
+    """The intake-log state of a send given up: ``update_failed`` for an update, else ``receipt_failed``."""
+    return "update_failed" if r.get("kind") == "update" else "receipt_failed"

@@ -1,0 +1,256 @@
+"""The return path: the central store's updates feed → one update notice per citizen address, as receipts.
+
+:class:`UpdatePoller` reads ``GET /v1/updates?after=<cursor>`` (bearer ``central.api_token``) every
+``central.updates_poll_seconds``, sooner when the store's signed push wakes it, and backs off while the
+store is down. For each update it finds the complaint by tracking ID and queues one ``receipts`` row of
+kind ``update`` for each address the complaint's own receipts went to (their sealed targets reused: an
+anonymous reporter's number never leaves the vault, the store learns nothing). The rows of a page and the
+cursor past it are one transaction; the receipt worker sends them as it sends receipts (claimed before
+sending, retried, settled by delivery reports). Never a public post: the answer goes privately or not at all.
+
+An update's ``reply_context`` holds the original receipt's context and beside it ``update_id``,
+``update_kind`` (response | request_details | status), ``status``, ``status_text``, ``tracking_id``,
+``complaint_id``, ``original_receipt_id`` and ``original_provider_id`` (our first message to the citizen,
+e.g. the receipt mail's Message-ID for threading).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+import aiohttp
+from pydantic import BaseModel, Field, ValidationError
+
+from channels.message import PeerUnavailable, Rejected
+from channels.registry import spec_for
+from channels.retry import Backoff, Wakeup
+from gateway.store.ports import UpdateStore
+from gateway.store.records import Event, ReceiptRow
+from gateway.worker.rate_limits import normalise_address, recipient_of
+from gateway.worker.update_texts import UpdateTexts
+
+log = logging.getLogger(__name__)
+
+TOLD_ALWAYS = ("response", "request_details")  # the agency's words reach the citizen whatever notify.statuses says
+FEED_CHANNEL = "central"  # the intake-log channel of what the feed itself causes (skips)
+
+
+class FeedItem(BaseModel):
+    update_id: int = Field(ge=1)
+    tracking_id: str = Field(min_length=1, max_length=64)
+    kind: str = Field(max_length=40)
+    status: str | None = Field(None, max_length=40)
+    text: str | None = None
+    at: str | None = None
+
+
+class FeedPage(BaseModel):
+    items: list[dict[str, Any]]
+    next_after: int = Field(ge=0)
+
+
+class UpdateFeed:
+    """The store's feed over HTTP: a page after an update id, or PeerUnavailable / Rejected."""
+
+    def __init__(self, url: str, api_token: str | None, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/") + "/v1/updates"
+        self.headers = {"Authorization": f"Bearer {api_token}"} if api_token else {}
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def page(self, after: int, limit: int) -> FeedPage:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        try:
+            async with self._session.get(self.url, params={"after": str(after), "limit": str(limit)},
+                                         headers=self.headers) as resp:
+                body = await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PeerUnavailable(f"central store unreachable: {type(exc).__name__}") from exc
+        if resp.status in (401, 403):
+            raise Rejected(resp.status, f"central store refused the updates feed ({resp.status})")
+        if resp.status != 200:
+            raise PeerUnavailable(f"central store answered {resp.status} for the updates feed")
+        try:
+            return FeedPage.model_validate_json(body)
+        except ValidationError:
+            raise PeerUnavailable("central store sent an unreadable updates page") from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+Skip = Literal["citizen_response", "status_not_told", "unknown_ticket", "unknown_kind", "malformed", "no_address"]
+
+
+class UpdatePoller:
+    name = "central updates"
+
+    def __init__(
+        self,
+        journal: UpdateStore,
+        feed: UpdateFeed,
+        texts: UpdateTexts,
+        *,
+        statuses: Iterable[str],
+        poll_seconds: float = 10.0,
+        page_size: int = 100,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.journal = journal
+        self.feed = feed
+        self.texts = texts
+        self.statuses = frozenset(statuses)
+        self.poll_seconds = poll_seconds
+        self.page_size = page_size
+        self.backoff = backoff or Backoff(1.0, 300.0)
+        self.wake = Wakeup(poll_seconds)
+        self.on_queued: list[Callable[[], None]] = []  # the receipt worker's wake-up
+        self.counts: Counter[str] = Counter()  # queued rows, and skipped updates by reason
+        self.cursor: int | None = None
+        self.failing: str | None = None
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                full = await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store down, refusing us, or our own storage: wait, then the same page
+                reason = failure(exc)
+                if reason != self.failing:
+                    log.warning("updates feed: %s; trying again with backoff", reason)
+                self.failing = reason
+                self.cursor = None  # read again from storage: a failed write left it where it was
+                await self._pause(self.backoff.delay(failures))
+                failures += 1
+                continue
+            if self.failing:
+                log.info("updates feed: works again")
+            self.failing, failures = None, 0
+            if not full:
+                await self._pause(self.poll_seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds`` unless woken (the store's push) sooner."""
+        self.wake.idle_seconds = seconds
+        await self.wake.wait()
+
+    async def poll_once(self) -> bool:
+        """Read one page after the cursor and queue it; answers whether the page was full (read on at once)."""
+        if self.cursor is None:
+            self.cursor = await asyncio.to_thread(self.journal.updates_cursor)
+        page = await self.feed.page(self.cursor, self.page_size)
+        items = page.items[: self.page_size]
+        ids = [i.get("update_id") for i in items if isinstance(i, dict)]
+        top = max([self.cursor, page.next_after, *(i for i in ids if isinstance(i, int) and not isinstance(i, bool))])
+        queued, events = await asyncio.to_thread(self.prepare, items)
+        if not items and top == self.cursor:
+            return False
+        new = await self.journal.record_updates(queued, events, top)
+        self.cursor = top
+        self.counts["queued"] += new
+        if new:
+            for wake in self.on_queued:
+                wake()
+        return len(page.items) >= self.page_size
+
+    def prepare(self, items: list[dict[str, Any]]) -> tuple[list[tuple[ReceiptRow, Event]], list[Event]]:
+        """The notices of a page's items and the events of those skipped (blocking reads: off the loop)."""
+        queued: list[tuple[ReceiptRow, Event]] = []
+        events: list[Event] = []
+        for raw in items:
+            try:
+                item = FeedItem.model_validate(raw)
+            except ValidationError:
+                self._skip("malformed", events, None, raw.get("update_id") if isinstance(raw, dict) else None)
+                continue
+            rows, skip = self.notices(item)
+            if skip is not None:
+                self._skip(skip, events, item.tracking_id, item.update_id)
+            queued += rows
+        return queued, events
+
+    def notices(self, item: FeedItem) -> tuple[list[tuple[ReceiptRow, Event]], Skip | None]:
+        if item.kind == "citizen_response":
+            return [], "citizen_response"  # the gateway's own post: nothing to tell
+        if item.kind not in (*TOLD_ALWAYS, "status"):
+            return [], "unknown_kind"
+        if item.kind == "status" and item.status not in self.statuses:
+            return [], "status_not_told"
+        complaint = self.journal.complaint_by_tracking(item.tracking_id)
+        if complaint is None:
+            return [], "unknown_ticket"
+        out = []
+        for original in addresses(self.journal.receipts_to_reuse(complaint["id"])):
+            out.append(self.notice(item, complaint, original))
+        return out, None if out else "no_address"
+
+    def notice(self, item: FeedItem, complaint: dict[str, Any], original: dict[str, Any]) -> tuple[ReceiptRow, Event]:
+        channel = original["channel"]
+        style = spec_for(channel).style
+        words = self.texts.render(style, item.kind, item.tracking_id, item.status, item.text)
+        target = dict(original["target"])
+        context = dict(target.get("reply_context") or {}) | {
+            "update_id": item.update_id,
+            "update_kind": item.kind,
+            "status": item.status,
+            "status_text": self.texts.templates.status_name(item.status) if item.status else None,
+            "tracking_id": item.tracking_id,
+            "complaint_id": complaint["id"],
+            "original_receipt_id": original["id"],
+            "original_provider_id": original.get("provider_id"),
+        }
+        body: dict[str, Any] = {"text": words.text, "public": False,
+                                "update": {"update_id": item.update_id, "kind": item.kind, "status": item.status}}
+        if words.subject is not None:
+            body["subject"] = words.subject
+        row = ReceiptRow(
+            dedup_key=f"update:{item.update_id}:{original['id']}",
+            kind="update",
+            channel=channel,
+            target=target | {"reply_context": context},
+            body=body,
+            complaint_id=complaint["id"],
+            tracking_id=item.tracking_id,
+        )
+        return row, Event(channel, "update_queued", item.tracking_id, detail=f"update {item.update_id} ({item.kind})")
+
+    def _skip(self, reason: Skip, events: list[Event], tracking_id: str | None, update_id: Any) -> None:
+        self.counts[f"skipped_{reason}"] += 1
+        if reason in ("citizen_response", "status_not_told"):
+            return  # by design, not worth a line in the log
+        uid = update_id if isinstance(update_id, int) else "?"
+        known = tracking_id if reason == "no_address" else None  # a ticket we do not know is not ours to list
+        events.append(Event(FEED_CHANNEL, f"update_{reason}", known, detail=f"update {uid}"))
+
+    async def close(self) -> None:
+        await self.feed.close()
+
+
+def addresses(receipts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One of a complaint's receipts per citizen address (the latest: a details receipt after the first ask);
+    a receipt with no address (a letter's printable one) counts once per channel."""
+    chosen: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in receipts:
+        target = r["target"] or {}
+        family = spec_for(r["channel"]).family
+        who = recipient_of(str(target.get("to") or ""), target.get("reply_context") or {})
+        chosen[(family, normalise_address(family, who) if who else r["channel"])] = r
+    return list(chosen.values())
+
+
+def failure(exc: BaseException) -> str:
+    """One line for the log: our own reasons, else the type only (an exception's text may hold an address)."""
+    if isinstance(exc, Rejected):
+        return exc.reason
+    if isinstance(exc, PeerUnavailable):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}"
