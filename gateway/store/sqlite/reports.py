@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from gateway.store.reports import ComplaintFacts, Month, MonthlyReport, build_report
+from gateway.store.reports import RESOLVED_STATUSES, ComplaintFacts, Month, MonthlyReport, build_report
 from gateway.store.sqlite.base import Files
 
 SLACK_SECONDS = 86400.0
@@ -32,7 +32,7 @@ class ReportTables(Files):
     def _month_facts(self, month: Month, timezone: str) -> Iterator[ComplaintFacts]:
         start, end = month.bounds(timezone)
         rows = self.reader.rows(_COMPLAINTS, (start - SLACK_SECONDS, int(start), int(end)))
-        feed = self._store_statuses({r["tracking_id"] for r in rows})
+        feed = self._store_statuses({r["tracking_id"] for r in rows}, start - SLACK_SECONDS)
         for r in rows:
             seen = feed.get(r["tracking_id"], {})
             yield ComplaintFacts(
@@ -41,23 +41,32 @@ class ReportTables(Files):
                 to_agency_at=seen.get("forwarded_to_agency"), resolved_at=seen.get("resolved"),
             )
 
-    def _store_statuses(self, tracking_ids: set[str]) -> dict[str, dict[str, Any]]:
+    def _store_statuses(self, tracking_ids: set[str], since: float) -> dict[str, dict[str, Any]]:
         """What the central store's updates feed said of these complaints: the latest ``status``, and when each
-        of ``forwarded_to_agency`` and ``resolved`` (or ``closed``) was first reported. Empty when the gateway
-        keeps no feed (it was never read, or ``central.updates`` is off)."""
-        if not tracking_ids or not self._has_table("updates"):
+        of ``forwarded_to_agency`` and ``resolved`` (or ``closed``) was first reported. Read from the update
+        notices the gateway queued for the citizen (``receipts`` of kind ``update``, one per update and
+        address; the time is when the gateway read the update). A status not in ``notify.statuses`` is not
+        told and so not seen here."""
+        if not tracking_ids:
             return {}
         out: dict[str, dict[str, Any]] = {}
-        for r in self.reader.rows("SELECT tracking_id, status, at FROM updates WHERE status IS NOT NULL "
-                                  "ORDER BY update_id"):
+        seen_updates: set[Any] = set()
+        rows = self.reader.rows(
+            "SELECT r.tracking_id, r.body, r.created_at FROM receipts r JOIN complaints c ON c.id = r.complaint_id "
+            "WHERE r.kind='update' AND c.created_at >= ? ORDER BY r.created_at, r.id", (since,))
+        for r in rows:
             tid = r["tracking_id"]
             if tid not in tracking_ids:
                 continue
+            try:
+                update = self.open_json(r["body"]).get("update") or {}
+            except (ValueError, AttributeError):
+                continue
+            status, uid = update.get("status"), update.get("update_id")
+            if not isinstance(status, str) or (uid is not None and uid in seen_updates):
+                continue
+            seen_updates.add(uid)
             seen = out.setdefault(tid, {})
-            seen["status"] = r["status"]
-            key = "resolved" if r["status"] in ("resolved", "closed") else r["status"]
-            seen.setdefault(key, float(r["at"]))
+            seen["status"] = status
+            seen.setdefault("resolved" if status in RESOLVED_STATUSES else status, float(r["created_at"]))
         return out
-
-    def _has_table(self, name: str) -> bool:
-        return self.reader.one("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)) is not None

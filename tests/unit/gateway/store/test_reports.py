@@ -150,3 +150,36 @@ def test_the_state_file_is_read_by_received_at_in_the_service_zone(tmp_path: Pat
         == [("letters.scan", "Lainnya", 1, 0, 0, 1), ("sms.kannel", "Infrastruktur", 1, 1, 1, 0)]
     assert [(r.channel, r.received) for r in november.rows] == [("sms.kannel", 1)]
     assert utc_dec.total().received == 1 and held  # in UTC only the letter is December's
+
+
+def test_resolved_comes_from_the_update_notices_the_gateway_queued(tmp_path: Path) -> None:
+    from gateway.store.records import ReceiptRow
+
+    def update(uid: int, status: str, address: str) -> ReceiptRow:
+        return ReceiptRow(dedup_key=f"update:{uid}:{address}", kind="update", channel="sms.kannel",
+                          target={"to": "x"}, body={"text": "t", "update": {"update_id": uid, "kind": "status",
+                                                                           "status": status}})
+
+    gw = new_gateway(tmp_path)
+    on_time = add_complaint(gw, {"received_at": "2026-12-01T02:00:00Z", "body": "a"}, receipts=[
+        update(1, "forwarded_to_agency", "a"), update(2, "resolved", "a"), update(2, "resolved", "b")])
+    late = add_complaint(gw, {"received_at": "2026-12-01T02:00:00Z", "body": "b"},
+                         receipts=[update(3, "in_progress", "a"), update(4, "closed", "a")])
+    open_ = add_complaint(gw, {"received_at": "2026-12-01T03:00:00Z", "body": "c"},
+                          receipts=[update(5, "in_progress", "a")])
+    j = journal(gw)
+    conn = sqlite3.connect(j.state_path)
+    with conn:
+        for key, when in (("update:1:a", "2026-12-02T10:00:00+07:00"), ("update:2:a", "2026-12-08T10:00:00+07:00"),
+                          ("update:2:b", "2026-12-30T10:00:00+07:00"), ("update:3:a", "2026-12-02T10:00:00+07:00"),
+                          ("update:4:a", "2026-12-30T10:00:00+07:00"), ("update:5:a", "2026-12-03T10:00:00+07:00")):
+            conn.execute("UPDATE receipts SET created_at=? WHERE dedup_key=?", (at(when), key))
+    conn.close()
+    try:
+        report = j.monthly_report(Month(2026, 12), TZ)
+    finally:
+        j.close()
+    (row,) = report.rows
+    assert (row.received, row.resolved, row.resolved_on_time) == (3, 2, 1)
+    assert report.by_state == {"resolved": 1, "closed": 1, "in_progress": 1}
+    assert on_time and late and open_
