@@ -1,18 +1,16 @@
 """Request bodies of the return path: an agency's answer and a citizen's.
 
 Strict JSON (no coercion, no unknown fields): a wrong type is a 422, never a guess. Lone
-surrogates and invalid UTF-8 fail JSON parsing already; the remaining strings are cleaned by
-:class:`channels.message.SafeModel` so they are always storable. Error lists keep locations and
-messages only, never the input (a citizen's text must not come back in an error or a log).
+surrogates and invalid UTF-8 fail JSON parsing (pydantic's parser refuses them), so every string
+that passes is storable. Error lists keep locations and messages only, never the input (a
+citizen's text must not come back in an error or a log).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, ConfigDict, Field, ValidationError, model_validator
-
-from channels.message import SafeModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .status import Status
 
@@ -28,7 +26,7 @@ class InvalidBody(Exception):
         self.errors = errors
 
 
-class _Strict(SafeModel):
+class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
