@@ -9,6 +9,8 @@ last one is a Damm check digit (python-stdnum), so random 10-digit numbers rarel
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable
@@ -17,7 +19,9 @@ from stdnum import damm
 
 __all__ = [
     "damm_valid",
+    "derived_message_id",
     "make_message_id",
+    "receipt_message_id",
     "references_chain",
     "tracking_from_message_ids",
     "tracking_from_subject",
@@ -36,6 +40,26 @@ def damm_valid(digits: str) -> bool:
 def make_message_id(tracking_id: str, domain: str) -> str:
     """A fresh Message-ID for a receipt about ``tracking_id``."""
     return f"<lapor.{tracking_id}.{secrets.token_urlsafe(9)}@{domain}>"
+
+
+def receipt_message_id(tracking_id: str, parent: str | None, domain: str) -> str:
+    """The Message-ID of our receipt for ``tracking_id`` answering the citizen's mail ``parent``.
+
+    Derived, not random: every later mail about the ticket (an update, sent from the same reply
+    context) names it in ``References`` without a lookup, and a receipt sent again after a crash
+    keeps its id, so the citizen's mail program shows it once.
+    """
+    return f"<lapor.{tracking_id}.{_token('receipt', tracking_id, parent or '', domain)}@{domain}>"
+
+
+def derived_message_id(tracking_id: str, key: str, domain: str) -> str:
+    """A Message-ID about ``tracking_id`` that is the same for the same ``key`` (one update to one address)."""
+    return f"<lapor.{tracking_id}.{_token('mail', tracking_id, key, domain)}@{domain}>"
+
+
+def _token(*parts: str) -> str:
+    digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=9).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def tracking_in_text(text: str) -> str | None:

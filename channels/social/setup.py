@@ -88,7 +88,7 @@ def whatsapp_from_settings(settings: Settings, blobs: BlobSink, cursors: Cursors
     limit = getattr(w, "max_file_bytes", WHATSAPP_MAX_FILE_BYTES)
     log.info("whatsapp: configured, webhook at %s", WhatsappChannel.path)
     return [WhatsappChannel(w.verify_token, w.app_secret, partial(check_graph, graph)), WhatsappMedia(graph, blobs, limit),
-            WhatsappReceiptSender(graph)]
+            WhatsappReceiptSender(graph, update_template=w.update_template, template_language=w.template_language)]
 
 
 def social_from_settings(settings: Settings, blobs: BlobSink, cursors: Cursors) -> list[Any]:

@@ -13,9 +13,17 @@ from typing import Any
 
 import aiohttp
 
-from channels.base import BlobSink, OutboundReceipt
+from channels.base import BlobSink, OutboundReceipt, ReceiptSender
 from channels.message import Attachment, ChannelError, InboundMessage, PeerUnavailable, Refused, Rejected
 from channels.social.whatsapp import CHANNEL
+from channels.social.whatsapp_window import (
+    OUTSIDE_WINDOW_CODES,
+    LastInbound,
+    in_window,
+    last_time,
+    short_status,
+    template_payload,
+)
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
 MAX_TEXT = 4096
@@ -148,12 +156,23 @@ class WhatsappMedia:
 
 
 class WhatsappReceiptSender:
-    """Replies in the citizen's chat via ``POST /{phone-number-id}/messages``."""
+    """Replies in the citizen's chat via ``POST /{phone-number-id}/messages``.
+
+    An update (``receipt.kind == "update"``) is free text only inside the 24-hour window
+    (:mod:`channels.social.whatsapp_window`), which is the later of ``reply_context["last_inbound_at"]`` and
+    what ``last_inbound`` finds (the worker sets it: the citizen's latest message, a reply too). Outside it:
+    the template; with none set, ``sms`` to the same number; with neither, refused as undeliverable.
+    """
 
     family = CHANNEL
 
-    def __init__(self, graph: GraphApi) -> None:
+    def __init__(self, graph: GraphApi, *, update_template: str | None = None, template_language: str = "id",
+                 sms: ReceiptSender | None = None, last_inbound: LastInbound | None = None) -> None:
         self.graph = graph
+        self.update_template = update_template
+        self.template_language = template_language or "id"
+        self.sms = sms  # set by the worker when SMS is on
+        self.last_inbound = last_inbound  # set by the worker: looks the citizen's last message up
 
     @staticmethod
     def payload(receipt: OutboundReceipt) -> dict[str, Any]:
@@ -168,14 +187,47 @@ class WhatsappReceiptSender:
             body["context"] = {"message_id": receipt.reply_context["message_id"]}
         return body
 
+    def number_of(self, receipt: OutboundReceipt) -> str:
+        return receipt.account if receipt.account.isdigit() else self.graph.phone_number_id
+
     async def send(self, receipt: OutboundReceipt) -> str:
-        number = receipt.account if receipt.account.isdigit() else self.graph.phone_number_id
+        if receipt.kind == "update" and not await self.window_open(receipt):
+            return await self.outside_window(receipt)
         try:
-            answer = await self.graph.call("POST", f"{number}/messages", json=self.payload(receipt))
+            return await self._post(receipt, self.payload(receipt))
         except GraphError as exc:
-            if exc.retryable:
-                raise PeerUnavailable(f"whatsapp: reply not sent ({exc})") from None
-            raise Rejected(exc.status if 400 <= exc.status < 500 else 400, f"whatsapp refused the reply ({exc})") from None
+            if receipt.kind == "update" and exc.code in OUTSIDE_WINDOW_CODES:  # our clock thought it open
+                return await self.outside_window(receipt)
+            raise _failure(exc) from None
+
+    async def window_open(self, receipt: OutboundReceipt) -> bool:
+        ctx = receipt.reply_context
+        found = None
+        to = str(ctx.get("to") or receipt.to)
+        if self.last_inbound is not None and to:
+            found = await self.last_inbound(receipt.account, to)
+        return in_window(last_time(ctx.get("last_inbound_at"), found))
+
+    async def outside_window(self, receipt: OutboundReceipt) -> str:
+        ctx = receipt.reply_context
+        to = str(ctx.get("to") or receipt.to)
+        if self.update_template:
+            body = template_payload(to, self.update_template, self.template_language, str(ctx.get("tracking_id")),
+                                    short_status(ctx, self.template_language))
+            try:
+                return await self._post(receipt, body)
+            except GraphError as exc:
+                raise _failure(exc) from None
+        if self.sms is not None and to:
+            # the same number by SMS; no receipt id, so no delivery report is taken for another family's row
+            sms = OutboundReceipt(channel="sms.whatsapp", account="", to="+" + to.lstrip("+"), text=receipt.text,
+                                  reply_context={"tracking_id": ctx.get("tracking_id")}, kind=receipt.kind)
+            return "sms:" + await self.sms.send(sms)
+        raise Rejected(422, "whatsapp: undeliverable, more than 24 hours since the citizen wrote and no "
+                            "whatsapp.update_template set (SMS off)")
+
+    async def _post(self, receipt: OutboundReceipt, body: dict[str, Any]) -> str:
+        answer = await self.graph.call("POST", f"{self.number_of(receipt)}/messages", json=body)
         try:
             return str(answer["messages"][0]["id"])
         except (KeyError, IndexError, TypeError):
@@ -183,3 +235,9 @@ class WhatsappReceiptSender:
 
     async def close(self) -> None:
         await self.graph.close()
+
+
+def _failure(exc: GraphError) -> ChannelError:
+    if exc.retryable:
+        return PeerUnavailable(f"whatsapp: reply not sent ({exc})")
+    return Rejected(exc.status if 400 <= exc.status < 500 else 400, f"whatsapp refused the reply ({exc})")

@@ -262,7 +262,7 @@ def _status(exc: tweepy.HTTPException) -> str:
 
 
 class XReceiptSender:
-    """Public replies to mentions (``receipt.public``) and DMs otherwise."""
+    """Public replies to mentions (``receipt.public``) and DMs otherwise; updates only by DM."""
 
     family = CHANNEL
 
@@ -272,14 +272,18 @@ class XReceiptSender:
 
     async def send(self, receipt: OutboundReceipt) -> str:
         ctx = receipt.reply_context
+        # an update (the agency's answer) goes by DM only, whatever the row says: never a public tweet
+        public = receipt.public and receipt.kind != "update"
         try:
-            if receipt.public:
+            if public:
                 resp = await asyncio.to_thread(
                     self.client.create_tweet, text=receipt.text, in_reply_to_tweet_id=ctx.get("in_reply_to_tweet_id"),
                     user_auth=False,
                 )
                 return str(resp["data"]["id"])
             to = ctx.get("participant_id") or ctx.get("author_id") or receipt.to
+            if not to:
+                raise Rejected(400, "x: no account to send a direct message to")
             resp = await asyncio.to_thread(
                 self.client.create_direct_message, participant_id=to, text=receipt.text, user_auth=False
             )
