@@ -16,7 +16,7 @@ from channels.retry import Backoff
 from forwarder.outbox import CentralClient, Forwarder
 from forwarder.responses import ResponseForwarder
 from gateway.loops import cancel_all, report_failures, supervise, tune_gc
-from gateway.pipes import report_status
+from gateway.pipes import UPDATES_BYTE, report_status
 from gateway.settings import Settings
 from gateway.store import open_journal
 from gateway.store.blobs import BlobStore
@@ -26,6 +26,8 @@ from gateway.worker.rate_limits import RateLimits
 from gateway.worker.receipts import ReceiptWorker
 from gateway.worker.router import Router
 from gateway.worker.templates import Templates
+from gateway.worker.update_texts import UpdateTexts
+from gateway.worker.updates import UpdateFeed, UpdatePoller
 from normalizer.pipeline import Normalizer
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,16 @@ class WorkerProcess:
         self.receipts = ReceiptWorker(self.journal, self.senders, retry_hours=settings.receipts.retry_hours,
                                       limits=RateLimits.from_settings(self.journal, settings))
         self.router.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
+        self.updates: UpdatePoller | None = None
+        if settings.central.updates:  # the return path: the store's answers and status changes to the citizen
+            self.updates = UpdatePoller(
+                self.journal,
+                UpdateFeed(settings.central.url, settings.central.api_token, settings.forwarder.timeout_seconds),
+                UpdateTexts(Templates(settings.sms.receipt_language, timezone=settings.service.timezone)),
+                statuses=settings.notify.statuses,
+                poll_seconds=settings.central.updates_poll_seconds,
+            )
+            self.updates.on_queued.append(self.receipts.wake.set)
         self.responses = ResponseForwarder(  # citizens' answers on their complaints, the second outbox
             self.journal, self.central, max_attempts=f.max_attempts,
             backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
@@ -84,9 +96,12 @@ class WorkerProcess:
 
     def listen_for_wakeups(self, fd: int) -> None:
         def drain() -> None:
+            updates = False
             with contextlib.suppress(BlockingIOError):
-                while os.read(fd, 4096):
-                    pass
+                while chunk := os.read(fd, 4096):
+                    updates = updates or UPDATES_BYTE in chunk
+            if updates and self.updates is not None:
+                self.updates.wake.set()
             self.router.wake.set()
 
         os.set_blocking(fd, False)
@@ -98,6 +113,8 @@ class WorkerProcess:
         ]
         works.append((self.responses.name, self.responses.run))
         works += [(p.name, functools.partial(p.run, self.accept)) for p in self.pollers]
+        if self.updates is not None:
+            works.append((self.updates.name, self.updates.run))
         self._tasks = [asyncio.create_task(supervise(run, name)) for name, run in works]
         tune_gc()
 
@@ -114,6 +131,8 @@ class WorkerProcess:
                 with contextlib.suppress(Exception):
                     await sender.close()
         await self.central.close()
+        if self.updates is not None:
+            await self.updates.close()
         self.journal.close()
 
 
