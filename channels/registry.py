@@ -44,6 +44,10 @@ FAMILIES: dict[str, ChannelSpec] = {
     # letters.hotfolder, letters.upload, letters.scan: a printable receipt, and SMS/email to a given contact
     "letters": ChannelSpec("letters", "letter", "letters", receipt_without_sender=True, hold_when_unsure=True,
                            contact_receipts=LETTER_CONTACTS, reply_style="chat"),
+    # desk.walkin, desk.phone, desk.callcentre (entered in the console): a printable receipt handed over at the
+    # desk, and SMS/email to a contact the reporter gave
+    "desk": ChannelSpec("letters", "letter", "desk", receipt_without_sender=True, contact_receipts=LETTER_CONTACTS,
+                        reply_style="chat"),
     "social.telegram": ChannelSpec("social.telegram", "chat", "social.telegram"),
     "social.whatsapp": ChannelSpec("social.whatsapp", "chat", "social.whatsapp", sender_is="phone"),
     "social.x": ChannelSpec("social.x", "chat", "social.x"),

@@ -101,6 +101,14 @@ def letters_channels(settings: Settings, blobs: BlobStore, found: Channels) -> N
              settings.data.dir / "receipts")
 
 
+def desk_channels(settings: Settings, found: Channels) -> None:
+    """Complaints taken at the desk: the console posts each entry, signed, to the intake."""
+    from channels.desk.webhook import DeskChannel, desk_key
+
+    assert settings.privacy.vault_key
+    found.add(DeskChannel(desk_key(settings.console.desk_secret, settings.privacy.vault_key)))
+
+
 def build_channels(settings: Settings, blobs: BlobStore, cursors: Callable[[str], CursorStore]) -> Channels:
     from channels.social.setup import social_from_settings
 
@@ -108,6 +116,7 @@ def build_channels(settings: Settings, blobs: BlobStore, cursors: Callable[[str]
     sms_channels(settings, found)
     email_channels(settings, blobs, cursors, found)
     letters_channels(settings, blobs, found)
+    desk_channels(settings, found)
     for obj in social_from_settings(settings, blobs, cursors):
         found.add(obj)
     return found

@@ -241,6 +241,11 @@ class Gateway:
                                            "--status-fd", str(self.status.write_fd)),
                       nice=5, pass_fds=(self.wake.read_fd, self.status.write_fd))
             )
+        if self.spawn_children and s.console.enabled:  # the operator console, on its own listener
+            console = Child("console", self._args("console"), nice=2)
+            self.children.append(console)
+            await asyncio.to_thread(wait_http, f"http://{s.console.host}:{s.console.port}/console/login", console.proc,
+                                    console.name)
         self.wake.poke()  # whatever a previous run left in the journal
         if self.children:
             self._tasks.append(asyncio.create_task(self._watch_children()))

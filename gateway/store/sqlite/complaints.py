@@ -35,6 +35,20 @@ class ComplaintTables(Files):
         return {r[0]: r[1] for r in self.reader.rows(
             f"SELECT inbound_id, tracking_id FROM complaints WHERE inbound_id IN ({marks})", inbound_ids)}
 
+    def tracking_for_external(self, channel: str, account: str, external_id: str) -> str | None:
+        """The tracking ID the worker gave a journaled message (a desk entry), None while it has none yet."""
+        r = self.intake_reader.one("SELECT id FROM inbound WHERE channel=? AND account=? AND external_id=?",
+                                   (channel, account, external_id))
+        if r is None:
+            return None
+        return self.tracking_for_inbound([r[0]]).get(r[0])
+
+    def sealed_identity(self, tracking_id: str) -> dict[str, Any] | None:
+        """The vault's identity of a complaint, opened (only for a supervisor's audited reveal)."""
+        r = self.reader.one("SELECT v.sealed FROM vault v JOIN complaints c ON c.id=v.complaint_id "
+                            "WHERE c.tracking_id=?", (tracking_id,))
+        return self.open_json(r[0]) if r and r[0] else None
+
     # --- forwarder outbox ----------------------------------------------------------------
     def due_forwards(self, limit: int) -> list[tuple[str, str, str, int]]:
         rows = self.reader.rows(
@@ -68,6 +82,12 @@ class ComplaintTables(Files):
                 conn.execute(EVENT_INSERT, Event(r[0], "dead_letter", tracking_id=r[1], detail=error).row(time.time()))
 
         await self.state_writer.write(write)
+
+    def dead_forwards(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Forwards that gave up (``dead_letter``), newest first: what ``retry-dead`` would queue again."""
+        return [dict(r) for r in self.reader.rows(
+            "SELECT tracking_id, channel, attempts, last_error, created_at FROM complaints WHERE state='dead_letter' "
+            "ORDER BY created_at DESC LIMIT ?", (limit,))]
 
     def retry_dead_sync(self, tracking_ids: Iterable[str] | None = None) -> int:
         return len(self.retry_dead_forwards_sync(tracking_ids))

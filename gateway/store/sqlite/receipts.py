@@ -122,6 +122,12 @@ class ReceiptTables(Files):
                 out[family]["failed"] += failed
         return out
 
+    def failed_receipts(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Receipts and replies that failed, newest first (their addresses stay sealed)."""
+        return [dict(r) for r in self.reader.rows(
+            "SELECT id, tracking_id, kind, channel, attempts, last_error, created_at FROM receipts "
+            "WHERE state='failed' ORDER BY created_at DESC LIMIT ?", (limit,))]
+
     # --- queued again from the CLI -------------------------------------------------------------
     def retry_failed_receipts_sync(self, tracking_ids: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
         """Failed receipts and replies (of these tickets, or all) are pending again, tried afresh: the

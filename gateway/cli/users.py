@@ -1,0 +1,121 @@
+"""``lapor-gateway user add|passwd|disable|list`` and ``lapor-gateway console``.
+
+Users live in ``console.db`` in the data folder (:mod:`gateway.store.sqlite.console`); the console reads them at
+every sign-in, so a user added while ``run`` runs can sign in at once. ``--password-stdin`` reads one line (its
+newline dropped); otherwise the password is asked twice at the terminal. Supervisors and admins get a TOTP
+secret: ``user add`` prints its ``otpauth://`` URI for the authenticator app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from gateway.settings import Settings
+
+NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _store(settings: Settings) -> Any:
+    from gateway.store.sqlite.console import open_console_store
+
+    return open_console_store(settings.data.dir)
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    from gateway.console.auth import password_problem
+
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password[:-1] if password.endswith("\r") else password
+    else:
+        if not sys.stdin.isatty():
+            print("lapor-gateway: not at a terminal: give the password with --password-stdin", file=sys.stderr)
+            return None
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("lapor-gateway: the two passwords differ; nothing changed", file=sys.stderr)
+            return None
+    if password_problem(password):
+        print("lapor-gateway: a password has at least 12 characters; nothing changed", file=sys.stderr)
+        return None
+    return password
+
+
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.console.auth import TOTP_ROLES, hash_password, new_totp_secret, totp_uri
+
+    if args.action != "list" and not NAME.fullmatch(args.name or ""):
+        print("lapor-gateway: a user name is 1-64 letters, digits, '.', '_' or '-'", file=sys.stderr)
+        return 2
+    store = _store(settings)
+    try:
+        if args.action == "list":
+            print(f"{'name':<20} {'role':<11} {'state':<9} {'totp':<5} last sign-in")
+            for u in store.users():
+                from gateway.cli.show import shown_time
+
+                state = "disabled" if u["disabled"] else ("new" if u["must_change"] else "active")
+                last = shown_time(u["last_login"], settings.service.timezone) if u["last_login"] else "-"
+                print(f"{u['name']:<20} {u['role']:<11} {state:<9} {'yes' if u['totp_confirmed'] else 'no':<5} {last}")
+            return 0
+        if args.action == "disable":
+            if not store.set_disabled(args.name, True):
+                print(f"lapor-gateway: no user {args.name}", file=sys.stderr)
+                return 1
+            print(f"{args.name} disabled (signed out everywhere)")
+            return 0
+        if args.action == "passwd" and store.user(args.name) is None:
+            print(f"lapor-gateway: no user {args.name}", file=sys.stderr)
+            return 1
+        if args.action == "add" and store.user(args.name) is not None:
+            print(f"lapor-gateway: user {args.name} exists (change its password with `user passwd`)", file=sys.stderr)
+            return 1
+        password = _password(args)
+        if password is None:
+            return 2
+        if args.action == "passwd":
+            store.set_password(args.name, hash_password(password))
+            print(f"{args.name}: password changed")
+            return 0
+        secret = new_totp_secret() if args.role in TOTP_ROLES else None
+        if not store.add_user(args.name, args.role, hash_password(password), totp_secret=secret):
+            print(f"lapor-gateway: user {args.name} exists", file=sys.stderr)
+            return 1
+        print(f"{args.name} added as {args.role}")
+        if secret:
+            print(f"two-step sign-in (TOTP) is required for {args.role}; add this to the authenticator app:")
+            print(totp_uri(secret, args.name))
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.cli import _serve_until_signal
+    from gateway.console.process import serve_console
+
+    return _serve_until_signal(settings, lambda stop: serve_console(settings, stop))
+
+
+def register(add: Callable[..., argparse.ArgumentParser], bind: Callable[[Any], Any]) -> None:
+    from gateway.console.auth import ROLES
+
+    user = add("user", bind(cmd_user), "the console's users: add, passwd, disable, list",
+               "The operator console's users (in console.db in the data folder). Roles: scanner (scan upload,\n"
+               "desk entry, their own entries), operator (+ intake log, review, failures, reports), supervisor\n"
+               "(+ reveal with a reason, the audit log), admin (+ users). Supervisors and admins need TOTP.\n"
+               "  user add NAME --role operator --password-stdin\n"
+               "  user passwd NAME      user disable NAME      user list")
+    user.add_argument("action", choices=["add", "passwd", "disable", "list"], help="what to do")
+    user.add_argument("name", nargs="?", metavar="NAME", help="the user name (not for list)")
+    user.add_argument("--role", choices=ROLES, default="operator", help="add: the role (default operator)")
+    user.add_argument("--password-stdin", action="store_true", help="read the password as one line from stdin")
+    add("console", bind(cmd_console), "the operator console alone (run starts it; console.host:console.port)",
+        "The operator console on console.host:console.port (default 127.0.0.1:8081); `run` starts it as a child\n"
+        "process. Run it alone only on the data of a running gateway.")

@@ -1,0 +1,93 @@
+"""``/console/dead-letters``: forwards and receipts that gave up, with the reason; retry one or all.
+
+A retry queues them again exactly as ``lapor-gateway retry-dead`` does (the same store methods), then watches
+the running worker send them for a few seconds and says, per item, what happened: sent, or failing again and
+why, or still queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from gateway.console.app import audit, console_of, page
+from gateway.console.render import render
+from normalizer.tracking import check_tracking_id
+
+WATCH_SECONDS = 15.0
+SENT_RECEIPT = frozenset({"sent", "delivered", "printed"})
+
+
+def _lists(journal: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return journal.dead_forwards(), journal.failed_receipts()
+
+
+@page("operator")
+async def dead_page(request: web.Request) -> web.StreamResponse:
+    journal = console_of(request).open_journal()
+    forwards, receipts = await asyncio.to_thread(_lists, journal)
+    return render(request, "dead.html", forwards=forwards, receipts=receipts, outcome=None)
+
+
+def _outcomes(journal: Any, forwards: list[str], receipts: list[tuple[str, str, str]]) -> tuple[list[Any], bool]:
+    """What became of each queued item now; True when none is still waiting."""
+    out, settled = [], True
+    for tid in forwards:
+        row = journal.complaint_by_tracking(tid) or {}
+        state = row.get("state")
+        if state == "forwarded":
+            out.append((tid, "forward", "sent", None))
+        elif state == "dead_letter" or (row.get("attempts") or 0) > 0:
+            out.append((tid, "forward", "failing", row.get("last_error")))
+        else:
+            out.append((tid, "forward", "queued", None))
+            settled = False
+    for tid, kind, channel in receipts:
+        rows = [r for r in journal.receipts_for(tid) if r["kind"] == kind and r["channel"] == channel] if tid else []
+        states = {r["state"] for r in rows}
+        errors = [r["last_error"] for r in rows if r.get("last_error")]
+        if states & SENT_RECEIPT and not states - SENT_RECEIPT:
+            out.append((tid, f"{kind} · {channel}", "sent", None))
+        elif "failed" in states or errors:
+            out.append((tid, f"{kind} · {channel}", "failing", errors[-1] if errors else None))
+        else:
+            out.append((tid, f"{kind} · {channel}", "queued", None))
+            settled = False
+    return out, settled
+
+
+@page("operator")
+async def retry(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    raw = form.get("tracking_id")
+    ids: list[str] | None = None
+    if isinstance(raw, str) and raw.strip():
+        check = check_tracking_id(raw.strip()[:40])
+        if not check.ok:
+            raise web.HTTPBadRequest(text="not a tracking ID\n")
+        ids = [check.tracking_id]
+    journal = console_of(request).open_journal()
+
+    def queue() -> tuple[list[str], list[tuple[str, str, str]]]:
+        return journal.retry_dead_forwards_sync(ids), journal.retry_failed_receipts_sync(ids)
+
+    forwards, receipts = await asyncio.to_thread(queue)
+    audit(request, "retry", tracking_id=ids[0] if ids else None,
+          reason=f"{len(forwards)} forward(s), {len(receipts)} receipt(s)")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WATCH_SECONDS
+    while True:
+        outcome, settled = await asyncio.to_thread(_outcomes, journal, forwards, receipts)
+        if settled or loop.time() >= deadline:
+            break
+        await asyncio.sleep(0.5)
+    dead, failed = await asyncio.to_thread(_lists, journal)
+    return render(request, "dead.html", forwards=dead, receipts=failed, outcome=outcome,
+                  queued=(len(forwards), len(receipts)))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/console/dead-letters", dead_page)
+    app.router.add_post("/console/dead-letters/retry", retry)
