@@ -125,7 +125,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_retry_dead(args: argparse.Namespace) -> int:
-    """Dead forwards and failed receipts (of these tickets, or all) queued again; an ID that is not a
+    """Dead forwards, failed receipts and dead citizen responses (of these tickets, or all) queued again; an ID that is not a
     tracking ID is refused before anything is queued, one the gateway does not know is reported (exit 1)."""
     from gateway.cli.display import safe_text
     from normalizer.tracking import check_tracking_id
@@ -145,17 +145,21 @@ def cmd_retry_dead(args: argparse.Namespace) -> int:
         wanted = [t for t in ids if t not in unknown]
         forwards, receipts = ([], []) if ids and not wanted else (
             journal.retry_dead_forwards_sync(wanted), journal.retry_failed_receipts_sync(wanted))
+        responses = [] if ids and not wanted else journal.retry_dead_responses_sync(wanted)
     finally:
         journal.close()
     for tid in forwards:
         print(f"{tid}  forward to the central store queued again")
     for tid, kind, channel in receipts:
         print(f"{tid or '-':<10}  {kind} by {channel} queued again")
+    for tid in responses:
+        print(f"{tid}  citizen response to the central store queued again")
     for tid in wanted:
-        if tid not in forwards and all(r[0] != tid for r in receipts):
+        if tid not in forwards and tid not in responses and all(r[0] != tid for r in receipts):
             print(f"{tid}  nothing dead or failed")
-    print(f"queued again: {len(forwards)} forward(s), {len(receipts)} receipt(s) or reply(ies)")
-    if forwards or receipts:
+    also = f", {len(responses)} citizen response(s)" if responses else ""
+    print(f"queued again: {len(forwards)} forward(s), {len(receipts)} receipt(s) or reply(ies){also}")
+    if forwards or receipts or responses:
         print("a running gateway sends them within seconds")
     for tid in unknown:
         print(f"lapor-gateway: {tid}: no complaint or receipt with this tracking ID", file=sys.stderr)
@@ -280,6 +284,12 @@ def _extra_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     from gateway.cli.report import register as register_report
 
     register_report(add, _settings)
+    from gateway.cli.users import register as register_users
+
+    def bind(fn: Callable[[argparse.Namespace, Settings], int]) -> Callable[[argparse.Namespace], int]:
+        return lambda args: fn(args, _settings(args))
+
+    register_users(add, bind)
 
 
 def main(argv: list[str] | None = None) -> int:
