@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -157,3 +158,16 @@ async def test_a_huge_body_is_413(central):
     body = citizen_body("a" * MAX_BODY_BYTES)
     assert (await citizen_post(central, tid, body)).status == 413
     assert (await feed(central))["items"] == []
+
+
+async def test_concurrent_replays_of_one_key_store_one_answer(central):
+    """The gateway retrying while its first POST is still in flight: one 201, the rest the same answer."""
+    tid = await store_complaint(central)
+    await respond(central, tid, {"kind": "request_details", "text": "?"})
+    body = citizen_body("sekali saja")
+    answers = await asyncio.gather(*(citizen_post(central, tid, body, key="retry") for _ in range(20)))
+    assert sorted(a.status for a in answers) == [200] * 19 + [201]
+    assert len({json.dumps(await a.json(), sort_keys=True) for a in answers}) == 1
+    items = (await feed(central))["items"]
+    assert [i["kind"] for i in items] == ["request_details", "citizen_response"]
+    assert (await complaint(central, tid))["status"] == "verifying"

@@ -124,3 +124,12 @@ async def test_the_store_process_sweeps_by_itself(tmp_path):
     async with TestClient(TestServer(app)) as client:
         await asyncio.wait_for(moved.wait(), 30)
         assert (await complaint(client, "0000000001"))["status"] == "archived"
+
+
+async def test_an_operator_resolving_starts_the_same_clock(central):
+    tid = await store_complaint(central)
+    await move_to(central, tid, "verifying", "forwarded_to_agency", "resolved")
+    moved = await central.app[STORE].sweep(jakarta(2026, 3, 27, 0, 0, 1))
+    assert [m["status"] for m in moved] == ["closed"]
+    assert [i["status"] for i in (await feed(central))["items"]] == [
+        "verifying", "forwarded_to_agency", "resolved", "closed"]
