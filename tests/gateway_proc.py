@@ -43,6 +43,7 @@ class GatewayProcess:
         self.http_port = int((env or {}).get("LAPOR_HTTP__PORT") or free_port())
         self.central_port = free_port()
         self.smtp_port = free_port()
+        self.console_port = free_port()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")},
             **gateway_secrets(),
@@ -51,6 +52,7 @@ class GatewayProcess:
             "LAPOR_CENTRAL__PORT": str(self.central_port),
             "LAPOR_CENTRAL__URL": f"http://127.0.0.1:{self.central_port}",
             "LAPOR_SMTP__PORT": str(self.smtp_port),
+            "LAPOR_CONSOLE__PORT": str(self.console_port),
             "LAPOR_FORWARDER__BACKOFF_BASE_SECONDS": "0.2",
             "LAPOR_FORWARDER__BACKOFF_MAX_SECONDS": "2",
             "LAPOR_LOG__LEVEL": "DEBUG",

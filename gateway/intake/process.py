@@ -244,8 +244,12 @@ class Gateway:
         if self.spawn_children and s.console.enabled:  # the operator console, on its own listener
             console = Child("console", self._args("console"), nice=2)
             self.children.append(console)
-            await asyncio.to_thread(wait_http, f"http://{s.console.host}:{s.console.port}/console/login", console.proc,
-                                    console.name)
+            try:  # a console that cannot start (its port taken) is logged and restarted; intake goes on
+                await asyncio.to_thread(wait_http, f"http://{s.console.host}:{s.console.port}/console/login",
+                                        console.proc, console.name)
+                log.info("operator console on http://%s:%d/console/ (child process)", s.console.host, s.console.port)
+            except RuntimeError as exc:
+                log.error("console: %s; intake goes on, the console is started again", exc)
         self.wake.poke()  # whatever a previous run left in the journal
         if self.children:
             self._tasks.append(asyncio.create_task(self._watch_children()))
