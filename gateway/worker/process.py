@@ -22,6 +22,7 @@ from gateway.store import open_journal
 from gateway.store.blobs import BlobStore
 from gateway.store.sqlite.journal import JournalCursors
 from gateway.wiring import build_channels
+from gateway.worker.delivery import attach_delivery
 from gateway.worker.rate_limits import RateLimits
 from gateway.worker.receipts import ReceiptWorker
 from gateway.worker.router import Router
@@ -45,6 +46,7 @@ class WorkerProcess:
         finally:
             logging.disable(logging.NOTSET)
         self.senders = found.senders
+        attach_delivery(self.senders, self.journal, language=settings.sms.receipt_language)
         self.pollers = found.worker_pollers
         report_failures(self.pollers, self.journal)
         self.central = CentralClient(
@@ -71,6 +73,11 @@ class WorkerProcess:
         self.receipts = ReceiptWorker(self.journal, self.senders, retry_hours=settings.receipts.retry_hours,
                                       limits=RateLimits.from_settings(self.journal, settings))
         self.router.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
+        self.responses = ResponseForwarder(  # citizens' answers on their complaints, the second outbox
+            self.journal, self.central, max_attempts=f.max_attempts,
+            backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
+        )
+        self.router.on_written.append(self.responses.wake.set)
         self.updates: UpdatePoller | None = None
         if settings.central.updates:  # the return path: the store's answers and status changes to the citizen
             self.updates = UpdatePoller(
@@ -81,11 +88,6 @@ class WorkerProcess:
                 poll_seconds=settings.central.updates_poll_seconds,
             )
             self.updates.on_queued.append(self.receipts.wake.set)
-        self.responses = ResponseForwarder(  # citizens' answers on their complaints, the second outbox
-            self.journal, self.central, max_attempts=f.max_attempts,
-            backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
-        )
-        self.router.on_written.append(self.responses.wake.set)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def accept(self, msg: InboundMessage) -> AcceptResult:

@@ -6,6 +6,7 @@ Graph API and X API v2 (``tests/fakes``), an SMTP sink (``tests/peers/smtp_sink.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from email.message import EmailMessage
@@ -16,17 +17,17 @@ from aiohttp import web
 
 from channels.base import OutboundReceipt
 from channels.email.send import EmailReceiptSender
-from channels.email.thread_ids import tracking_from_message_ids
+from channels.email.thread_ids import receipt_message_id, tracking_from_message_ids
 from channels.message import PeerUnavailable, Rejected
 from channels.sms.sender import KannelSender
-from channels.social.telegram_bot import TelegramReceiptSender, make_bot
+from channels.social.telegram_bot import GROUP_UPDATE, TelegramReceiptSender, make_bot
 from channels.social.whatsapp_graph import GraphApi, WhatsappReceiptSender
 from channels.social.x import XReceiptSender
 from channels.social.x_client import make_client
-from tests.unit.channels.harness import OutgoingCase, Sent, run_outgoing
-from tests.unit.channels.sms.fake_sendsms import FakeSendsms
 from tests.fakes import FakeGraph, FakeTelegram, FakeX
 from tests.peers.smtp_sink import SmtpSink
+from tests.unit.channels.harness import OutgoingCase, Sent, run_outgoing
+from tests.unit.channels.sms.fake_sendsms import FakeSendsms
 
 Provider = Callable[[], AbstractAsyncContextManager[tuple[Callable[[OutboundReceipt], Any], Callable[[], Sequence[Sent]], Any]]]
 
@@ -172,7 +173,8 @@ MAIL_HEADERS = ("From", "To", "Subject", "In-Reply-To", "References", "Auto-Subm
 
 def mail_params(message: EmailMessage) -> dict[str, Any]:
     """The headers a receipt is judged by (not Date, nor the random part of Message-ID) and its plain text."""
-    params: dict[str, Any] = {h: str(message[h]) for h in MAIL_HEADERS if message[h] is not None}
+    # unfolded: a long References line is folded after its name (RFC 5322 2.2.3), which says nothing
+    params: dict[str, Any] = {h: " ".join(str(message[h]).split()) for h in MAIL_HEADERS if message[h] is not None}
     params["text"] = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     return params
 
@@ -209,9 +211,154 @@ SMTP = [
                  answer=fail_with("451 4.3.0 try later")),
 ]
 
+# --- updates (issue 15: the return path) ----------------------------------------------------------
+# An update row reuses the complaint receipt's reply context and adds the update's fields beside it.
+
+TID = "4829157367"
+UPDATE = {"update_id": 7, "update_kind": "response", "status": "in_progress", "status_text": "sedang ditindaklanjuti",
+          "tracking_id": TID, "receipt_id": "r-update-7"}
+ANSWER = "Tiket 4829157367: instansi menjawab: lampu diganti minggu ini."
+OUR_RECEIPT = receipt_message_id(TID, "<c1@contoh.id>", FROM.rpartition("@")[2])
+
+
+def update(channel: str, address: str, /, text: str = ANSWER, account: str = "", public: bool = False,
+           **context: Any) -> OutboundReceipt:
+    return OutboundReceipt(channel=channel, account=account, to=address, text=text, kind="update", public=public,
+                           reply_context=UPDATE | context)
+
+
+def mail_update(**context: Any) -> OutboundReceipt:
+    return update("email.smtp", CITIZEN_MAIL, account="pengaduan@x", **context)
+
+
+def new_id(mid: str) -> bool:
+    """An update's own Message-ID: ours, about the ticket, not the receipt's."""
+    return tracking_from_message_ids(mid) == TID and mid != OUR_RECEIPT
+
+
+UPDATE_HEADERS = {"From": f"Layanan Pengaduan <{FROM}>", "To": CITIZEN_MAIL, "Auto-Submitted": "auto-generated",
+                  "X-Auto-Response-Suppress": "All", "text": ANSWER + "\r\n"}
+
+SMTP_UPDATES = [
+    OutgoingCase("an update in the citizen's thread: In-Reply-To their mail, References also our receipt", mail_update(
+        message_id="<c1@contoh.id>", references="<a0@contoh.id> <c1@contoh.id>", subject="Lampu mati"),
+        "SMTP", CITIZEN_MAIL, UPDATE_HEADERS | {
+            "Subject": f"Re: [LAPOR {TID}] Lampu mati", "In-Reply-To": "<c1@contoh.id>",
+            "References": f"<a0@contoh.id> <c1@contoh.id> {OUR_RECEIPT}"}, returns=new_id),
+    OutgoingCase("the receipt's recorded Message-ID is the one referenced", mail_update(
+        message_id="<c1@contoh.id>", references="<c1@contoh.id>", subject="Re: Lampu mati",
+        original_provider_id=f"<lapor.{TID}.recorded_9@lapor.pemkot-contoh.go.id>"),
+        "SMTP", CITIZEN_MAIL, UPDATE_HEADERS | {
+            "Subject": f"Re: [LAPOR {TID}] Lampu mati",
+            "In-Reply-To": "<c1@contoh.id>",
+            "References": f"<c1@contoh.id> <lapor.{TID}.recorded_9@lapor.pemkot-contoh.go.id>"}, returns=new_id),
+    OutgoingCase("a letter's email contact (no citizen mail): the update answers our receipt", mail_update(),
+        "SMTP", CITIZEN_MAIL, UPDATE_HEADERS | {
+            "Subject": f"Re: [LAPOR {TID}] Tanggapan atas laporan Anda",
+            "In-Reply-To": receipt_message_id(TID, None, FROM.rpartition("@")[2]),
+            "References": receipt_message_id(TID, None, FROM.rpartition("@")[2])},
+        returns=lambda mid: tracking_from_message_ids(mid) == TID),
+]
+
+TELEGRAM_UPDATES = [
+    OutgoingCase("an update goes to the complaint's chat, as a reply to the citizen's message", update(
+        "social.telegram", "612345678", account="7000000001", chat_id=612345678, message_id=101),
+        "POST", f"/bot{TG_TOKEN}/sendMessage",
+        {"chat_id": "612345678", "text": ANSWER,
+         "reply_parameters": {"message_id": 101, "allow_sending_without_reply": True},
+         "link_preview_options": {"is_disabled": True}}, returns=lambda pid: pid.startswith("tg:")),
+    OutgoingCase("an update for a complaint made in a group names only the ticket there", update(
+        "social.telegram", "-1001987654321", account="7000000001", chat_id=-1001987654321, message_id=55),
+        "POST", f"/bot{TG_TOKEN}/sendMessage",
+        {"chat_id": "-1001987654321", "text": GROUP_UPDATE.format(tracking_id=TID),
+         "reply_parameters": {"message_id": 55, "allow_sending_without_reply": True},
+         "link_preview_options": {"is_disabled": True}}),
+]
+
+X_UPDATES = [
+    OutgoingCase("an update for a mention goes by DM, even marked public", update(
+        "social.x", CITIZEN, account=SERVICE, public=True, in_reply_to_tweet_id="1861000000000000001",
+        author_id=CITIZEN), "POST", f"/2/dm_conversations/with/{CITIZEN}/messages", {"text": ANSWER}),
+    OutgoingCase("an update for a DM complaint goes to its participant", update(
+        "social.x", CITIZEN, account=SERVICE, participant_id=CITIZEN, dm_conversation_id="c-1"),
+        "POST", f"/2/dm_conversations/with/{CITIZEN}/messages", {"text": ANSWER}),
+]
+
+NOW = time.time()
+FRESH, OLD = NOW - 3600, NOW - 30 * 3600
+TEMPLATE_NAME = "lapor_update"
+
+
+def whatsapp_with(template: str | None = None, last: float | None = None, language: str = "id") -> Provider:
+    @asynccontextmanager
+    async def provider() -> AsyncIterator[Any]:
+        async def last_inbound(account: str, wa_id: str) -> float | None:
+            assert (account, wa_id) == (NUMBER_ID, WA_ID)
+            return last
+
+        async with FakeGraph() as fake:
+            sender = WhatsappReceiptSender(GraphApi(fake.access_token, fake.phone_number_id, fake.base_url),
+                                           update_template=template, template_language=language,
+                                           last_inbound=last_inbound)
+            try:
+                yield sender.send, lambda: [Sent(r.method, r.path, r.params, r.headers) for r in fake.requests
+                                            if r.path.endswith("/messages")], fake
+            finally:
+                await sender.close()
+
+    return provider
+
+
+def wa_update(**context: Any) -> OutboundReceipt:
+    return update("social.whatsapp", WA_ID, account=NUMBER_ID, **({"to": WA_ID, "message_id": "wamid.ABC"} | context))
+
+
+WA_TEXT = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID, "type": "text",
+           "text": {"preview_url": False, "body": ANSWER}, "context": {"message_id": "wamid.ABC"}}
+
+
+def wa_template(status: str, language: str = "id") -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": WA_ID, "type": "template",
+            "template": {"name": TEMPLATE_NAME, "language": {"code": language}, "components": [
+                {"type": "body", "parameters": [{"type": "text", "text": TID}, {"type": "text", "text": status}]}]}}
+
+
+WA_PATH = f"/v21.0/{NUMBER_ID}/messages"
+WHATSAPP_UPDATES: list[tuple[str, Provider, OutgoingCase]] = [
+    ("fresh", whatsapp_with(TEMPLATE_NAME, FRESH), OutgoingCase(
+        "the citizen wrote an hour ago: free text in the chat", wa_update(), "POST", WA_PATH, WA_TEXT)),
+    ("fresh-in-context", whatsapp_with(TEMPLATE_NAME, None), OutgoingCase(
+        "the row says the citizen wrote an hour ago: free text", wa_update(last_inbound_at=FRESH), "POST", WA_PATH,
+        WA_TEXT)),
+    ("later-reply", whatsapp_with(TEMPLATE_NAME, FRESH), OutgoingCase(
+        "the row's time is old but the citizen wrote again since: free text", wa_update(last_inbound_at=OLD),
+        "POST", WA_PATH, WA_TEXT)),
+    ("old", whatsapp_with(TEMPLATE_NAME, OLD), OutgoingCase(
+        "30 hours since the citizen wrote: the template with the tracking ID and a short status", wa_update(),
+        "POST", WA_PATH, wa_template("sedang ditindaklanjuti"), returns=lambda wamid: wamid.startswith("wamid."))),
+    ("unknown", whatsapp_with(TEMPLATE_NAME, None), OutgoingCase(
+        "no time known: the template (free text would be refused)", wa_update(status_text=None, status="resolved"),
+        "POST", WA_PATH, wa_template("selesai"))),
+    ("english", whatsapp_with(TEMPLATE_NAME, OLD, "en"), OutgoingCase(
+        "an English template gets English status words", wa_update(status_text=None, status="resolved"),
+        "POST", WA_PATH, wa_template("resolved", "en"))),
+    ("window-edge", whatsapp_with(TEMPLATE_NAME, NOW - 23.95 * 3600), OutgoingCase(
+        "23 h 57 min ago: too close to the window's end for free text", wa_update(), "POST", WA_PATH,
+        wa_template("sedang ditindaklanjuti"))),
+    ("undeliverable", whatsapp_with(None, OLD), OutgoingCase(
+        "outside the window, no template, no SMS: undeliverable, with the reason", wa_update(),
+        raises=Rejected, status=422, canaries=(WA_ID, ANSWER))),
+    ("confidential-template", whatsapp_with(TEMPLATE_NAME, OLD), OutgoingCase(
+        "the template carries the ticket and status only, never the answer", wa_update(
+            status_text="sedang\nditindak    lanjuti\t" + "x" * 100), "POST", WA_PATH,
+        wa_template("sedang ditindak lanjuti " + "x" * 36))),
+]
+
 TABLES: list[tuple[str, Provider, list[OutgoingCase]]] = [
     ("kannel", kannel, KANNEL), ("telegram", telegram, TELEGRAM), ("whatsapp", whatsapp, WHATSAPP), ("x", x, X),
-    ("smtp", smtp, SMTP),
+    ("smtp", smtp, SMTP), ("smtp update", smtp, SMTP_UPDATES), ("telegram update", telegram, TELEGRAM_UPDATES),
+    ("x update", x, X_UPDATES),
+    *((f"whatsapp update {name}", provider, [case]) for name, provider, case in WHATSAPP_UPDATES),
 ]
 
 
@@ -220,3 +367,61 @@ TABLES: list[tuple[str, Provider, list[OutgoingCase]]] = [
 async def test_outgoing(provider: Provider, case: OutgoingCase) -> None:
     async with provider() as (send, sent, fake):
         await run_outgoing(case, send, sent, fake)
+
+
+# --- updates beyond one request ------------------------------------------------------------------
+
+
+async def test_update_mails_thread_under_the_receipt_each_with_its_own_message_id() -> None:
+    """Receipt, two updates and one update sent again, as the citizen's mail program sees them (parsed bytes)."""
+    from email import message_from_bytes, policy
+
+    citizen = {"message_id": "<c1@contoh.id>", "references": "<c1@contoh.id>", "subject": "Lampu mati"}
+    async with SmtpSink() as sink:
+        sender = EmailReceiptSender("127.0.0.1", sink.port, FROM, rate_per_hour=1)
+        receipt_id = await sender.send(mail(tracking_id=TID, **citizen))
+        first = mail_update(**citizen)
+        ids = [await sender.send(first), await sender.send(mail_update(**citizen | {"update_id": 8,
+                                                                                    "receipt_id": "r-update-8"}))]
+        again = await sender.send(first)  # a crash between send and record: the same row once more
+        got = [message_from_bytes(c.raw, policy=policy.default) for c in await sink.wait_for(4)]
+    receipt, *updates = got
+    assert receipt["Message-ID"] == receipt_id == OUR_RECEIPT  # derived, so the update could name it
+    assert [u["Message-ID"] for u in updates] == [*ids, again] and again == ids[0] and len(set(ids)) == 2
+    for u in updates:
+        assert u["In-Reply-To"] == "<c1@contoh.id>"
+        assert u["References"].split() == ["<c1@contoh.id>", receipt_id]
+        assert u["Subject"] == f"Re: [LAPOR {TID}] Lampu mati"
+        assert u["Auto-Submitted"] == "auto-generated" and u["Precedence"] is None
+    # the receipts' hourly cap (1 here) held none of the updates back
+
+
+async def test_whatsapp_window_closed_at_meta_goes_as_template() -> None:
+    """Our clock said the window was open, Meta says 131047: the same update goes as the template."""
+    async with whatsapp_with(TEMPLATE_NAME, FRESH)() as (send, sent, fake):
+        fake.fail_next_send(400, 131047, "Re-engagement message")
+        wamid = await send(wa_update())
+        assert wamid.startswith("wamid.")
+        assert [dict(s.params) for s in sent()] == [WA_TEXT, wa_template("sedang ditindaklanjuti")]
+
+
+async def test_whatsapp_outside_window_without_template_goes_by_sms() -> None:
+    async with FakeSendsms() as kannel_fake, whatsapp_with(None, OLD)() as (send, sent, _fake):
+        sms_sender = KannelSender(kannel_fake.url, "lapor", "rahasia-kannel", "1708", dlr_url=DLR_URL)
+        try:
+            send.__self__.sms = sms_sender
+            provider_id = await send(wa_update())
+        finally:
+            await sms_sender.close()
+        assert provider_id.startswith("sms:") and sent() == []
+        (request,) = kannel_fake.requests
+        assert request.path == "/cgi-bin/sendsms"
+        assert dict(request.query) == {**SMS_LOGIN, "to": "+" + WA_ID, "text": ANSWER}  # no DLR: not an SMS row
+
+
+async def test_whatsapp_receipt_is_never_held_by_the_window() -> None:
+    """The window rule is for updates: a receipt answers a message that just came."""
+    async with whatsapp_with(None, OLD)() as (send, sent, _fake):
+        await send(OutboundReceipt(channel="social.whatsapp", account=NUMBER_ID, to=WA_ID, text="Nomor 4820193746",
+                                   reply_context={"to": WA_ID}))
+        assert [s.params["type"] for s in sent()] == ["text"]
