@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from channels.message import Rejected
+
 
 class OcrUnavailable(RuntimeError):
     """The tesseract binary or its language data is missing."""
@@ -9,3 +11,11 @@ class OcrUnavailable(RuntimeError):
 
 class OcrTimeout(RuntimeError):
     """Tesseract took longer than any real page takes (pages of noise can)."""
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    """A scan's size before anything reads it: 413 over the limit, 422 when empty."""
+    if size > max_bytes:
+        raise Rejected(413, f"file is {size} bytes, larger than the limit of {max_bytes} bytes")
+    if size == 0:
+        raise Rejected(422, "file is empty")

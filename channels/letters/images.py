@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
+from channels.letters.errors import check_size
 from channels.message import Rejected
 
 IMAGE_FORMATS = {
@@ -64,13 +65,6 @@ def media_type(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return "application/octet-stream"
-
-
-def check_size(size: int, limits: Limits) -> None:
-    if size > limits.max_file_bytes:
-        raise Rejected(413, f"file is {size} bytes, larger than the limit of {limits.max_file_bytes} bytes")
-    if size == 0:
-        raise Rejected(422, "file is empty")
 
 
 def check_pixels(width: int, height: int, limits: Limits, what: str = "page") -> None:
@@ -119,7 +113,7 @@ def guess_dpi(img: Image.Image) -> float:
 
 def load_image_pages(data: bytes, limits: Limits) -> list[SourcePage]:
     """Decode every frame of an image file into greyscale pages."""
-    check_size(len(data), limits)
+    check_size(len(data), limits.max_file_bytes)
     img = open_image(data)
     with img:
         pages = []
@@ -159,7 +153,7 @@ def open_image(data: bytes) -> Image.Image:
 
 def probe_image(data: bytes, limits: Limits) -> int:
     """The page count after every header check, nothing decoded (sizes the isolated job's time limit)."""
-    check_size(len(data), limits)
+    check_size(len(data), limits.max_file_bytes)
     img = open_image(data)
     with img:
         try:
@@ -173,7 +167,7 @@ def load_pages(data: bytes, limits: Limits) -> tuple[str, list[SourcePage]]:
     """(media type, pages) for any accepted file."""
     from channels.letters.pdf import load_pdf_pages  # pdfplumber is heavy; images do not need it
 
-    check_size(len(data), limits)
+    check_size(len(data), limits.max_file_bytes)
     mt = media_type(data)
     if mt == "application/pdf":
         return mt, load_pdf_pages(data, limits)
@@ -185,5 +179,5 @@ def probe_pages(data: bytes, limits: Limits) -> int:
     """How many pages the file has, after every check that needs no decoding."""
     from channels.letters.pdf import probe_pdf
 
-    check_size(len(data), limits)
+    check_size(len(data), limits.max_file_bytes)
     return probe_pdf(data, limits) if media_type(data) == "application/pdf" else probe_image(data, limits)

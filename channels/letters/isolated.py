@@ -36,6 +36,7 @@ from typing import Any
 
 from channels.base import BlobSink
 from channels.isolate import IsolationFailed, JobLimits, run_isolated
+from channels.letters.errors import check_size
 from channels.message import Attachment, InboundMessage, Rejected
 
 __all__ = ["IsolatedLettersReader", "IsolationFailed", "ReaderConfig"]
@@ -157,9 +158,7 @@ class IsolatedLettersReader:
             data = source
         else:
             path = Path(source)
-            size = path.stat().st_size
-            if size > self.config.max_file_bytes:
-                raise Rejected(413, f"file is {size} bytes, larger than the limit of {self.config.max_file_bytes} bytes")
+            check_size(path.stat().st_size, self.config.max_file_bytes)
             data = path.read_bytes()
             filename = filename or path.name
         pages = self.run(probe_job, self.config, data, limits=JobLimits(PROBE_SECONDS, round(PROBE_SECONDS)))

@@ -33,8 +33,9 @@ from PIL import Image
 from channels.base import BlobSink
 from channels.citizen_time import citizen_date
 from channels.letters import form
+from channels.letters.errors import check_size
 from channels.letters.fields import EMAIL, extract_letter_fields, normalize_nik, normalize_phone, paragraphs, parse_date
-from channels.letters.images import Limits, SourcePage, check_size, load_pages
+from channels.letters.images import Limits, SourcePage, load_pages
 from channels.letters.ocr import ENGINE, OcrResult, OcrTimeout, read_words
 from channels.letters.prepare import Prepared, prepare
 from channels.message import Attachment, InboundMessage, PrivacyHint, Rejected, ReporterInfo, safe_filename
@@ -108,7 +109,7 @@ class LettersChannel:
             data = source
         else:
             path = Path(source)
-            check_size(path.stat().st_size, self.limits)
+            check_size(path.stat().st_size, self.limits.max_file_bytes)
             data = path.read_bytes()
             filename = filename or path.name
         filename = safe_filename(filename)
