@@ -38,7 +38,7 @@ class ComplaintTables(Files):
     def tracking_for_external(self, channel: str, account: str, external_id: str) -> str | None:
         """The tracking ID the worker gave a journaled message (a desk entry), None while it has none yet."""
         r = self.intake_reader.one("SELECT id FROM inbound WHERE channel=? AND account=? AND external_id=?",
-                                   (channel, account, external_id))
+                                   (channel, account, self.sealer.index(external_id)))
         if r is None:
             return None
         return self.tracking_for_inbound([r[0]]).get(r[0])
