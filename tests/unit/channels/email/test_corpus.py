@@ -33,11 +33,13 @@ class Case:
 
 CASES = [
     Case(
-        "Gmail reply quoting our receipt becomes a follow-up without the quote",
+        "Gmail reply quoting our receipt is a reply on its ticket, without the quote",
         "reply__gmail_quote",
         contains=("pengendara motor jatuh", "Mohon segera ditindaklanjuti"),
         absent=("menulis:", "Laporan Anda telah kami terima", ">"),
         follow_up="4829157367",
+        kind="reply",
+        related="4829157367",  # our Message-ID names the ticket: a citizen response when it is theirs and open
         external_id="CAH3kq1yZb5Tq0WcRn4uE7pM@mail.gmail.com",
     ),
     Case(
@@ -138,7 +140,7 @@ def test_corpus(case: Case, blobs: BlobStore, caplog: pytest.LogCaptureFixture) 
         assert msg.external_id == case.external_id
     for k, v in case.metadata.items():
         assert msg.metadata[k] == v
-    if case.kind == "complaint":
+    if case.kind in ("complaint", "reply"):
         assert msg.sender and "canary" in msg.sender  # the From address, not the envelope
         if not msg.external_id.startswith("sha256:"):
             assert msg.reply_context["message_id"] == f"<{msg.external_id}>"

@@ -51,7 +51,7 @@ TABLE = Table(CHANNEL, [
     Message("location", "messages__location", texts=["Alun-alun Bandung Jl. Asia Afrika"],
             metadata={"location": {"lat": -6.914744, "lon": 107.60981}}),
     Message("reply to our receipt", "messages__reply_context", texts=["INFO 4820193746 sekarang airnya keruh"],
-            metadata={"in_reply_to": OUR_REPLY}),
+            metadata={"in_reply_to": OUR_REPLY}, kind="reply", related=OUR_REPLY),  # the router finds the complaint
     Message("reaction: nothing to store", "messages__reaction", count=0),
     Message("two messages in one delivery", "messages__two_in_one", texts=["Sampah menumpuk", "di pasar baru"], count=2),
     Status("delivery status", "statuses__delivered", metadata={"status": "delivered"}, related=OUR_REPLY),
