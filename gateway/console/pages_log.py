@@ -84,19 +84,17 @@ async def events_feed(request: web.Request) -> web.StreamResponse:
     journal = c.open_journal()
     wanted = Wanted(request.query, c.settings.service.timezone)
     when = request.app[APP_KEY_ENV].filters["when"]
-    try:
-        seq = int(request.query.get("after") or request.headers.get("Last-Event-ID") or 0)
-    except ValueError:
-        seq = 0
-    if seq <= 0:
-        seq = await asyncio.to_thread(journal.last_event_seq)
+    # after the page's newest row (``after``), or where a reconnecting browser left off; else from now on
+    given = request.headers.get("Last-Event-ID") or request.query.get("after")
+    seq = int(given) if given and given.isdigit() and len(given) < 19 else await asyncio.to_thread(
+        journal.last_event_seq)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                            "X-Accel-Buffering": "no"})
     await response.prepare(request)
     await response.write(b"retry: 3000\n\n")
     quiet = 0.0
     session = request.get("session_hash")
-    while True:
+    while request.transport is not None and not request.transport.is_closing():  # until the browser goes
         events = await asyncio.to_thread(journal.events_matching, after=seq, limit=500, **wanted.log.query(journal))
         for e in events:
             seq = e["seq"]

@@ -124,7 +124,7 @@ def loop_runner(factory: Any) -> None:
     def target() -> None:
         try:
             asyncio.run(factory())
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
+        except BaseException as exc:  # re-raised below
             errors.append(exc)
 
     t = threading.Thread(target=target)
