@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.channels.email.conftest import FIXTURES
 from tests.e2e_helpers import ThreadedSmtpSink, intake_log, threaded_smtp_sink
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.peers import dovecot as dovecot_peer
 from tests.peers.ports import port_open
+from tests.unit.channels.email.conftest import FIXTURES
 
 DOMAIN = "lapor.localhost"
 RCPT = f"pengaduan@{DOMAIN}"

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from tests.adversarial.decode import leaks
-from tests.e2e_helpers import ThreadedSmtpSink, assert_absent, intake_log, journal_dump, metrics_text, wait_record
 from tests.e2e.email.conftest import log_has, mail, send
+from tests.e2e_helpers import ThreadedSmtpSink, assert_absent, intake_log, journal_dump, metrics_text, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 
 pytestmark = pytest.mark.peer

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from tests.unit.channels.email import scan_mails as sm
-from tests.e2e_helpers import ThreadedSmtpSink, intake_log, threaded_smtp_sink, tracking_ids_in, wait_record
 from tests.e2e.email.conftest import DOMAIN, FROM, RCPT, ProctitleDovecot, send, start_gateway
-from tests.gateway_proc import GatewayProcess, wait_until
 from tests.e2e.letters.conftest import SendsmsRecorder, receipt_pdf_text  # skips the module where tesseract is missing
+from tests.e2e_helpers import ThreadedSmtpSink, intake_log, threaded_smtp_sink, tracking_ids_in, wait_record
+from tests.gateway_proc import GatewayProcess, wait_until
 from tests.peers import dovecot as dovecot_peer
+from tests.unit.channels.email import scan_mails as sm
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 

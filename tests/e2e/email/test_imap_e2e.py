@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e_helpers import assert_absent, intake_log, metrics_text, wait_record
 from tests.e2e.email.conftest import ProctitleDovecot, fixture_bytes, mail, start_gateway
+from tests.e2e_helpers import assert_absent, intake_log, metrics_text, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]

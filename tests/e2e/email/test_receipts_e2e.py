@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from channels.email.thread_ids import tracking_from_message_ids, tracking_from_subject
-from tests.e2e_helpers import ThreadedSmtpSink, records_by_external_id, wait_record
 from tests.e2e.email.conftest import FROM, fixture_bytes, log_has, mail, send
+from tests.e2e_helpers import ThreadedSmtpSink, records_by_external_id, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 
 pytestmark = pytest.mark.peer

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e_helpers import metrics_text, records_by_external_id, wait_record
 from tests.e2e.email.conftest import DOMAIN, RCPT, fixture_bytes, mail, send, start_gateway
+from tests.e2e_helpers import metrics_text, records_by_external_id, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 
 pytestmark = pytest.mark.peer

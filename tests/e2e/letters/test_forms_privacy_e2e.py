@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.adversarial.decode import leaks
+from tests.e2e.letters.conftest import LETTER, SendsmsRecorder, drop, form_png, letter_png, receipt_pdf_text, sha256
 from tests.e2e_helpers import (
     ThreadedSmtpSink,
     assert_absent,
@@ -27,7 +28,6 @@ from tests.e2e_helpers import (
 )
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.unit.channels.letters.render import FormValues
-from tests.e2e.letters.conftest import LETTER, SendsmsRecorder, drop, form_png, letter_png, receipt_pdf_text, sha256
 
 pytestmark = pytest.mark.peer
 

@@ -9,9 +9,6 @@ from collections.abc import Callable
 import pytest
 
 from gateway.bench.synth import LetterSpec
-from tests.e2e_helpers import intake_log, records_by_external_id, wait_record
-from tests.gateway_proc import GatewayProcess, wait_until
-from tests.unit.channels.letters.render import png_bomb, text_pdf
 from tests.e2e.letters.conftest import (
     drop,
     files_in,
@@ -22,6 +19,9 @@ from tests.e2e.letters.conftest import (
     sha256,
     wait_moved,
 )
+from tests.e2e_helpers import intake_log, records_by_external_id, wait_record
+from tests.gateway_proc import GatewayProcess, wait_until
+from tests.unit.channels.letters.render import png_bomb, text_pdf
 
 pytestmark = pytest.mark.peer
 

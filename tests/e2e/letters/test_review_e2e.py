@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.letters.conftest import drop, files_in, inbox, receipt_pdf, receipt_pdf_text, sha256, wait_moved
 from tests.e2e_helpers import intake_log, records_by_external_id, tracking_ids_in, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.unit.channels.letters.render import blank_page, noise_page, png_bytes
-from tests.e2e.letters.conftest import drop, files_in, inbox, receipt_pdf, receipt_pdf_text, sha256, wait_moved
 
 pytestmark = pytest.mark.peer
 

@@ -10,11 +10,11 @@ import pdfplumber
 import pytest
 
 from gateway.bench.synth import LetterSpec, ScanLook
+from tests.e2e.letters.conftest import letter_image_pdf, letter_text_pdf, receipt_pdf_text, sha256
 from tests.e2e_helpers import records_by_external_id, tracking_ids_in, wait_record
 from tests.gateway_proc import GatewayProcess
 from tests.unit.channels.letters import render
 from tests.unit.channels.letters.render import FormValues, filled_form, png_bytes
-from tests.e2e.letters.conftest import letter_image_pdf, letter_text_pdf, receipt_pdf_text, sha256
 
 pytestmark = pytest.mark.peer
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 import pytest
 
 from gateway.bench.synth import LetterSpec
+from tests.e2e.letters.conftest import UPLOAD_TOKEN, letter_image_pdf, letter_text_pdf, receipt_pdf_text, sha256
 from tests.e2e_helpers import intake_log, metrics_text, records_by_external_id, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
-from tests.e2e.letters.conftest import UPLOAD_TOKEN, letter_image_pdf, letter_text_pdf, receipt_pdf_text, sha256
 
 pytestmark = pytest.mark.peer
 

@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 
 from gateway.intake.children import child_pid
+from tests.e2e.sms.conftest import SHORTCODE, SmsRig
 from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import GatewayProcess, wait_until
-from tests.e2e.sms.conftest import SHORTCODE, SmsRig
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 

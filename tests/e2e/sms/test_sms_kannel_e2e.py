@@ -8,9 +8,9 @@ import urllib.request
 
 import pytest
 
+from tests.e2e.sms.conftest import SHORTCODE, SmsRig
 from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import wait_until
-from tests.e2e.sms.conftest import SHORTCODE, SmsRig
 
 pytestmark = pytest.mark.peer
 

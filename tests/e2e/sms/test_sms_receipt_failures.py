@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from normalizer.tracking import new_tracking_id
+from tests.e2e.sms.conftest import SHORTCODE, SmsRig
 from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.peers.ports import free_port
-from tests.e2e.sms.conftest import SHORTCODE, SmsRig
 
 pytestmark = pytest.mark.peer
 

@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 
 from tests.adversarial.decode import leaks
-from tests.e2e_helpers import assert_absent, intake_log, journal_dump, metrics_text, tracking_ids_in, wait_record
-from tests.gateway_proc import GatewayProcess, wait_until
 from tests.e2e.social.conftest import (
     SERVICE_HANDLE,
     SocialFakes,
@@ -26,6 +24,8 @@ from tests.e2e.social.conftest import (
     wa_message,
     wa_payload,
 )
+from tests.e2e_helpers import assert_absent, intake_log, journal_dump, metrics_text, tracking_ids_in, wait_record
+from tests.gateway_proc import GatewayProcess, wait_until
 
 pytestmark = pytest.mark.peer
 

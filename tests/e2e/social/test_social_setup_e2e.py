@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.e2e.social.conftest import TG_SECRET, SocialFakes, http, post_telegram, tg_update
 from tests.e2e_helpers import wait_record
 from tests.gateway_proc import GatewayProcess
-from tests.e2e.social.conftest import TG_SECRET, SocialFakes, http, post_telegram, tg_update
 
 pytestmark = pytest.mark.peer
 

@@ -17,9 +17,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.e2e_helpers import metrics_text, wait_record
-from tests.fakes.server import not_json, unavailable
-from tests.gateway_proc import GatewayProcess, wait_until
 from tests.e2e.social.conftest import (
     SERVICE_HANDLE,
     TG_SECRET,
@@ -31,6 +28,9 @@ from tests.e2e.social.conftest import (
     wa_message,
     wa_payload,
 )
+from tests.e2e_helpers import metrics_text, wait_record
+from tests.fakes.server import not_json, unavailable
+from tests.gateway_proc import GatewayProcess, wait_until
 
 pytestmark = pytest.mark.peer
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.e2e.social.conftest import SocialFakes, tg_update
 from tests.e2e_helpers import records_by_external_id, tracking_ids_in, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
-from tests.e2e.social.conftest import SocialFakes, tg_update
 
 pytestmark = pytest.mark.peer
 

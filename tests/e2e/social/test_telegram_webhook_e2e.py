@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.social.conftest import SocialFakes, blob_bytes, post_telegram, tg_update
 from tests.e2e_helpers import (
     intake_log,
     journal_dump,
@@ -17,7 +18,6 @@ from tests.e2e_helpers import (
     wait_record,
 )
 from tests.gateway_proc import GatewayProcess, wait_until
-from tests.e2e.social.conftest import SocialFakes, blob_bytes, post_telegram, tg_update
 
 pytestmark = pytest.mark.peer
 

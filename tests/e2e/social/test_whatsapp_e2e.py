@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.social.conftest import WA_VERIFY, SocialFakes, blob_bytes, http, post_whatsapp, wa_message, wa_payload
 from tests.e2e_helpers import (
     intake_log,
     journal_dump,
@@ -19,7 +20,6 @@ from tests.e2e_helpers import (
     wait_record,
 )
 from tests.gateway_proc import GatewayProcess, wait_until
-from tests.e2e.social.conftest import WA_VERIFY, SocialFakes, blob_bytes, http, post_whatsapp, wa_message, wa_payload
 
 pytestmark = pytest.mark.peer
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.social.conftest import SERVICE_HANDLE, SocialFakes, quotes_complaint
 from tests.e2e_helpers import records_by_external_id, tracking_ids_in, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
-from tests.e2e.social.conftest import SERVICE_HANDLE, SocialFakes, quotes_complaint
 
 pytestmark = pytest.mark.peer
 

@@ -11,9 +11,9 @@ import pytest
 
 from channels.email.imap import ImapPoller
 from gateway.store.blobs import BlobStore
+from tests.peers.dovecot import DovecotPeer
 from tests.unit.channels.email.conftest import fixture_bytes
 from tests.unit.channels.email.stores import MemoryAccept, MemoryCursors
-from tests.peers.dovecot import DovecotPeer
 
 pytestmark = pytest.mark.peer
 

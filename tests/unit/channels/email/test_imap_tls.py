@@ -23,10 +23,10 @@ import pytest
 
 from channels.email.imap import ImapPoller, ImapSetupError, from_settings, is_loopback
 from gateway.store.blobs import BlobStore
-from tests.unit.channels.email.conftest import fixture_bytes
-from tests.unit.channels.email.stores import MemoryAccept, MemoryCursors
 from tests.peers import dovecot as dovecot_peer
 from tests.peers.dovecot import DovecotPeer
+from tests.unit.channels.email.conftest import fixture_bytes
+from tests.unit.channels.email.stores import MemoryAccept, MemoryCursors
 
 PLAIN_NOT_TLS = (
     "imap: the server at 127.0.0.1:{port} speaks plain IMAP, not implicit TLS:"

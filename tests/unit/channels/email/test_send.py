@@ -10,9 +10,9 @@ from channels.email.send import EmailReceiptSender
 from channels.email.thread_ids import tracking_from_message_ids
 from channels.message import PeerUnavailable, Rejected
 from gateway.store.blobs import BlobStore
-from tests.unit.channels.email.conftest import FIXTURES, fixture_bytes
 from tests.peers.ports import free_port
 from tests.peers.smtp_sink import SmtpSink
+from tests.unit.channels.email.conftest import FIXTURES, fixture_bytes
 
 FROM = "pengaduan@lapor.pemkot-contoh.go.id"
 TEMPLATE = "Laporan Anda telah kami terima dengan nomor {tid}.\nBalas email ini untuk menambahkan informasi."

@@ -17,9 +17,9 @@ import pytest
 
 from channels.email.smtp import SmtpListener
 from gateway.store.blobs import BlobStore
+from tests.peers.ports import free_port
 from tests.unit.channels.email.conftest import fixture_bytes
 from tests.unit.channels.email.stores import SqliteAccept, stored
-from tests.peers.ports import free_port
 
 DOMAIN = "pemkot-contoh.go.id"
 ROOT = Path(__file__).resolve().parents[4]

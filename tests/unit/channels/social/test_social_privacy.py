@@ -19,8 +19,8 @@ from channels.social.whatsapp_graph import GraphApi, WhatsappMedia, WhatsappRece
 from channels.social.x import XMentionsPoller, XReceiptSender
 from channels.social.x_client import make_client
 from gateway.store.blobs import BlobStore
-from tests.unit.channels.social.helpers import CANARIES, JsonCursors, MemoryJournal, fixture, fixture_bytes, raw_post
 from tests.fakes import FakeGraph, FakeTelegram, FakeX
+from tests.unit.channels.social.helpers import CANARIES, JsonCursors, MemoryJournal, fixture, fixture_bytes, raw_post
 
 CONFIDENTIAL = "pungli di kantor kelurahan"
 

@@ -17,9 +17,9 @@ from channels.social.telegram_bot import check_bot, make_bot
 from channels.social.whatsapp_graph import GraphApi, check_graph
 from channels.social.x import XMentionsPoller
 from channels.social.x_client import make_client
-from tests.unit.channels.social.helpers import JsonCursors
 from tests.fakes import FakeGraph, FakeTelegram, FakeX
 from tests.fakes.server import not_json, unavailable
+from tests.unit.channels.social.helpers import JsonCursors
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 

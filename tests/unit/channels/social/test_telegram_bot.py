@@ -19,8 +19,8 @@ from channels.social.telegram_bot import (
     make_bot,
 )
 from gateway.store.blobs import BlobStore
-from tests.unit.channels.social.helpers import JsonCursors, MemoryJournal, fixture
 from tests.fakes import FakeTelegram
+from tests.unit.channels.social.helpers import JsonCursors, MemoryJournal, fixture
 
 # python-telegram-bot's own RetryAfter constructor warns about its int → timedelta change
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

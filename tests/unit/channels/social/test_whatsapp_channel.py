@@ -13,9 +13,9 @@ from channels.message import ChannelError, Intake, PeerUnavailable, Rejected
 from channels.social.whatsapp import WhatsappChannel
 from channels.social.whatsapp_graph import GraphApi, WhatsappMedia, WhatsappReceiptSender, check_graph
 from gateway.store.blobs import BlobStore
+from tests.fakes import FakeGraph
 from tests.unit.channels.harness import Case, Check, Envelope, Signature, Table, cases
 from tests.unit.channels.social.helpers import CANARIES, fixture_bytes, raw_get, raw_post
-from tests.fakes import FakeGraph
 
 APP_SECRET = "fake-app-secret"
 VERIFY = "verify-me-123"

@@ -12,8 +12,8 @@ from channels.base import OutboundReceipt
 from channels.message import ChannelError, PeerUnavailable, Rejected
 from channels.social.x import XMentionsPoller, XReceiptSender, message_from_dm, message_from_mention, strip_own_mentions
 from channels.social.x_client import make_client, rate_limit_wait
-from tests.unit.channels.social.helpers import JsonCursors, MemoryJournal, fixture
 from tests.fakes import FakeX
+from tests.unit.channels.social.helpers import JsonCursors, MemoryJournal, fixture
 
 SERVICE = "1500000000000000001"
 CITIZEN = "1422222222222222222"

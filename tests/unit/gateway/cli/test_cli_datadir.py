@@ -11,8 +11,8 @@ import pytest
 
 from gateway.store.records import Event
 from normalizer.tracking import new_tracking_id
-from tests.unit.gateway.cli.cli_data import add_complaint, bare_env, new_gateway
 from tests.gateway_proc import REPO, GatewayProcess
+from tests.unit.gateway.cli.cli_data import add_complaint, bare_env, new_gateway
 
 DATA_COMMANDS = [("log",), ("log", "--follow"), ("show", "1234567897"), ("review",), ("retry-dead",),
                  ("scan", "--wait", "3", "surat.png")]

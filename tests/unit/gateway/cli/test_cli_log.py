@@ -17,8 +17,8 @@ from rich.cells import cell_len
 from gateway.cli.log import parse_since
 from gateway.store.records import Event
 from normalizer.tracking import new_tracking_id
-from tests.unit.gateway.cli.cli_data import cli, log_events, new_gateway
 from tests.gateway_proc import REPO, wait_until
+from tests.unit.gateway.cli.cli_data import cli, log_events, new_gateway
 
 AT = datetime(2025, 3, 4, 1, 19, 5, tzinfo=ZoneInfo("UTC")).timestamp()  # 08:19:05 WIB, 09:19:05 WITA
 TIDS = [new_tracking_id() for _ in range(4)]
