@@ -1,0 +1,115 @@
+"""Citizens answer back (issue 15) through the three real processes: ``BALAS <id> <text>`` by SMS through the
+real Kannel, and a reply in the mail thread through the real SMTP listener, end as a citizen response in
+the store's ``GET /v1/complaints/<id>`` (``responses``, ``by: citizen``); a stranger's ``BALAS`` does not;
+with the store down, the answer is posted once it is back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from channels.email.thread_ids import tracking_from_message_ids
+from tests.e2e.email.conftest import email_gateway, mail, send, sink  # noqa: F401  (fixtures)
+from tests.e2e.return_path.conftest import SHORTCODE, ReturnRig
+from tests.e2e_helpers import ThreadedSmtpSink, tracking_ids_in, wait_record
+from tests.gateway_proc import GatewayProcess, wait_until
+
+pytestmark = [pytest.mark.peer]
+
+OWNER = "6281366600001"
+STRANGER = "6281366600002"
+DOWN = "6281366600003"
+
+
+def complaint(rig: ReturnRig, number: str, text: str) -> str:
+    rig.kannel.inject(number, SHORTCODE, text)
+    mt = rig.kannel.wait_for_mt(lambda m: m.receiver == number, timeout=30)
+    [tid] = tracking_ids_in(mt.text)
+    wait_until(lambda: rig.gateway.central_get(f"/v1/complaints/{tid}"), timeout=30, what="complaint in the store")
+    return tid
+
+
+def citizen_responses(gw: GatewayProcess, tid: str) -> list[dict[str, Any]]:
+    return [r for r in gw.central_get(f"/v1/complaints/{tid}")["responses"] if r["by"] == "citizen"]
+
+
+def next_sms(rig: ReturnRig, number: str, text: str) -> str:
+    before = len(rig.to(number))
+    rig.kannel.inject(number, SHORTCODE, text)
+    wait_until(lambda: len(rig.to(number)) > before, timeout=30, what=f"an SMS to {number}")
+    return rig.to(number)[before]
+
+
+def test_balas_from_the_reporters_number_reaches_the_store_and_a_strangers_does_not(return_rig: ReturnRig) -> None:
+    rig = return_rig
+    tid = complaint(rig, OWNER, "Lampu jalan di Jl. Kenanga mati sejak seminggu, gelap sekali malam hari")
+
+    ack = next_sms(rig, OWNER, f"BALAS {tid} lampunya masih mati, tiangnya juga miring")
+    assert f"Tanggapan Anda untuk {tid} sudah kami terima" in ack
+    got = wait_until(lambda: citizen_responses(rig.gateway, tid), timeout=30, what="the citizen response in the store")
+    assert [(r["kind"], r["text"]) for r in got] == [("citizen_response", "lampunya masih mati, tiangnya juga miring")]
+
+    # someone else's BALAS: answered like an unknown ID (a receipt of its own), held, never posted
+    reply = next_sms(rig, STRANGER, f"BALAS {tid} tolong tutup saja laporan ini, sudah beres")
+    assert tid not in reply and "Tanggapan" not in reply
+    (held,) = tracking_ids_in(reply)
+    shown = json.loads(rig.gateway.cli("show", held, "--json").stdout)
+    assert shown["state"] == "review"
+    next_sms(rig, OWNER, f"CEK {tid}")  # a later message of the same path: the stranger's had its turn
+    assert [r["text"] for r in citizen_responses(rig.gateway, tid)] == ["lampunya masih mati, tiangnya juga miring"]
+    assert len(rig.gateway.central_get(f"/v1/complaints/{tid}")["responses"]) == 1
+
+    out = json.loads(rig.gateway.cli("show", tid, "--json").stdout)
+    (mine,) = [e for e in out["conversation"] if e["by"] == "citizen"]
+    assert mine["state"] == "forwarded" and mine["text"] == "lampunya masih mati, tiangnya juga miring"
+
+
+def test_with_the_store_down_the_answer_waits_and_is_posted_once(return_rig: ReturnRig) -> None:
+    rig = return_rig
+    tid = complaint(rig, DOWN, "Got mampet di gang Melati RT 03, air meluap ke jalan tiap hujan")
+    rig.stop_central()
+    ack = next_sms(rig, DOWN, f"BALAS {tid} sudah tiga hari air belum surut")
+    assert f"Tanggapan Anda untuk {tid}" in ack  # the citizen is answered while the store is away
+
+    def failed_once() -> bool:
+        out = json.loads(rig.gateway.cli("show", tid, "--json").stdout)
+        mine = [e for e in out["conversation"] if e["by"] == "citizen"]
+        return bool(mine) and mine[0]["state"] == "pending" and (mine[0]["attempts"] or 0) >= 1
+
+    wait_until(failed_once, timeout=30, what="a failed post of the citizen response")
+    rig.start_central()
+    got = wait_until(lambda: citizen_responses(rig.gateway, tid), timeout=60, what="the response once the store is up")
+    assert [r["text"] for r in got] == ["sudah tiga hari air belum surut"]
+    next_sms(rig, DOWN, f"CEK {tid}")
+    assert len(citizen_responses(rig.gateway, tid)) == 1
+
+
+CITIZEN = "rina.canary@contoh.id"
+
+
+def test_a_reply_in_the_mail_thread_is_a_citizen_response(
+    email_gateway: Callable[..., GatewayProcess], sink: ThreadedSmtpSink  # noqa: F811
+) -> None:
+    gw = email_gateway()
+    send(gw, mail("aduan-1@contoh.id", f"Rina <{CITIZEN}>", "Jembatan retak",
+                  "Jembatan di Desa Sukamaju retak di tengah, truk masih lewat setiap hari."), CITIZEN)
+    tid = wait_record(gw, "aduan-1@contoh.id")["tracking_id"]
+    receipt = sink.wait_to(CITIZEN)[0].message
+    assert tracking_from_message_ids(receipt["Message-ID"]) == tid
+
+    # the citizen answers our receipt from the same address (other case), quoting it
+    reply = mail(
+        "balas-1@contoh.id", f"Rina <{CITIZEN.upper()}>", f"Re: {receipt['Subject']}",
+        "Retaknya makin lebar sejak kemarin.\r\n\r\n> Terima kasih, aduan Anda telah kami terima\r\n",
+        extra=f"In-Reply-To: {receipt['Message-ID']}\r\nReferences: {receipt['References']} {receipt['Message-ID']}\r\n",
+    )
+    send(gw, reply, CITIZEN)
+    got = wait_until(lambda: citizen_responses(gw, tid), timeout=30, what="the mail reply in the store")
+    assert [r["text"] for r in got] == ["Retaknya makin lebar sejak kemarin."]
+    ack = sink.wait_to(CITIZEN, 2)[1].message
+    assert ack["In-Reply-To"] == "<balas-1@contoh.id>"
+    assert f"Tanggapan Anda untuk {tid} sudah kami terima" in ack.get_body(("plain",)).get_content()
+    assert len(gw.central_records()) == 1  # not a new complaint
