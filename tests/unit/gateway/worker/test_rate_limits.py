@@ -283,10 +283,11 @@ def test_per_recipient_rules_need_a_secret(tmp_path: Path) -> None:
 def test_from_settings_reads_the_limits(tmp_path: Path) -> None:
     j = journal(tmp_path)
     s = Settings(privacy={"reporter_hmac_key": SECRET}, sms={"max_per_minute": 7},
-                 receipts={"replies_per_sender_per_hour": 4}, mail={"receipt_rate_per_hour": 3})
+                 receipts={"replies_per_sender_per_hour": 4, "updates_per_recipient_per_hour": 5},
+                 mail={"receipt_rate_per_hour": 3})
     limits = {r.name: (r.limit, r.window, r.defer) for r in RateLimits.from_settings(j, s).rules}
     assert limits == {"replies_per_sender": (4, 3600.0, False), "sms_per_minute": (7, 60.0, True),
-                      "email_per_address": (3, 3600.0, False)}
+                      "email_per_address": (3, 3600.0, False), "updates_per_recipient": (5, 3600.0, False)}
     assert Settings().receipts.replies_per_sender_per_hour == 10 and Settings().sms.max_per_minute == 6000
     j.close()
 
