@@ -49,7 +49,7 @@ class FeedItem(BaseModel):
 
 
 class FeedPage(BaseModel):
-    items: list[dict[str, Any]]
+    items: list[Any]  # each read alone: one bad item is skipped, not the page
     next_after: int = Field(ge=0)
 
 
@@ -149,20 +149,19 @@ class UpdatePoller:
             self.cursor = await asyncio.to_thread(self.journal.updates_cursor)
         page = await self.feed.page(self.cursor, self.page_size)
         items = page.items[: self.page_size]
-        ids = [i.get("update_id") for i in items if isinstance(i, dict)]
-        top = max([self.cursor, page.next_after, *(i for i in ids if isinstance(i, int) and not isinstance(i, bool))])
+        if not items:
+            return False  # an empty page moves nothing (a next_after past the last update would skip some)
+        top = next_cursor(self.cursor, items, page.next_after)
         queued, events = await asyncio.to_thread(self.prepare, items)
-        if not items and top == self.cursor:
-            return False
         new = await self.journal.record_updates(queued, events, top)
-        self.cursor = top
+        before, self.cursor = self.cursor, top
         self.counts["queued"] += new
         if new:
             for wake in self.on_queued:
                 wake()
-        return len(page.items) >= self.page_size
+        return len(items) >= self.page_size and top > before  # a store repeating a page is not read in a loop
 
-    def prepare(self, items: list[dict[str, Any]]) -> tuple[list[tuple[ReceiptRow, Event]], list[Event]]:
+    def prepare(self, items: list[Any]) -> tuple[list[tuple[ReceiptRow, Event]], list[Event]]:
         """The notices of a page's items and the events of those skipped (blocking reads: off the loop)."""
         queued: list[tuple[ReceiptRow, Event]] = []
         events: list[Event] = []
@@ -233,6 +232,13 @@ class UpdatePoller:
 
     async def close(self) -> None:
         await self.feed.close()
+
+
+def next_cursor(cursor: int, items: list[Any], next_after: int) -> int:
+    """Past the page's last update; the store's ``next_after`` only when no item has a readable id."""
+    ids = [i.get("update_id") for i in items if isinstance(i, dict)]
+    ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool) and i > 0]
+    return max(cursor, max(ids) if ids else next_after)
 
 
 def addresses(receipts: list[dict[str, Any]]) -> list[dict[str, Any]]:
