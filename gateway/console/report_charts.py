@@ -33,6 +33,7 @@ class Series:
 class Bar:
     label: str
     values: tuple[int, ...]  # one per series; a later series is drawn over the first (a part of it)
+    shown: str | None = None  # the number written after the bar, when not the first value (e.g. "-": no data)
 
 
 def _text(x: float, y: float, text: str, *, anchor: str = "start", weight: str = "normal") -> str:
@@ -49,7 +50,7 @@ def bar_chart(chart_id: str, title: str, series: Sequence[Series], bars: Sequenc
     height = TOP + len(bars) * (BAR_HEIGHT + ROW_GAP) + 10
     top = max((max(b.values) for b in bars if b.values), default=0) or 1
     span = WIDTH - LABEL_WIDTH - 60
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="100%" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{WIDTH}" height="{height}" '
              f'viewBox="0 0 {WIDTH} {height}" preserveAspectRatio="xMinYMin meet" aria-labelledby="{chart_id}">',
              f'<title id="{chart_id}">{escape(safe_text(title))}</title>']
     x = LABEL_WIDTH
@@ -65,7 +66,8 @@ def bar_chart(chart_id: str, title: str, series: Sequence[Series], bars: Sequenc
             parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{w:.1f}" height="{BAR_HEIGHT}" fill="{s.colour}">'
                          f'<title>{escape(safe_text(b.label))}: {escape(s.name)} {value}{escape(unit)}</title></rect>')
         total = b.values[0] if b.values else 0
-        parts.append(_text(LABEL_WIDTH + span * total / top + 6, y + 14, f"{total}{unit}", weight="bold"))
+        label = b.shown if b.shown is not None else f"{total}{unit}"
+        parts.append(_text(LABEL_WIDTH + span * total / top + 6, y + 14, label, weight="bold"))
     parts.append(f'<line x1="{LABEL_WIDTH}" y1="{TOP - 4}" x2="{LABEL_WIDTH}" y2="{height - 6}" stroke="{GRID}"/>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -45,6 +45,7 @@ add_texts({
                              "Complaints per channel: received, forwarded, resolved"),
     "report_chart_category": ("Pengaduan per kategori: diterima, diteruskan, selesai",
                               "Complaints per category: received, forwarded, resolved"),
+    "report_none_resolved": ("- (belum ada yang selesai)", "- (none resolved yet)"),
     "report_chart_on_time": ("Tepat waktu (persen)", "On time (per cent)"),
     "report_definitions": ("Cara menghitung", "How this is counted"),
     "report_def_month": ("Pengaduan dihitung pada bulan diterimanya (zona waktu {tz}). Hanya pesan yang menjadi "
@@ -112,8 +113,10 @@ def _charts(report: MonthlyReport, lang: str) -> list:  # type: ignore[type-arg]
         bars = [Bar(getattr(r, key), (r.received, r.forwarded, r.resolved)) for r in report.by(key)]
         charts.append(bar_chart(f"chart-{key}", t(chart), series, bars))
     total = report.total()
-    pct = [Bar(t("report_forwarded_on_time"), (_pct(total.forwarded_on_time, total.forwarded),)),
-           Bar(t("report_resolved_on_time"), (_pct(total.resolved_on_time, total.resolved),))]
+    pct = [Bar(t("report_forwarded_on_time"), (_pct(total.forwarded_on_time, total.forwarded),),
+               None if total.forwarded else "-"),
+           Bar(t("report_resolved_on_time"), (_pct(total.resolved_on_time, total.resolved),),
+               None if total.resolved else t("report_none_resolved"))]
     charts.append(bar_chart("chart-on-time", t("report_chart_on_time"),
                             [Series(t("report_chart_on_time"), COLOURS["resolved"])], pct, unit="%"))
     return charts

@@ -99,3 +99,15 @@ async def test_signed_out_and_too_low_roles_are_kept_out(client: TestClient) -> 
     low = await client.get("/console/reports?month=2026-12", headers=as_user(client, "scan"))
     assert low.status == 403 and "sms.kannel" not in await low.text()
     assert (await client.get("/console/reports.csv?month=2026-12", headers=as_user(client, "scan"))).status == 403
+
+
+def test_a_chart_is_plain_svg_with_escaped_labels_and_no_style_or_script() -> None:
+    from gateway.console.report_charts import Bar, Series, bar_chart
+
+    svg = str(bar_chart("c1", "judul <b>", [Series("Diterima", "#5b7fa6"), Series("Selesai", "#2e7d32")],
+                        [Bar('"><script>x</script>\u202e', (4, 1)), Bar("kosong", (0, 0), "-")]))
+    assert svg.startswith("<svg ") and svg.endswith("</svg>")
+    assert "<script" not in svg and "style=" not in svg and "\u202e" not in svg
+    assert "&lt;script&gt;" in svg and "judul &lt;b&gt;" in svg
+    assert svg.count("<rect") == 2 + 4  # two legend keys, two bars per row
+    assert ">4</text>" in svg and ">-</text>" in svg
