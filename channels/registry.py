@@ -27,6 +27,12 @@ class ChannelSpec:
     # a message with no substance is kept (not forwarded), answered with a request for details, and completed by
     # the sender's next message
     asks_for_details: bool = False
+    # the family that answers when ``family`` has no sender configured ("" : none, the receipt fails)
+    fallback_family: str = ""
+
+    def answered_by(self, family: str) -> bool:
+        """Whether receipts of this channel may go out on ``family``'s path (its own, or the fallback)."""
+        return bool(family) and family in (self.family, self.fallback_family)
 
     @property
     def short_reply_style(self) -> str:
@@ -37,8 +43,13 @@ class ChannelSpec:
 LETTER_CONTACTS = (("phone", "sms.letters"), ("email", "email.letters"))
 
 FAMILIES: dict[str, ChannelSpec] = {
-    # sms.kannel, sms.json, sms.twilio, sms.kannel.dlr, sms.letters; answered through Kannel's sendsms
+    # sms.kannel, sms.json, sms.kannel.dlr, sms.letters; answered through Kannel's sendsms
     "sms": ChannelSpec("sms", "sms", "sms", sender_is="phone", asks_for_details=True),
+    # answered through Twilio's Messages API when sms.twilio is configured, else through Kannel as before: a
+    # citizen who wrote to the Twilio number still gets the ticket number (from our short code) rather than none
+    # (Kannel's delivery reports name our receipt id, so they settle these as before; Twilio sends none here)
+    "sms.twilio": ChannelSpec("sms.twilio", "sms", "sms", sender_is="phone", asks_for_details=True,
+                              fallback_family="sms"),
     # email.smtp, email.imap, email.letters
     "email": ChannelSpec("email", "email", "email", sender_is="email"),
     # letters.hotfolder, letters.upload, letters.scan: a printable receipt, and SMS/email to a given contact

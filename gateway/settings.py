@@ -81,8 +81,21 @@ class KannelSettings(BaseModel):
     allowed_sources: list[str] = Field(default_factory=list)  # peer IPs; empty = any
 
 
+class TwilioSettings(BaseModel):
+    """Receipts to citizens who wrote to the Twilio number, through Twilio's Messages API (off unless
+    ``account_sid`` is set; then ``sms.twilio`` messages are answered here, not through Kannel)."""
+
+    model_config = {"populate_by_name": True}
+
+    account_sid: str | None = None
+    auth_token: str | None = None  # default: sms.twilio_auth_token (Twilio signs webhooks with the same token)
+    from_: str | None = Field(None, alias="from")  # default: the Twilio number the citizen wrote to
+    api_base_url: str = "https://api.twilio.com"  # a local fake in tests
+
+
 class SmsSettings(BaseModel):
     kannel: KannelSettings = Field(default_factory=KannelSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     json_hmac_key: str | None = None  # generic aggregator webhook; off unless set
     twilio_auth_token: str | None = None  # Twilio-style webhook; off unless set
     twilio_url: str | None = None  # public URL Twilio signs, when behind a proxy

@@ -16,6 +16,7 @@ from channels.sms.json_hmac import JsonSmsChannel
 from channels.sms.kannel import KannelAuth, KannelChannel, KannelDlrChannel
 from channels.sms.sender import KannelSender
 from channels.sms.twilio import TwilioChannel
+from channels.sms.twilio_sender import TwilioSender
 from gateway.settings import Settings
 from gateway.store.blobs import BlobStore
 
@@ -36,13 +37,13 @@ class Channels:
         """File one channel object under every role it plays."""
         if isinstance(obj, WebhookChannel):
             self.webhooks.append(obj)
-        if isinstance(obj, Poller) and hasattr(obj, "run"):
+        if isinstance(obj, Poller):
             self.pollers.append(obj)
         if isinstance(obj, ReceiptSender):
             self.senders.append(obj)
-        if isinstance(obj, Completer) and hasattr(obj, "complete"):
+        if isinstance(obj, Completer):
             self.completers[obj.name] = obj
-        if isinstance(obj, StartupCheck) and hasattr(obj, "check"):
+        if isinstance(obj, StartupCheck):
             self.checks.append(obj)
 
 
@@ -59,9 +60,15 @@ def sms_channels(settings: Settings, found: Channels) -> None:
         found.add(JsonSmsChannel(settings.sms.json_hmac_key))
     if settings.sms.twilio_auth_token:
         found.add(TwilioChannel(settings.sms.twilio_auth_token, settings.sms.twilio_url))
-    log.info("sms: Kannel webhook on; JSON aggregator %s; Twilio %s",
+    t = settings.sms.twilio
+    token = t.auth_token or settings.sms.twilio_auth_token
+    if t.account_sid and token:
+        found.add(TwilioSender(t.account_sid, token, t.from_, t.api_base_url))
+    log.info("sms: Kannel webhook on; JSON aggregator %s; Twilio %s; Twilio receipts %s",
              "on" if settings.sms.json_hmac_key else "off (sms.json_hmac_key not set)",
-             "on" if settings.sms.twilio_auth_token else "off (sms.twilio_auth_token not set)")
+             "on" if settings.sms.twilio_auth_token else "off (sms.twilio_auth_token not set)",
+             "through Twilio" if t.account_sid and token else
+             "through Kannel (sms.twilio.account_sid and an auth token not set)")
 
 
 def email_channels(settings: Settings, blobs: BlobStore, cursors: Callable[[str], CursorStore], found: Channels) -> None:

@@ -57,8 +57,13 @@ class ReceiptWorker:
         self.paths: dict[str, bool] = {}  # family → the last attempt on it went out (as written to the store)
 
     def sender_for(self, channel: str) -> ReceiptSender | None:
-        family = spec_for(channel).family
-        return next((s for s in self.senders if s.family == family), None)
+        """The channel's own family's sender, else its fallback's (``ChannelSpec.fallback_family``)."""
+        spec = spec_for(channel)
+        for family in (spec.family, spec.fallback_family):
+            sender = next((s for s in self.senders if family and s.family == family), None)
+            if sender is not None:
+                return sender
+        return None
 
     async def run(self) -> None:
         unsure = await self.journal.mark_unsure_sending()

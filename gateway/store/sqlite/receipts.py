@@ -95,7 +95,7 @@ class ReceiptTables(Files):
                 return 0
             rows = conn.execute("SELECT id, channel FROM receipts WHERE state='pending' AND failing_since IS NOT NULL "
                                 "AND next_at>?", (time.time(),)).fetchall()
-            ids = [r[0] for r in rows if spec_for(r[1]).family == family]
+            ids = [r[0] for r in rows if spec_for(r[1]).answered_by(family)]
             conn.executemany("UPDATE receipts SET next_at=0 WHERE id=?", [(i,) for i in ids])
             return len(ids)
 
@@ -116,7 +116,8 @@ class ReceiptTables(Files):
             "WHERE state IN ('pending','sending','unsure') OR (state='failed' AND failing_since IS NOT NULL) "
             "GROUP BY channel"
         ):
-            family = spec_for(channel).family
+            spec = spec_for(channel)
+            family = spec.family if spec.family in out else spec.fallback_family  # sms.twilio via Kannel: "sms"
             if family in out:
                 out[family]["waiting"] += waiting
                 out[family]["failed"] += failed

@@ -20,6 +20,7 @@ from channels.email.send import EmailReceiptSender
 from channels.email.thread_ids import receipt_message_id, tracking_from_message_ids
 from channels.message import PeerUnavailable, Rejected
 from channels.sms.sender import KannelSender
+from channels.sms.twilio_sender import TwilioSender
 from channels.social.telegram_bot import GROUP_UPDATE, TelegramReceiptSender, make_bot
 from channels.social.whatsapp_graph import GraphApi, WhatsappReceiptSender
 from channels.social.x import XReceiptSender
@@ -28,6 +29,7 @@ from tests.fakes import FakeGraph, FakeTelegram, FakeX
 from tests.peers.smtp_sink import SmtpSink
 from tests.unit.channels.harness import OutgoingCase, Sent, run_outgoing
 from tests.unit.channels.sms.fake_sendsms import FakeSendsms
+from tests.unit.channels.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, expected_auth
 
 Provider = Callable[[], AbstractAsyncContextManager[tuple[Callable[[OutboundReceipt], Any], Callable[[], Sequence[Sent]], Any]]]
 
@@ -70,6 +72,67 @@ KANNEL = [
                  answer=kannel_answers(403, "Authorization failed for sendsms")),
     OutgoingCase("sendsms overloaded", sms("x"), raises=PeerUnavailable, canaries=(NUMBER,),
                  answer=kannel_answers(503, "Sendsms queue full")),
+]
+
+# --- Twilio Messages API -------------------------------------------------------------------------
+
+TWILIO_NUMBER = "14155550100"  # the Twilio number the citizen wrote to (the message's account, digits as parsed)
+TWILIO_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+
+
+def twilio_sms(text: str) -> OutboundReceipt:
+    return OutboundReceipt(channel="sms.twilio", account=TWILIO_NUMBER, to=NUMBER, text=text,
+                           reply_context={"receipt_id": "r-21"})
+
+
+def twilio(sender: str | None = None, token: str = AUTH_TOKEN) -> Provider:
+    @asynccontextmanager
+    async def provider() -> AsyncIterator[Any]:
+        async with FakeTwilio() as fake:
+            s = TwilioSender(ACCOUNT_SID, token, sender, api_base_url=fake.root)
+            try:
+                yield s.send, lambda: [Sent(r.method, r.path, r.params, r.headers) for r in fake.requests], fake
+            finally:
+                await s.close()
+
+    return provider
+
+
+def twilio_answers(status: int, body: dict[str, Any] | None = None) -> Callable[[FakeTwilio], None]:
+    def answer() -> web.Response:
+        return web.json_response(body, status=status) if body is not None else web.Response(status=status, text="")
+
+    return lambda fake: fake.answer_next("/Messages.json", answer)
+
+
+# Twilio refuses a bad number naming it in its message: only the code may reach our error
+BAD_NUMBER = {"code": 21211, "message": f"The 'To' number +{NUMBER} is not a valid phone number.",
+              "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}
+
+TWILIO = [
+    ("default-from", twilio(), OutgoingCase(
+        "To and From in E.164, from the number the citizen wrote to; basic auth with the account",
+        twilio_sms("Laporan diterima. Nomor 4820193746"), "POST", TWILIO_PATH,
+        {"To": f"+{NUMBER}", "From": f"+{TWILIO_NUMBER}", "Body": "Laporan diterima. Nomor 4820193746"},
+        headers={"Authorization": expected_auth()}, returns=lambda sid: sid.startswith("SM") and len(sid) == 34)),
+    ("sender-id", twilio("LAPOR"), OutgoingCase(
+        "a configured alphanumeric sender id goes as it is; emoji need nothing extra", twilio_sms("Terima kasih 🙏"),
+        "POST", TWILIO_PATH, {"To": f"+{NUMBER}", "From": "LAPOR", "Body": "Terima kasih 🙏"})),
+    ("wrong-token", twilio(token="not-the-token"), OutgoingCase(
+        "Twilio refuses the credentials: 401, the whole path", twilio_sms("x"), raises=Rejected, status=401,
+        canaries=(NUMBER, "not-the-token"))),
+    ("bad-number", twilio(), OutgoingCase(
+        "a number Twilio cannot text: 400 with Twilio's code, never its message (it names the number)",
+        twilio_sms("x"), raises=Rejected, status=400, canaries=(NUMBER,), answer=twilio_answers(400, BAD_NUMBER))),
+    ("too-many", twilio(), OutgoingCase(
+        "429: tried again later", twilio_sms("x"), raises=PeerUnavailable, canaries=(NUMBER,),
+        answer=twilio_answers(429, {"code": 20429, "message": "Too Many Requests", "status": 429}))),
+    ("outage", twilio(), OutgoingCase(
+        "503 from Twilio: tried again later", twilio_sms("x"), raises=PeerUnavailable, canaries=(NUMBER,),
+        answer=twilio_answers(503))),
+    ("no-sid", twilio(), OutgoingCase(
+        "201 without a message sid (a proxy's page): not taken as sent", twilio_sms("x"), raises=PeerUnavailable,
+        answer=lambda fake: fake.answer_next("/Messages.json", lambda: web.Response(status=201, text="<html/>")))),
 ]
 
 # --- Telegram sendMessage ------------------------------------------------------------------------
@@ -355,6 +418,7 @@ WHATSAPP_UPDATES: list[tuple[str, Provider, OutgoingCase]] = [
 ]
 
 TABLES: list[tuple[str, Provider, list[OutgoingCase]]] = [
+    *((f"twilio {name}", provider, [case]) for name, provider, case in TWILIO),
     ("kannel", kannel, KANNEL), ("telegram", telegram, TELEGRAM), ("whatsapp", whatsapp, WHATSAPP), ("x", x, X),
     ("smtp", smtp, SMTP), ("smtp update", smtp, SMTP_UPDATES), ("telegram update", telegram, TELEGRAM_UPDATES),
     ("x update", x, X_UPDATES),
