@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.request
 
 import pytest
 
@@ -34,10 +35,33 @@ def _record(rig: SmsRig, tid: str) -> dict:
     return wait_until(lambda: rig.gateway.central_get(f"/v1/complaints/{tid}"), what="record")["record"]
 
 
-def test_info_adds_a_follow_up(sms_rig: SmsRig) -> None:
+def _store_post(rig: SmsRig, path: str, body: dict) -> dict:
+    req = urllib.request.Request(
+        rig.gateway.central_url + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {rig.gateway.env['LAPOR_CENTRAL__API_TOKEN']}",
+                 "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_info_on_an_open_complaint_is_a_citizen_response(sms_rig: SmsRig) -> None:
     first = _file(sms_rig, "6281311100001", "Saluran air tersumbat di Gg. Melati RT 03, banjir tiap hujan")
     _record(sms_rig, first)
     reply = _next_sms(sms_rig, "6281311100001", f"INFO {first} sudah 3 rumah kemasukan air pagi ini")
+    assert f"Tanggapan Anda untuk {first}" in reply and tracking_ids_in(reply) == [first]
+
+    def responses() -> list:
+        return sms_rig.gateway.central_get(f"/v1/complaints/{first}")["responses"]
+
+    got = wait_until(responses, what="the citizen response in the store")
+    assert [(r["by"], r["text"]) for r in got] == [("citizen", "sudah 3 rumah kemasukan air pagi ini")]
+
+
+def test_info_on_an_archived_complaint_adds_a_follow_up(sms_rig: SmsRig) -> None:
+    first = _file(sms_rig, "6281311100011", "Saluran air tersumbat di Gg. Mawar RT 05, banjir tiap hujan")
+    _record(sms_rig, first)
+    _store_post(sms_rig, f"/v1/complaints/{first}/status", {"status": "archived"})
+    reply = _next_sms(sms_rig, "6281311100011", f"INFO {first} sudah 3 rumah kemasukan air pagi ini")
     assert first in reply
     (second,) = [t for t in tracking_ids_in(reply) if t != first]
     rec = _record(sms_rig, second)
