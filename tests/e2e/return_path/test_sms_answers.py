@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.peer, pytest.mark.slow]
 NAMED = "6281355500001"
 ANON = "6281355599977"  # the canary: an anonymous reporter's number
 KILLED = "6281355500003"
+SECRET = "6281355500004"
+SECRET_ANSWER = "kanari-jawaban-rahasia-5521"  # the canary: a confidential complaint's answer
 
 
 def complaint(rig: ReturnRig, number: str, text: str) -> str:
@@ -41,8 +43,11 @@ def test_the_answer_reaches_a_named_and_an_anonymous_reporter_once(return_rig: R
     anon = complaint(rig, ANON, "ANONIM pungli di loket kantor kecamatan, diminta uang 100rb untuk KTP")
     rig.respond(named, "Lampu sudah diganti petugas Dishub pada hari Senin. Terima kasih.")
     rig.respond(anon, "Petugas loket sudah diperiksa Inspektorat; pungutan dihentikan.")
+    secret = complaint(rig, SECRET, "RAHASIA kepala desa memotong dana bantuan sosial warga RT 02")
+    rig.respond(secret, f"Sudah diteruskan ke Inspektorat Kabupaten {SECRET_ANSWER}.")
 
-    for number, tid, words in ((NAMED, named, "Lampu sudah diganti"), (ANON, anon, "Inspektorat")):
+    for number, tid, words in ((NAMED, named, "Lampu sudah diganti"), (ANON, anon, "Inspektorat"),
+                               (SECRET, secret, SECRET_ANSWER)):
         mt = rig.kannel.wait_for_mt(lambda m, n=number, w=words: m.receiver == n and w in m.text, timeout=40)
         assert tid in tracking_ids_in(mt.text)
         assert mt.sender == rig.kannel.sender
@@ -50,16 +55,18 @@ def test_the_answer_reaches_a_named_and_an_anonymous_reporter_once(return_rig: R
     assert sum("Lampu sudah diganti" in t for t in rig.to(NAMED)) == 1
     assert sum("Inspektorat" in t for t in rig.to(ANON)) == 1
 
+    secret_show = rig.gateway.cli("show", secret)
+    assert secret_show.returncode == 0 and SECRET_ANSWER not in secret_show.stdout
     show = rig.gateway.cli("show", anon)
     assert show.returncode == 0, show.stderr
     assert "Conversation (1)" in show.stdout and "Inspektorat" in show.stdout
     log = intake_log(rig.gateway)
     assert "update_queued" in log and "update_sent" in log
     # the store learnt nothing about the anonymous reporter; nothing of theirs in a log, event or metric
-    assert_absent([ANON, ANON[2:], "0" + ANON[2:]], {
+    assert_absent([ANON, ANON[2:], "0" + ANON[2:], SECRET_ANSWER], {
         "store's record": str(rig.gateway.central_get(f"/v1/complaints/{anon}")),
         "log": rig.gateway.log_text(), "intake log": log, "metrics": metrics_text(rig.gateway),
-        "show": show.stdout + show.stderr, "journal at rest": journal_dump(rig.gateway.data_dir),
+        "show": show.stdout + show.stderr + secret_show.stdout, "journal at rest": journal_dump(rig.gateway.data_dir),
     })
 
 

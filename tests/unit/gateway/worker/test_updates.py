@@ -341,3 +341,17 @@ async def test_an_update_flood_is_capped_per_citizen_per_hour_and_shown(journal,
     shown = journal.updates_for(tid)
     assert [u["state"] for u in shown].count("rate_limited") == 4
     assert all(u["last_error"] == "rate limit updates_per_recipient" for u in shown if u["state"] == "rate_limited")
+
+
+async def test_a_failed_delivery_report_is_recorded_on_the_update_and_shown(journal, store):
+    tid = await store.complaint(1)
+    await local_complaint(journal, tid)
+    await store.respond(tid, "Jawaban.")
+    await poller(journal, store).poll_once()
+    await deliver_all(journal, ReceiptWorker(journal, [Sender()]))
+    [u] = journal.updates_for(tid)
+    assert u["state"] == "sent"
+    # Kannel's DLR for the update's receipt id (the id its dlr-url carries), as the router records it
+    await journal.record_outcomes([InboundOutcome(99, "recorded", delivery=(u["id"], "failed", "sms"))])
+    [u] = journal.updates_for(tid)
+    assert u["delivery_status"] == "failed"
