@@ -8,6 +8,7 @@ agency's answer, days later) is therefore sent as text when the citizen wrote wi
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -35,7 +36,8 @@ _SPACES = re.compile(r"\s+")
 
 def last_time(*times: Any) -> float | None:
     """The latest of the known times (Unix seconds); None when none is a number."""
-    known = [float(t) for t in times if isinstance(t, int | float) and not isinstance(t, bool) and t > 0]
+    known = [float(t) for t in times if isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t)
+             and t > 0]
     return max(known) if known else None
 
 
