@@ -26,6 +26,7 @@ from channels.retry import Backoff, Wakeup
 from gateway.store.ports import RouterStore
 from gateway.store.records import ComplaintRow, DueInbound, Event, InboundOutcome, ReceiptRow
 from gateway.worker.answers import Answered, find_answer, is_closed, masked_contact, response_row
+from gateway.worker.sender_reads import SenderReads, read_batch
 from gateway.worker.templates import Templates
 from normalizer.ids import uuid7
 from normalizer.keywords import extract_privacy_keywords, parse_command
@@ -76,6 +77,7 @@ class Router:
         self.heavy_busy: set[int] = set()
         self._heavy_tasks: set[asyncio.Task[None]] = set()
         self.fault: str | None = None
+        self._senders = SenderReads()  # the light batch being decided: its senders' reads, made ahead
 
     async def run(self) -> None:
         """The loop never ends by an exception: a fault (the disk full, a bug) is reported, waited out
@@ -123,16 +125,24 @@ class Router:
         # the channels' deferred work (MIME parsing of small mails) overlaps across the batch
         completed = await asyncio.gather(*(self.complete(row.msg) for row in light if row.msg is not None),
                                          return_exceptions=True)
+        # what their senders sent before, read for the whole batch in one trip off the event loop
+        opened = [(row, m) for row, m in zip([r for r in light if r.msg is not None], completed, strict=True)
+                  if isinstance(m, InboundMessage)]
+        self._senders = await read_batch(self.journal, {row.id: self.normalizer.refs_of(m) for row, m in opened},
+                                         self.normalizer.duplicate_window_s, self.details_window_s)
         done_iter = iter(completed)
         outcomes: list[InboundOutcome] = []
-        for row in light:
-            done = next(done_iter) if row.msg is not None else None
-            try:
-                if isinstance(done, BaseException):
-                    raise done
-                outcomes.append(await self.outcome(row, done))
-            except Exception as exc:
-                outcomes.append(self.failed(row, exc))
+        try:
+            for row in light:
+                done = next(done_iter) if row.msg is not None else None
+                try:
+                    if isinstance(done, BaseException):
+                        raise done
+                    outcomes.append(await self.outcome(row, done))
+                except Exception as exc:
+                    outcomes.append(self.failed(row, exc))
+        finally:
+            self._senders = SenderReads()  # true only until this batch is written
         outcomes += [InboundOutcome(row.id, "deferred") for row in start + park]
         # failures and set-asides are written with the cursor that moves past them: nothing is skipped
         cursor = max([self.cursor, *(r.id for r in rows if r.attempts == 0)])
@@ -297,7 +307,9 @@ class Router:
             waiting = self.journal.awaiting_details(refs, details_since) if plain and asks else None
             return waiting, {ref: self.journal.recent_by_reporter(ref, since) for ref in refs}
 
-        waiting, earlier = await asyncio.to_thread(lookups)
+        waiting, earlier = self._senders.get(inbound_id, refs) or await asyncio.to_thread(lookups)
+        if not (plain and asks):
+            waiting = None
         if waiting is not None and (waiting["anonymous"] or waiting["confidential"]):
             # "ANONIM" alone, then the details: the flags the citizen set hold for the complaint they complete
             msg = msg.model_copy(update={"privacy": PrivacyHint(
