@@ -6,7 +6,9 @@ offline). The webhook is authenticated by the secret Telegram echoes in
 Photos and documents are only *named* here (``metadata["files"]``): the bytes
 are fetched after the acknowledgement by :class:`channels.social.telegram_bot.TelegramFiles`.
 Commands (``/start``, ``/cek <id>``, ``/anonim …``) pass through as text:
-the gateway and the normaliser interpret them.
+the gateway and the normaliser interpret them. In groups Telegram sends a command
+addressed to one bot as ``/start@<bot>``: the suffix is Telegram's, so it is cut
+here (:func:`without_bot_suffix`) and the worker reads ``/start`` whatever the chat.
 """
 
 from __future__ import annotations
@@ -44,6 +46,28 @@ def _files(msg: Message) -> list[dict[str, Any]]:
     return files
 
 
+def without_bot_suffix(text: str, entities: Any) -> str:
+    """``text`` with each bot command Telegram marked (``bot_command`` entities) cut before its ``@<bot>``.
+
+    Entity offsets count UTF-16 code units, as Telegram counts them; the cut is made in those units. An
+    entity that does not fall on whole characters (a hostile update) leaves the text as it came.
+    """
+    commands = sorted(((e.offset, e.offset + e.length) for e in entities or () if e.type == "bot_command"),
+                      reverse=True)
+    if not commands:
+        return text
+    units = text.encode("utf-16-le", "surrogatepass")
+    try:
+        for start, end in commands:
+            command = units[2 * start:2 * end].decode("utf-16-le")
+            at = command.find("@")
+            if start >= 0 and command.startswith("/") and at > 1:
+                units = units[:2 * start] + command[:at].encode("utf-16-le") + units[2 * end:]
+        return units.decode("utf-16-le")
+    except UnicodeDecodeError:
+        return text
+
+
 def _unsupported(msg: Message) -> str | None:
     for kind in ("voice", "audio", "video", "video_note", "sticker", "animation"):
         if getattr(msg, kind, None):
@@ -59,7 +83,8 @@ def message_from_update(update: Update, account: str) -> InboundMessage | None:
         return None
     user, chat = msg.from_user, msg.chat
     files = _files(msg)
-    text = msg.text or msg.caption or ""
+    text = without_bot_suffix(msg.text, msg.entities) if msg.text else without_bot_suffix(
+        msg.caption or "", msg.caption_entities)
     unsupported = _unsupported(msg)
     if not text and not files and msg.location is None and msg.contact is None and unsupported is None:
         return None  # service messages: member joined, pinned, …
