@@ -29,7 +29,16 @@ from tests.e2e.social.conftest import (  # noqa: F401 - module_gateway, social_f
     wa_message,
     wa_payload,
 )
-from tests.e2e_helpers import ThreadedSmtpSink, assert_absent, threaded_smtp_sink, tracking_ids_in, wait_record
+from tests.e2e_helpers import (
+    ThreadedSmtpSink,
+    assert_absent,
+    intake_log,
+    journal_dump,
+    metrics_text,
+    threaded_smtp_sink,
+    tracking_ids_in,
+    wait_record,
+)
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.peers.ports import port_open
 
@@ -38,7 +47,7 @@ pytestmark = [pytest.mark.peer, pytest.mark.slow]
 TEMPLATE = "lapor_update"
 CITIZEN_MAIL, ANON_MAIL = "hendra.jawab@contoh.id", "anon.canary.jawab@contoh.id"
 TG_NAMED, TG_ANON = 5100001, 5100002
-WA_NAMED, WA_ANON, WA_OLD = "6281277700001", "6281277799977", "6281277700003"
+WA_NAMED, WA_ANON, WA_OLD, WA_LATER = "6281277700001", "6281277799977", "6281277700003", "6281277700004"
 X_NAMED, X_ANON = "1701", "1702"
 
 
@@ -194,6 +203,22 @@ def test_whatsapp_after_24_hours_gets_the_template(gw: GatewayProcess, social_fa
     assert answer not in json.dumps(got)
 
 
+def test_whatsapp_window_reopened_by_a_later_message_gets_text(gw: GatewayProcess,
+                                                               social_fakes: SocialFakes) -> None:  # noqa: F811
+    """The complaint is 30 hours old, but the citizen asked for its status an hour ago: free text again."""
+    tid = wa_complaint(gw, social_fakes, WA_LATER, "Drainase di Jl. Cempaka tersumbat, banjir tiap hujan",
+                       at=time.time() - 30 * 3600)
+    later = wa_message(WA_LATER, body=f"CEK {tid}")
+    later["timestamp"] = str(int(time.time() - 3600))
+    assert post_whatsapp(gw, wa_payload(social_fakes.wa.phone_number_id, messages=[later]),
+                         social_fakes.wa.app_secret)[0] == 200
+    wait_until(lambda: wa_sent_to(social_fakes, WA_LATER)[1:], 30, what="the answer to CEK")
+    answer = "Saluran Jl. Cempaka dibersihkan besok pagi."
+    respond(gw, tid, answer)
+    got = wait_until(lambda: [m for m in wa_sent_to(social_fakes, WA_LATER)[2:]], 40, what="the update on WhatsApp")
+    assert [m["type"] for m in got] == ["text"] and answer in got[0]["text"]["body"]
+
+
 # --- X ---------------------------------------------------------------------------------------------
 
 
@@ -219,6 +244,22 @@ def test_x_answer_only_by_dm(gw: GatewayProcess, social_fakes: SocialFakes, auth
     if author == X_ANON:
         wait_record(gw, tweet["id"])
         assert_absent([f"warga_{X_ANON}", f"Warga {X_ANON}"], {"store": store_view(gw, tid)})
+
+
+def test_x_confidential_answer_stays_private(gw: GatewayProcess, social_fakes: SocialFakes) -> None:  # noqa: F811
+    """RAHASIA: the answer's words reach the citizen's DMs and nowhere else (no tweet, log, event or metric)."""
+    fx = social_fakes.fx
+    tweet = social_fakes.x.call(fx.add_mention, X_ANON, f"@{fx.username} RAHASIA kepala desa menjual tanah kas desa")
+    record = wait_record(gw, tweet["id"])
+    tid = record["tracking_id"]
+    canary = "KANARIJAWABAN rahasia sudah ditangani Inspektorat"
+    respond(gw, tid, canary)
+    wait_until(lambda: [d for d in list(fx.dms) if canary in d["text"]], 40, what="the confidential answer by DM")
+    wait_until(lambda: "update_sent" in intake_log(gw), 20, what="update_sent in the intake log")
+    assert_absent(["KANARIJAWABAN"], {
+        "tweets": json.dumps(list(fx.tweets)), "log": gw.log_text(), "intake log": intake_log(gw),
+        "metrics": metrics_text(gw), "journal at rest": journal_dump(gw.data_dir),
+    })
 
 
 # --- letters ---------------------------------------------------------------------------------------
