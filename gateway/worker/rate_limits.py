@@ -64,9 +64,10 @@ def default_rules(replies_per_sender_per_hour: int, sms_per_minute: int, email_p
         rules.append(Rule("updates_per_recipient", updates_per_recipient_per_hour, 3600.0, "update_rate_limited",
                           kinds=frozenset({"update"}), per_recipient=True))
     if email_per_address_per_hour is not None:
-        # the email sender's own (in-memory) limit, made durable: every mail to one address counts
+        # the email sender's own (in-memory) limit, made durable: every receipt and reply to one address counts
+        # (updates have their own cap above: an agency's answer is not held back by the citizen's own mails)
         rules.append(Rule("email_per_address", email_per_address_per_hour, 3600.0, "email_rate_limited",
-                          family="email", per_recipient=True))
+                          family="email", kinds=frozenset({"receipt", "reply"}), per_recipient=True))
     return rules
 
 

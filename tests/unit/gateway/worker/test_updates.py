@@ -355,3 +355,12 @@ async def test_a_failed_delivery_report_is_recorded_on_the_update_and_shown(jour
     await journal.record_outcomes([InboundOutcome(99, "recorded", delivery=(u["id"], "failed", "sms"))])
     [u] = journal.updates_for(tid)
     assert u["delivery_status"] == "failed"
+
+
+def test_updates_have_their_own_cap_not_the_citizens_mail_limit():
+    rules = {r.name: r for r in default_rules(10, 6000, 5, 10)}
+    assert rules["updates_per_recipient"].applies("email", "update") and rules["updates_per_recipient"].applies(
+        "sms", "update")
+    assert not rules["email_per_address"].applies("email", "update")
+    assert rules["email_per_address"].applies("email", "receipt") and not rules["updates_per_recipient"].applies(
+        "sms", "reply")
