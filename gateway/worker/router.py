@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -36,8 +35,9 @@ from normalizer.tracking import new_tracking_id
 
 log = logging.getLogger(__name__)
 
+# a message that is only one of these asks for help, on any channel (citizens type /start in an SMS too);
+# a chat's own command syntax (/start@<bot>) is undone by its channel before the worker reads it
 HELP_WORDS = {"/start", "/help", "help", "bantuan", "menu", "info"}
-BOT_SUFFIX = re.compile(r"^(/\w+)@\w+$", re.ASCII)  # Telegram groups send commands as /start@<bot>
 StatusLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 _EMPTY_ANSWER = ("Tanggapan Anda kosong. Kirim BALAS, nomor tiket, lalu tanggapan Anda.",
                  "Your answer is empty. Send BALAS, the ticket number, then your answer.")
@@ -238,7 +238,7 @@ class Router:
         if kind not in ("complaint", "reply"):  # e.g. a Telegram edit: kept in the journal, not a new complaint
             return InboundOutcome(inbound_id, "recorded", events=[Event(msg.channel, f"recorded_{kind}")])
         _, _, rest = extract_privacy_keywords(msg.text.strip())
-        if BOT_SUFFIX.sub(r"\1", rest.strip()).lower() in HELP_WORDS:
+        if rest.strip().lower() in HELP_WORDS:
             return self._reply(inbound_id, msg, "help", {}, "help")
         command = parse_command(rest)
         if command is not None and command.verb == "cek":
