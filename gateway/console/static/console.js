@@ -18,6 +18,7 @@ function liveLog() {
     tr.className = "state-" + e.state.replace(/[^a-z_]/g, "") + " new";
     for (const key of columns) {
       const td = document.createElement("td");
+      if (["at", "channel", "state", "contact"].includes(key)) td.className = "nowrap";
       if (key === "tracking_id" && /^[0-9]{10}$/.test(e.tracking_id)) {
         const a = document.createElement("a");
         a.href = "/console/complaints/" + e.tracking_id;
