@@ -125,6 +125,17 @@ CREATE INDEX IF NOT EXISTS receipts_provider ON receipts(provider_id) WHERE prov
 """
 STATE_SCHEMA += RESPONSES_SCHEMA
 
+# When each chat citizen last wrote (gateway/store/sqlite/windows.py: WhatsApp's 24-hour window), keyed by
+# the vault's index of channel, account and sender: no number at rest; built from the inbound journal.
+WINDOWS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chat_windows (
+  key TEXT PRIMARY KEY,
+  last_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chat_windows_age ON chat_windows(last_at);
+"""
+STATE_SCHEMA += WINDOWS_SCHEMA
+
 
 
 def add_missing_columns(conn: sqlite3.Connection) -> None:

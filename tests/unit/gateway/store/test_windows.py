@@ -66,3 +66,21 @@ def test_the_walk_stops_at_the_window_and_pages_through_many_rows(tmp_path: Path
     # rows written before ``since`` end the walk: the citizen's message is older than the window asked for
     assert j.last_inbound_from(WA, NUMBER_ID, CITIZEN, time.time() + 1) is None
     j.close()
+
+
+def test_indexed_once_then_only_what_came_since_and_no_number_at_rest(tmp_path: Path) -> None:
+    j = _journal(tmp_path)
+    now = time.time()
+    asyncio.run(j.accept(_wa("wamid.a", CITIZEN, now - 10 * 3600)))
+    first = j.last_inbound_from(WA, NUMBER_ID, CITIZEN, now - 24 * 3600)
+    assert first is not None and abs(first - (now - 10 * 3600)) < 1
+    asyncio.run(j.accept(_wa("wamid.b", CITIZEN, now - 120, kind="reply", related="wamid.x")))  # wrote again
+    later = j.last_inbound_from(WA, NUMBER_ID, CITIZEN, now - 24 * 3600)
+    assert later is not None and abs(later - (now - 120)) < 1
+    rows = [tuple(r) for r in j.reader.rows("SELECT key, last_at FROM chat_windows")]
+    assert len(rows) == 1 and CITIZEN not in repr(rows) and CITIZEN[2:] not in repr(rows)
+    j.close()
+    # a restart goes on from the durable cursor
+    j2 = Journal(tmp_path / "gateway.db", j.sealer)
+    assert j2.last_inbound_from(WA, NUMBER_ID, CITIZEN, now - 24 * 3600) == later
+    j2.close()
