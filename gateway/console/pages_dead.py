@@ -70,16 +70,20 @@ async def retry(request: web.Request) -> web.StreamResponse:
         ids = [check.tracking_id]
     journal = console_of(request).open_journal()
 
-    def queue() -> tuple[list[str], list[tuple[str, str, str]]]:
-        return journal.retry_dead_forwards_sync(ids), journal.retry_failed_receipts_sync(ids)
+    def queue() -> tuple[list[str], list[tuple[str, str, str]], list[str]]:
+        # citizens' answers to the store that gave up, too, where the store has them (the return path)
+        responses = getattr(journal, "retry_dead_responses_sync", None)
+        return (journal.retry_dead_forwards_sync(ids), journal.retry_failed_receipts_sync(ids),
+                responses(ids) if responses else [])
 
-    forwards, receipts = await asyncio.to_thread(queue)
+    forwards, receipts, responses = await asyncio.to_thread(queue)
     audit(request, "retry", tracking_id=ids[0] if ids else None,
-          reason=f"{len(forwards)} forward(s), {len(receipts)} receipt(s)")
+          reason=f"{len(forwards)} forward(s), {len(receipts)} receipt(s), {len(responses)} response(s)")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WATCH_SECONDS
     while True:
         outcome, settled = await asyncio.to_thread(_outcomes, journal, forwards, receipts)
+        outcome += [(tid, "citizen response", "queued", None) for tid in responses]
         if settled or loop.time() >= deadline:
             break
         await asyncio.sleep(0.5)

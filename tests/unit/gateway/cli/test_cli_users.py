@@ -1,0 +1,54 @@
+"""``lapor-gateway user add|passwd|disable|list``: console.db's users, passwords from stdin, TOTP URIs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from gateway.console.auth import verify_password
+from gateway.store.sqlite.console import open_console_store
+from tests.gateway_proc import REPO
+from tests.unit.gateway.cli.cli_data import cli, new_gateway
+
+
+def test_add_list_passwd_disable(tmp_path: Path) -> None:
+    gw = new_gateway(tmp_path)
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=REPO, env=gw.env, input=stdin,
+                              capture_output=True, text=True, timeout=60)
+
+    r = run("user", "add", "rina", "--role", "operator", "--password-stdin", stdin="dua belas huruf!\n")
+    assert r.returncode == 0, r.stderr
+    assert "rina added as operator" in r.stdout and "otpauth" not in r.stdout
+    r = run("user", "add", "sari", "--role", "supervisor", "--password-stdin", stdin="kata sandi panjang\n")
+    assert r.returncode == 0 and "otpauth://totp/LAPOR%21%20gateway:sari?secret=" in r.stdout
+    assert run("user", "add", "rina", "--password-stdin", stdin="dua belas huruf!\n").returncode == 1
+    r = run("user", "add", "budi", "--password-stdin", stdin="pendek\n")
+    assert r.returncode == 2 and "12 characters" in r.stderr
+    assert run("user", "add", "../x", "--password-stdin", stdin="dua belas huruf!\n").returncode == 2
+    store = open_console_store(gw.data_dir)
+    try:
+        row = store.user("rina")
+        assert row is not None and row["password_hash"].startswith("$argon2id$")
+        assert verify_password(row["password_hash"], "dua belas huruf!")  # the newline dropped, nothing else
+        assert store.user("budi") is None
+        assert (gw.data_dir / "console.db").stat().st_mode & 0o777 == 0o600
+    finally:
+        store.close()
+    assert run("user", "passwd", "rina", "--password-stdin", stdin="yang baru sekali\n").returncode == 0
+    assert run("user", "passwd", "nobody", "--password-stdin", stdin="yang baru sekali\n").returncode == 1
+    assert run("user", "disable", "rina").returncode == 0
+    listing = run("user", "list").stdout
+    assert "rina" in listing and "disabled" in listing and "sari" in listing and "supervisor" in listing
+    store = open_console_store(gw.data_dir)
+    try:
+        assert verify_password(store.user("rina")["password_hash"], "yang baru sekali")  # type: ignore[index]
+    finally:
+        store.close()
+
+
+def test_without_a_terminal_the_password_must_come_from_stdin(tmp_path: Path) -> None:
+    gw = new_gateway(tmp_path)
+    r = cli(gw, "user", "add", "rina")
+    assert r.returncode == 2 and "--password-stdin" in r.stderr
