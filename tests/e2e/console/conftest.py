@@ -61,19 +61,28 @@ class ConsoleRig:
 
     def add_user(self, name: str, role: str) -> str:
         """``lapor-gateway user add NAME --role ROLE --password-stdin`` while the gateway runs: its password."""
-        if name in self.passwords:
-            return self.passwords[name]
-        password = f"pw-{name}-" + os.urandom(PASSWORD_LEN).hex()[:PASSWORD_LEN]
-        out = subprocess.run([sys.executable, "-m", "gateway.cli", "user", "add", name, "--role", role,
-                              "--password-stdin"], cwd=REPO, env=self.gw.env, input=password + "\n",
-                             capture_output=True, text=True, timeout=30)
-        assert out.returncode == 0, out.stderr
-        uri = re.search(r"otpauth://\S+", out.stdout)
-        if uri:
-            query = urllib.parse.parse_qs(urllib.parse.urlparse(uri.group(0)).query)
-            self.totp_secrets[name] = query["secret"][0]
-        self.passwords[name] = password
-        return password
+        return self.add_users({name: role})[name]
+
+    def add_users(self, roles: dict[str, str]) -> dict[str, str]:
+        """Several ``user add`` at once (each is a Python start and an argon2 hash): their passwords."""
+        started = {}
+        for name, role in roles.items():
+            if name in self.passwords:
+                continue
+            password = f"pw-{name}-" + os.urandom(PASSWORD_LEN).hex()[:PASSWORD_LEN]
+            proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "user", "add", name, "--role", role,
+                                     "--password-stdin"], cwd=REPO, env=self.gw.env, stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            started[name] = (proc, password)
+        for name, (proc, password) in started.items():
+            out, err = proc.communicate(password + "\n", timeout=60)
+            assert proc.returncode == 0, err
+            uri = re.search(r"otpauth://\S+", out)
+            if uri:
+                query = urllib.parse.parse_qs(urllib.parse.urlparse(uri.group(0)).query)
+                self.totp_secrets[name] = query["secret"][0]
+            self.passwords[name] = password
+        return {name: self.passwords[name] for name in roles}
 
     def otp(self, name: str) -> str:
         import pyotp
@@ -90,12 +99,13 @@ class ConsoleRig:
             assert r.status == 200
         return ext
 
-    def start_central(self) -> None:
-        if self.central is not None and self.central.poll() is None:
-            return
-        self.central = subprocess.Popen([sys.executable, "-m", "gateway.cli", "central"], cwd=REPO, env=self.gw.env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: self.gw.central_get("/v1/complaints?limit=1") is not None, what="central store up")
+    def start_central(self, *, wait: bool = True) -> None:
+        if self.central is None or self.central.poll() is not None:
+            self.central = subprocess.Popen([sys.executable, "-m", "gateway.cli", "central"], cwd=REPO,
+                                            env=self.gw.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if wait:
+            wait_until(lambda: self.gw.central_get("/v1/complaints?limit=1") is not None, timeout=30,
+                       what="central store up")
 
     def stop_central(self) -> None:
         if self.central is not None and self.central.poll() is None:
@@ -113,8 +123,9 @@ def start_rig(data_dir: Path) -> ConsoleRig:
         "LAPOR_CENTRAL__UPDATES_POLL_SECONDS": "1",
     })
     rig = ConsoleRig(gw, gw.console_port)
-    rig.start_central()
+    rig.start_central(wait=False)  # the two start side by side; nothing is sent before both are up
     gw.start()
+    rig.start_central()
     wait_until(lambda: port_open(gw.console_port), timeout=30, what="the console listening")
     return rig
 

@@ -50,6 +50,11 @@ def _sign_in(rig: ConsoleRig, name: str) -> httpx.Client:
     return c
 
 
+@pytest.fixture(scope="module", autouse=True)
+def users(rig: ConsoleRig) -> None:
+    rig.add_users({"sec-operator": "operator", "sec-slow": "operator", "sec-supervisor": "supervisor"})
+
+
 @pytest.fixture(scope="module")
 def anonymous_tid(rig: ConsoleRig) -> str:
     ext = rig.sms(CANARY, "ANONIM pungutan liar di kantor kelurahan Sendangmulyo saat mengurus KTP")
