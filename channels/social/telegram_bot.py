@@ -29,6 +29,8 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 MAX_TEXT = 4096  # Telegram's limit for one message
 GROUP_UPDATE = ("Ada tanggapan untuk laporan dengan no. tiket {tracking_id}. Demi kerahasiaan, isinya tidak "
                 "ditampilkan di grup; kirim /cek {tracking_id} kepada bot ini lewat pesan pribadi.")
+GROUP_UPDATE_EN = ("There is an answer for the report with ticket no. {tracking_id}. For privacy it is not shown in "
+                   "the group; send /cek {tracking_id} to this bot in a private message.")
 
 
 def file_url_for(base_url: str) -> str:
@@ -229,8 +231,9 @@ class TelegramReceiptSender:
 
     family = CHANNEL
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, language: str = "id") -> None:
         self.bot = bot
+        self.language = language  # of the fixed group sentence; the worker sets the receipts' language
 
     async def send(self, receipt: OutboundReceipt) -> str:
         chat_id = receipt.reply_context.get("chat_id") or receipt.to
@@ -238,7 +241,8 @@ class TelegramReceiptSender:
         text = receipt.text
         if receipt.kind == "update" and str(chat_id).startswith("-"):
             # a group or channel (negative ids) reads it: the answer stays private, only the ticket is named
-            text = GROUP_UPDATE.format(tracking_id=receipt.reply_context.get("tracking_id", ""))
+            group = GROUP_UPDATE_EN if self.language == "en" else GROUP_UPDATE
+            text = group.format(tracking_id=receipt.reply_context.get("tracking_id", ""))
         try:
             sent = await self.bot.send_message(
                 chat_id=int(chat_id),

@@ -2,7 +2,8 @@
 
 The channels import nothing of the gateway, so the lookups they need for an update come in as plain
 callables: WhatsApp asks when the citizen last wrote (its 24-hour window) and sends by SMS when it may
-not write and has no template; the letters printer asks the vault whom an answer letter goes to.
+not write and has no template; the letters printer asks the vault whom an answer letter goes to. The
+printer and Telegram word their own fixed texts in the receipts' language.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from channels.base import ReceiptSender
 from channels.letters.printer import LettersReceiptPrinter
+from channels.social.telegram_bot import TelegramReceiptSender
 from channels.social.whatsapp import CHANNEL as WHATSAPP
 from channels.social.whatsapp_graph import WhatsappReceiptSender
 from channels.social.whatsapp_window import WINDOW_SECONDS
@@ -38,3 +40,5 @@ def attach_delivery(senders: Iterable[ReceiptSender], journal: DeliveryLookups, 
         elif isinstance(sender, LettersReceiptPrinter):
             sender.identity = identity
             sender.language = language
+        elif isinstance(sender, TelegramReceiptSender):
+            sender.language = language  # the fixed sentence a group sees instead of an answer

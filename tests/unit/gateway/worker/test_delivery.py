@@ -14,6 +14,7 @@ from pathlib import Path
 from channels.letters.printer import LettersReceiptPrinter
 from channels.message import InboundMessage
 from channels.sms.sender import KannelSender
+from channels.social.telegram_bot import TelegramReceiptSender, make_bot
 from channels.social.whatsapp_graph import GraphApi, WhatsappReceiptSender
 from gateway.store.records import InboundOutcome, ReceiptRow
 from gateway.store.sqlite.journal import Journal
@@ -35,8 +36,10 @@ async def test_whatsapp_and_the_printer_are_given_their_lookups(tmp_path: Path) 
     graph = GraphApi("t", "106540352242922", "http://127.0.0.1:9")
     wa, sms = WhatsappReceiptSender(graph), KannelSender("http://127.0.0.1:9/cgi-bin/sendsms", None, None, "1708")
     printer = LettersReceiptPrinter(tmp_path / "receipts")
-    attach_delivery([sms, wa, printer], j, language="en")
+    telegram = TelegramReceiptSender(make_bot("123456:fake-token", "http://127.0.0.1:9/bot"))
+    attach_delivery([sms, wa, printer, telegram], j, language="en")
     assert wa.sms is sms and printer.language == "en" and wa.last_inbound and printer.identity
+    assert telegram.language == "en"
     assert await wa.last_inbound("106540352242922", WA_ID) is None
     at = time.time() - 3600
     await j.accept(InboundMessage(channel="social.whatsapp", account="106540352242922", external_id="wamid.1",
