@@ -14,9 +14,9 @@ from markupsafe import Markup, escape
 
 from gateway.cli.display import safe_text
 
-WIDTH = 720
+WIDTH = 800
 LABEL_WIDTH = 260
-BAR_HEIGHT = 18
+BAR_HEIGHT = 22
 ROW_GAP = 10
 TOP = 28  # the legend
 INK = "#1a1a1a"
@@ -37,7 +37,7 @@ class Bar:
 
 
 def _text(x: float, y: float, text: str, *, anchor: str = "start", weight: str = "normal") -> str:
-    return (f'<text x="{x:.0f}" y="{y:.0f}" font-size="13" fill="{INK}" text-anchor="{anchor}" '
+    return (f'<text x="{x:.0f}" y="{y:.0f}" font-size="15" fill="{INK}" text-anchor="{anchor}" '
             f'font-weight="{weight}">{escape(safe_text(text))}</text>')
 
 
@@ -60,14 +60,14 @@ def bar_chart(chart_id: str, title: str, series: Sequence[Series], bars: Sequenc
         x += 30 + 8 * len(s.name)
     for i, b in enumerate(bars):
         y = TOP + i * (BAR_HEIGHT + ROW_GAP)
-        parts.append(_text(LABEL_WIDTH - 8, y + 14, _short(b.label), anchor="end"))
+        parts.append(_text(LABEL_WIDTH - 8, y + 16, _short(b.label), anchor="end"))
         for value, s in zip(b.values, series, strict=False):
             w = span * value / top
             parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{w:.1f}" height="{BAR_HEIGHT}" fill="{s.colour}">'
                          f'<title>{escape(safe_text(b.label))}: {escape(s.name)} {value}{escape(unit)}</title></rect>')
         total = b.values[0] if b.values else 0
         label = b.shown if b.shown is not None else f"{total}{unit}"
-        parts.append(_text(LABEL_WIDTH + span * total / top + 6, y + 14, label, weight="bold"))
+        parts.append(_text(LABEL_WIDTH + span * total / top + 6, y + 16, label, weight="bold"))
     parts.append(f'<line x1="{LABEL_WIDTH}" y1="{TOP - 4}" x2="{LABEL_WIDTH}" y2="{height - 6}" stroke="{GRID}"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
