@@ -73,6 +73,7 @@ async def correct(request: web.Request) -> web.StreamResponse:
     if row is None or row["state"] != "review":
         raise web.HTTPSeeOther(f"/console/complaints/{tid}")
     record = json.loads(row["record"])
+    was_confidential = _confidential(row, record)  # its text was not on the page: a body field is not from it
     privacy = dict(record.get("privacy") or {})
     anonymous, confidential = form.get("anonymous") == "1", form.get("confidential") == "1"
     if (anonymous, confidential) != (bool(privacy.get("anonymous")), bool(privacy.get("confidential"))):
@@ -83,7 +84,7 @@ async def correct(request: web.Request) -> web.StreamResponse:
             record["reporter"] = None  # the forwarded record never carries an anonymous reporter
     fields = {k: v for k in ("subject", "location", "category") if (v := _text(form, k, 300)) is not None}
     body = _text(form, "body")
-    if body is None or _confidential(row, record):
+    if body is None or was_confidential:
         body = record.get("body") or ""
     new = corrected(record, fields, body) if body else record
     await asyncio.to_thread(journal.review_correct_sync, tid, json.dumps(new, ensure_ascii=False))

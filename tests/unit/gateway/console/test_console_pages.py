@@ -1,0 +1,159 @@
+"""Desk entry through the intake's real desk route, review decisions with their audit entries, and a retry that
+queues what gave up and says what became of it; in process (the intake's web app, no worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from gateway.intake.process import Gateway
+from gateway.store.records import ComplaintRow, InboundOutcome
+from gateway.store.sqlite.journal import Journal
+from normalizer.tracking import new_tracking_id
+from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, loop_runner, make_env
+from tests.unit.gateway.cli.cli_data import journal as open_journal
+
+TRACKING = re.compile(r'id="tracking-id">(\d{10})<')
+
+
+@pytest.fixture
+async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
+    from tests.peers.ports import free_port
+
+    e = await make_env(tmp_path, monkeypatch, LAPOR_HTTP__PORT=str(free_port()))
+    e.add_user("rina", "scanner")
+    e.add_user("tono", "scanner")
+    e.add_user("ana", "operator")
+    yield e
+    await close_env(e)
+
+
+@pytest.fixture
+async def intake(env: Env) -> AsyncIterator[Gateway]:
+    """The intake's own web app (its desk route) on http.port, without children or pollers."""
+    gw = Gateway(env.settings, children=False)
+    server = TestServer(gw.web_app(), port=env.settings.http.port)
+    await server.start_server()
+    yield gw
+    await server.close()
+    gw.journal.close()
+
+
+def _journaled(j: Journal) -> list[dict]:
+    return [{"id": d.id, "msg": d.msg} for d in j.due_inbound(0, 100)]
+
+
+def _as_worker(env: Env, inbound_id: int, channel: str) -> str:
+    """What the worker writes for a journaled message: a complaint with a tracking ID."""
+    tid = new_tracking_id()
+    j = open_journal(env.gw)
+
+    async def go() -> None:
+        row = ComplaintRow(id=f"c-{tid}", tracking_id=tid, inbound_id=inbound_id, channel=channel,
+                           record_json=json.dumps({"tracking_id": tid, "channel": channel, "account": "rina",
+                                                   "body": "Lampu jalan mati", "privacy": {}}),
+                           reporter_ref=None, anonymous=False, confidential=False, vault={})
+        assert await j.record_outcomes([InboundOutcome(inbound_id, "normalized", row)], cursor=inbound_id) == [True]
+
+    loop_runner(go)
+    j.close()
+    return tid
+
+
+async def test_a_desk_entry_is_journaled_then_shows_its_tracking_id_and_receipt(env: Env, intake: Gateway) -> None:
+    await env.login("rina")
+    token = await env.csrf("/console/new")
+    r = await env.client.post("/console/new", allow_redirects=False, data={
+        "csrf_token": token, "channel": "desk.phone", "subject": "Lampu", "body": "Lampu jalan mati",
+        "reporter_name": "Budi", "reporter_phone": "081234567890", "anonymous": "1"})
+    assert r.status == 303
+    entry_url = r.headers["Location"]
+    assert entry_url.startswith("/console/new/") and "Lampu" not in entry_url
+    (journaled,) = await asyncio.to_thread(_journaled, intake.journal)
+    msg = journaled["msg"]
+    assert (msg.channel, msg.account, msg.text) == ("desk.phone", "rina", "Lampu jalan mati")
+    assert msg.privacy.anonymous and msg.privacy.source == "operator" and msg.reporter.name == "Budi"
+    page = await (await env.client.get(entry_url)).text()  # no worker yet: being registered, refreshing
+    assert 'http-equiv="refresh"' in page and not TRACKING.search(page)
+    tid = await asyncio.to_thread(_as_worker, env, journaled["id"], "desk.phone")
+    page = await (await env.client.get(entry_url)).text()
+    assert TRACKING.search(page).group(1) == tid  # type: ignore[union-attr]
+    pdf = await env.client.get(f"/console/complaints/{tid}/receipt.pdf")
+    assert pdf.status == 200 and (await pdf.read()).startswith(b"%PDF")
+    assert (await env.client.get(f"/console/complaints/{tid}")).status == 200  # a scanner's own entry
+    assert tid in await (await env.client.get("/console/mine")).text()
+    env.client.session.cookie_jar.clear()
+    await env.login("tono")  # another scanner: not theirs
+    assert (await env.client.get(f"/console/complaints/{tid}", allow_redirects=False)).status == 404
+    assert (await env.client.get(entry_url, allow_redirects=False)).status == 404
+
+
+async def test_a_desk_entry_without_text_or_files_is_refused_and_the_form_kept(env: Env, intake: Gateway) -> None:
+    await env.login("rina")
+    token = await env.csrf("/console/new")
+    r = await env.client.post("/console/new", data={"csrf_token": token, "channel": "desk.walkin", "body": " ",
+                                                     "reporter_name": "Budi <b>"})
+    page = await r.text()
+    assert r.status == 400 and "Budi &lt;b&gt;" in page
+    assert await asyncio.to_thread(_journaled, intake.journal) == []
+
+
+async def test_the_intake_down_says_so_and_registers_nothing(env: Env) -> None:
+    await env.login("rina")
+    token = await env.csrf("/console/new")
+    r = await env.client.post("/console/new", data={"csrf_token": token, "channel": "desk.walkin", "body": "x"})
+    assert r.status == 503 and "belum tercatat" in await r.text()
+
+
+async def test_review_approve_reject_and_correct_are_audited(env: Env) -> None:
+    held = add_complaint(env, {"body": "teks OCR slah baca", "needs_review": ["low OCR confidence"]}, state="review")
+    other = add_complaint(env, {"body": "b"}, state="review")
+    await env.login("ana")
+    page = await (await env.client.get("/console/review")).text()
+    assert held in page and other in page and "low OCR confidence" in page
+    token = await env.csrf(f"/console/complaints/{held}")
+    r = await env.client.post(f"/console/complaints/{held}/correct", allow_redirects=False, data={
+        "csrf_token": token, "body": "teks OCR salah baca", "subject": "Jalan", "category": "Infrastruktur",
+        "confidential": "1"})
+    assert r.status == 303
+    row = env.console.open_journal().complaint_by_tracking(held)
+    record = json.loads(row["record"])
+    assert record["body"] == "teks OCR salah baca" and record["privacy"]["confidential"]
+    assert record["privacy"]["source"] == "operator" and record["category_suggestion"][0]["category"] == "Infrastruktur"
+    r = await env.client.post(f"/console/complaints/{held}/approve", data={"csrf_token": token},
+                              allow_redirects=False)
+    assert r.status == 303 and env.console.open_journal().complaint_by_tracking(held)["state"] == "normalized"
+    r = await env.client.post(f"/console/complaints/{other}/reject", data={"csrf_token": token, "reason": "spam"},
+                              allow_redirects=False)
+    assert env.console.open_journal().complaint_by_tracking(other)["state"] == "rejected"
+    entries = {(a["action"], a["tracking_id"]): a for a in env.store.audit_entries()}
+    assert entries[("review_rejected", other)]["reason"] == "spam" and entries[("review_rejected", other)]["user"] == "ana"
+    assert ("review_approved", held) in entries and ("review_corrected", held) in entries
+    r = await env.client.post(f"/console/complaints/{held}/approve", data={"csrf_token": token},
+                              allow_redirects=False)  # not waiting any more: nothing happens
+    assert r.status == 303 and r.headers["Location"] == f"/console/complaints/{held}"
+
+
+async def test_retry_queues_a_dead_forward_and_says_what_became_of_it(env: Env, monkeypatch: pytest.MonkeyPatch
+                                                                       ) -> None:
+    import gateway.console.pages_dead as pages_dead
+
+    monkeypatch.setattr(pages_dead, "WATCH_SECONDS", 0.3)  # no worker here: it stays queued
+    dead = add_complaint(env, {"body": "b"}, state="dead_letter")
+    await env.login("ana")
+    page = await (await env.client.get("/console/dead-letters")).text()
+    assert dead in page
+    token = await env.csrf("/console/dead-letters")
+    r = await env.client.post("/console/dead-letters/retry", data={"csrf_token": token, "tracking_id": dead})
+    page = await r.text()
+    assert r.status == 200 and 'data-state="queued"' in page and dead in page
+    assert env.console.open_journal().complaint_by_tracking(dead)["state"] == "normalized"
+    assert [a["action"] for a in env.store.audit_entries()][0] == "retry"
+    r = await env.client.post("/console/dead-letters/retry", data={"csrf_token": token, "tracking_id": "x1"})
+    assert r.status == 400
