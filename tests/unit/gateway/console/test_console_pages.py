@@ -16,8 +16,8 @@ from gateway.intake.process import Gateway
 from gateway.store.records import ComplaintRow, InboundOutcome
 from gateway.store.sqlite.journal import Journal
 from normalizer.tracking import new_tracking_id
-from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, loop_runner, make_env
 from tests.unit.gateway.cli.cli_data import journal as open_journal
+from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, loop_runner, make_env
 
 TRACKING = re.compile(r'id="tracking-id">(\d{10})<')
 
@@ -154,6 +154,6 @@ async def test_retry_queues_a_dead_forward_and_says_what_became_of_it(env: Env, 
     page = await r.text()
     assert r.status == 200 and 'data-state="queued"' in page and dead in page
     assert env.console.open_journal().complaint_by_tracking(dead)["state"] == "normalized"
-    assert [a["action"] for a in env.store.audit_entries()][0] == "retry"
+    assert env.store.audit_entries()[0]["action"] == "retry"
     r = await env.client.post("/console/dead-letters/retry", data={"csrf_token": token, "tracking_id": "x1"})
     assert r.status == 400
