@@ -36,6 +36,7 @@ __all__ = ["EmailReceiptSender", "RateLimiter", "from_settings"]
 
 DEFAULT_SUBJECT = "Laporan Anda telah kami terima"
 UPDATE_SUBJECT = "Tanggapan atas laporan Anda"
+_REPLY_PREFIX = re.compile(r"^(?:(?:re|aw|balas)\s*:\s*)+", re.IGNORECASE)
 _OUR_ID = re.compile(r"<lapor\.[^<>\s]+@[^<>\s]+>")
 
 
@@ -70,7 +71,7 @@ def reply_subject(original: str | None, fallback: str = DEFAULT_SUBJECT) -> str:
 
 def update_subject(original: str | None, tracking_id: str | None) -> str:
     """``Re: [LAPOR 1234567890] <the citizen's subject>``: the thread's subject, with the ticket named."""
-    base = " ".join((original or "").split()) or UPDATE_SUBJECT
+    base = _REPLY_PREFIX.sub("", " ".join((original or "").split())) or UPDATE_SUBJECT
     if tracking_id and tracking_id not in base:
         base = f"[LAPOR {tracking_id}] {base}"
     return reply_subject(base)
