@@ -75,8 +75,11 @@ _LEADING_SEPARATORS = re.compile(r"^[\s:;,.!\-–—|>]+")
 _SCAN_PREFIX = 1024  # keywords are at the start: the skeleton of this much is enough
 
 
+_REPEATS = re.compile(r"(.)\1+")
+
+
 def _squeeze(word: str) -> str:
-    return re.sub(r"(.)\1+", r"\1", word)
+    return _REPEATS.sub(r"\1", word)
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -82,8 +82,11 @@ _FILLER = {
 }
 
 
+_REPEATS = re.compile(r"(.)\1+")
+
+
 def _squeeze(word: str) -> str:
-    return re.sub(r"(.)\1+", r"\1", word)
+    return _REPEATS.sub(r"\1", word)
 
 
 _FILLER_SQUEEZED = {_squeeze(w) for w in _FILLER}
