@@ -99,6 +99,19 @@ class ConsoleRig:
             assert r.status == 200
         return ext
 
+    def store_status(self, tracking_id: str, *statuses: str) -> None:
+        """An agency officer moves the complaint through ``statuses`` in the central store (bearer API)."""
+        import json
+
+        for status in statuses:
+            req = urllib.request.Request(
+                f"{self.gw.central_url}/v1/complaints/{tracking_id}/status", method="POST",
+                data=json.dumps({"status": status}).encode(),
+                headers={"Authorization": f"Bearer {self.gw.env['LAPOR_CENTRAL__API_TOKEN']}",
+                         "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                assert r.status == 200, status
+
     def start_central(self, *, wait: bool = True) -> None:
         if self.central is None or self.central.poll() is not None:
             self.central = subprocess.Popen([sys.executable, "-m", "gateway.cli", "central"], cwd=REPO,
