@@ -50,7 +50,7 @@ def _password(args: argparse.Namespace) -> str | None:
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.console.auth import TOTP_ROLES, hash_password, new_totp_secret, totp_uri
 
-    if args.action != "list" and not NAME.fullmatch(args.name or ""):
+    if args.action != "list" and not NAME.fullmatch(getattr(args, "name", None) or ""):
         print("lapor-gateway: a user name is 1-64 letters, digits, '.', '_' or '-'", file=sys.stderr)
         return 2
     store = _store(settings)
@@ -112,10 +112,20 @@ def register(add: Callable[..., argparse.ArgumentParser], bind: Callable[[Any], 
                "(+ reveal with a reason, the audit log), admin (+ users). Supervisors and admins need TOTP.\n"
                "  user add NAME --role operator --password-stdin\n"
                "  user passwd NAME      user disable NAME      user list")
-    user.add_argument("action", choices=["add", "passwd", "disable", "list"], help="what to do")
-    user.add_argument("name", nargs="?", metavar="NAME", help="the user name (not for list)")
-    user.add_argument("--role", choices=ROLES, default="operator", help="add: the role (default operator)")
-    user.add_argument("--password-stdin", action="store_true", help="read the password as one line from stdin")
+    actions = user.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                  help="add, passwd, disable or list (`user ACTION --help` for each)")
+    a = actions.add_parser("add", help="add a user with a role (supervisor and admin: prints the TOTP URI)",
+                           description="Add a user; the password is asked twice, or read with --password-stdin.")
+    a.add_argument("name", metavar="NAME", help="the user name: 1-64 letters, digits, '.', '_' or '-'")
+    a.add_argument("--role", choices=ROLES, default="operator", help="what the user may do (default operator)")
+    a.add_argument("--password-stdin", action="store_true", help="read the password as one line from stdin")
+    pw = actions.add_parser("passwd", help="set a user's password", description="Set a user's password.")
+    pw.add_argument("name", metavar="NAME", help="the user whose password changes")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password as one line from stdin")
+    d = actions.add_parser("disable", help="disable a user and end their sessions",
+                           description="Disable a user: their sessions end and they cannot sign in.")
+    d.add_argument("name", metavar="NAME", help="the user to disable")
+    actions.add_parser("list", help="list the users, their roles and last sign-in", description="List the users.")
     add("console", bind(cmd_console), "the operator console alone (run starts it; console.host:console.port)",
         "The operator console on console.host:console.port (default 127.0.0.1:8081); `run` starts it as a child\n"
         "process. Run it alone only on the data of a running gateway.")
