@@ -157,3 +157,24 @@ async def test_retry_queues_a_dead_forward_and_says_what_became_of_it(env: Env, 
     assert env.store.audit_entries()[0]["action"] == "retry"
     r = await env.client.post("/console/dead-letters/retry", data={"csrf_token": token, "tracking_id": "x1"})
     assert r.status == 400
+
+
+async def test_attachments_inline_as_images_and_anything_else_as_a_download(env: Env) -> None:
+    blobs = env.console.open_blobs()
+    png = blobs.put(b"\x89PNG\r\n\x1a\nnot really", "image/png", "foto.png")
+    svg = blobs.put(b"<svg onload='alert(1)'/>", "image/svg+xml", "x.svg")
+    tid = add_complaint(env, {"body": "b", "attachments": [png.model_dump(), svg.model_dump()]})
+    await env.login("ana")
+    page = await (await env.client.get(f"/console/complaints/{tid}")).text()
+    assert f'<img src="/console/complaints/{tid}/attachments/0"' in page
+    assert f'<img src="/console/complaints/{tid}/attachments/1"' not in page
+    r = await env.client.get(f"/console/complaints/{tid}/attachments/0")
+    assert r.content_type == "image/png" and await r.read() == b"\x89PNG\r\n\x1a\nnot really"
+    assert r.headers["Content-Security-Policy"].startswith("sandbox;") and r.headers["X-Content-Type-Options"] == "nosniff"
+    r = await env.client.get(f"/console/complaints/{tid}/attachments/1")
+    assert r.content_type == "application/octet-stream" and r.headers["Content-Disposition"].startswith("attachment;")
+    assert tid in r.headers["Content-Disposition"] and "x.svg" not in r.headers["Content-Disposition"]
+    assert (await env.client.get(f"/console/complaints/{tid}/attachments/7")).status == 404
+    env.client.session.cookie_jar.clear()
+    await env.login("rina")  # a scanner: not an attachment of their own entry
+    assert (await env.client.get(f"/console/complaints/{tid}/attachments/0")).status == 403
