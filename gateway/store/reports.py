@@ -136,38 +136,57 @@ def share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
+_JAKARTA_OFFSET = 7 * 3600  # the clock's zone has had no daylight saving since 1964
+_deadlines: dict[tuple[int, int], float] = {}
+
+
 def _deadline(start: float, working_days: int) -> float:
-    return DEFAULT_CALENDAR.add_working_days(datetime.fromtimestamp(start, UTC), working_days).timestamp()
+    """End of the ``working_days``-th working day after ``start`` (epoch seconds); one Jakarta date, one answer."""
+    key = (int((start + _JAKARTA_OFFSET) // 86400), working_days)
+    found = _deadlines.get(key)
+    if found is None:
+        moment = datetime.fromtimestamp(start, UTC)
+        found = _deadlines[key] = DEFAULT_CALENDAR.add_working_days(moment, working_days).timestamp()
+    return found
+
+
+def _counts(f: ComplaintFacts) -> tuple[int, int, int, int, int, int]:
+    """received, forwarded, forwarded_on_time, in_review, resolved, resolved_on_time (each 0 or 1)."""
+    forwarded = on_time = resolved = resolved_on_time = 0
+    if f.forwarded_at is not None:
+        forwarded = 1
+        on_time = int(f.forwarded_at <= _deadline(f.received_at, VERIFY_DAYS))
+    if f.resolved_at is not None or f.store_status in RESOLVED_STATUSES:
+        resolved = 1
+        if f.resolved_at is not None:
+            limit = (_deadline(f.to_agency_at, FOLLOW_UP_DAYS) if f.to_agency_at is not None
+                     else _deadline(f.received_at, VERIFY_DAYS + FOLLOW_UP_DAYS))
+            resolved_on_time = int(f.resolved_at <= limit)
+    return 1, forwarded, on_time, int(f.state in REVIEW_STATES), resolved, resolved_on_time
 
 
 def classify(f: ComplaintFacts) -> ReportRow:
     """One complaint's row (each count 0 or 1)."""
-    row = ReportRow(f.channel, f.category or FALLBACK_CATEGORY, received=1)
-    if f.forwarded_at is not None:
-        row.forwarded = 1
-        row.forwarded_on_time = int(f.forwarded_at <= _deadline(f.received_at, VERIFY_DAYS))
-    row.in_review = int(f.state in REVIEW_STATES)
-    if f.resolved_at is not None or f.store_status in RESOLVED_STATUSES:
-        row.resolved = 1
-        if f.resolved_at is not None:
-            limit = (_deadline(f.to_agency_at, FOLLOW_UP_DAYS) if f.to_agency_at is not None
-                     else _deadline(f.received_at, VERIFY_DAYS + FOLLOW_UP_DAYS))
-            row.resolved_on_time = int(f.resolved_at <= limit)
-    return row
+    return ReportRow(f.channel, f.category or FALLBACK_CATEGORY, *_counts(f))
 
 
 def build_report(month: Month, timezone: str, facts: Iterable[ComplaintFacts]) -> MonthlyReport:
     """The month's report from its complaints' facts (those outside the month are ignored)."""
     start, end = month.bounds(timezone)
-    rows: dict[tuple[str, str], ReportRow] = {}
+    sums: dict[tuple[str, str], list[int]] = {}
     states: Counter[str] = Counter()
     for f in facts:
         if not start <= f.received_at < end:
             continue
-        one = classify(f)
-        rows.setdefault((one.channel, one.category), ReportRow(one.channel, one.category)).add(one)
+        key = (f.channel, f.category or FALLBACK_CATEGORY)
+        total = sums.get(key)
+        if total is None:
+            total = sums[key] = [0] * 6
+        for i, n in enumerate(_counts(f)):
+            total[i] += n
         states[f.store_status or f.state] += 1
-    return MonthlyReport(month, timezone, [rows[k] for k in sorted(rows)], dict(states.most_common()))
+    rows = [ReportRow(channel, category, *sums[(channel, category)]) for channel, category in sorted(sums)]
+    return MonthlyReport(month, timezone, rows, dict(states.most_common()))
 
 
 def _cell(value: str | int) -> str | int:
