@@ -166,10 +166,13 @@ def normalize_phone(s: str) -> str | None:
     return e164(fold(s or "").text)
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def normalize_email(s: str) -> str | None:
     """Lower-cased bare address from ``a@b.id``, ``Name <A@B.ID>`` or ``mailto:…``; ``None`` when not an address."""
     _, addr = parseaddr((s or "").strip().removeprefix("mailto:"))
-    addr = addr.strip().casefold()
+    addr = addr.strip().translate(_ASCII_LOWER)  # not casefold(): ß would be ss, KELVIN SIGN k
     local, at, domain = addr.rpartition("@")
     if not at or not local or "." not in domain or " " in addr or domain.startswith(".") or domain.endswith("."):
         return None

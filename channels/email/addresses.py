@@ -32,6 +32,9 @@ _BAD = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")  # a
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _WORD = re.compile(r"=\?[^?\s]{1,64}\?[bBqQ]\?[^?\s]{0,1500}\?=")
 _MASK = re.compile("\x01(\\d+)\x01")
+# only A-Z are folded: str.lower() and casefold() also make KELVIN SIGN "k" and casefold() makes "ß" "ss",
+# so a look-alike mailbox or domain (IDNA2008 keeps straße.id apart from strasse.id) would be the reporter's
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class Mailbox:
 
 
 def valid_address(value: str | None) -> str | None:
-    """``value`` as a lower-cased address when it is exactly one syntactically valid addr-spec, else None."""
+    """``value`` as an (ASCII) lower-cased address when it is exactly one syntactically valid addr-spec, else None."""
     if not value or len(value) > 254 or _BAD.search(value):
         return None
     value = value.strip()
@@ -52,7 +55,7 @@ def valid_address(value: str | None) -> str | None:
         value = value[1:-1]
     if not _ADDR.fullmatch(value) or len(value.partition("@")[0]) > 64:
         return None
-    return value.lower()
+    return value.translate(ASCII_LOWER)
 
 
 def parse_mailbox(raw: str | None) -> Mailbox:
@@ -75,7 +78,7 @@ def parse_mailbox(raw: str | None) -> Mailbox:
     raw_addr = pairs[0][1]
     address = valid_address(raw_addr)
     name = decode_name(raw_name) if raw_name else ""
-    others = {a.lower().strip(".") for a in _ANY_ADDR.findall(f"{value} {name}")} - {address}
+    others = {a.translate(ASCII_LOWER).strip(".") for a in _ANY_ADDR.findall(f"{value} {name}")} - {address}
     suspicious = address is None or bool(others) or bool(_BAD.search(name))
     return Mailbox(address=address, name=clean_line(name) or None, suspicious=suspicious)
 
