@@ -117,6 +117,11 @@ def test_repeated_wrong_passwords_slow_the_next_tries_down(rig: ConsoleRig) -> N
                 break
         assert answers[:3] == [401, 401, 401] and answers[-1] == 429, answers
         assert int(r.headers["Retry-After"]) >= 1 and "Coba lagi dalam" in r.text
+        # once the wait is over, one more wrong password doubles the next wait (2 s, then 4 s)
+        time.sleep(int(r.headers["Retry-After"]) + 0.2)
+        again = c.post("/console/login", data={"username": "sec-slow", "password": "wrong password 5678",
+                                               "csrf_token": token})
+        assert again.status_code == 401
         # while slowed down, even the right password does not get in
         right = c.post("/console/login", data={"username": "sec-slow", "password": rig.passwords["sec-slow"],
                                                "csrf_token": token})
