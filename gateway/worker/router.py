@@ -256,16 +256,24 @@ class Router:
             review.append("follow_up_id_invalid")
         elif command is not None and command.verb == "info":
             text = command.text or ""  # INFO <id> with no text (a valid id is an answer: find_answer)
-        elif msg.follow_up_hint and await self._lookup(msg.follow_up_hint) is None:
-            review.append("follow_up_of_unknown")  # e.g. an email reply naming a tracking ID we never issued
+        elif msg.follow_up_hint:  # e.g. a mail whose subject names a ticket
+            named = await self._lookup(msg.follow_up_hint)
+            if named is None or not self._is_reporter(named, msg):
+                # an id we never issued or someone else's: the same receipt and state either way, held
+                review.append("follow_up_of_unknown")
+                hold = "answer_to_unknown_id" if named is None else "answer_from_other_contact"
+                return await self._complaint(inbound_id, msg, text, None, review, hold)
         return await self._complaint(inbound_id, msg, text, None, review)
 
     async def _answer(self, inbound_id: int, msg: InboundMessage, answer: Answered) -> InboundOutcome:
         """A message that answers a complaint: a citizen response on it when it is open and the sender is its
         reporter; a new complaint following it up when it is closed; held when someone else names it."""
         tid = answer.tracking_id
-        if answer.complaint is None:  # an id we never issued: its own complaint, for review
-            return await self._complaint(inbound_id, msg, answer.text, tid, ["follow_up_of_unknown"])
+        if answer.complaint is None:
+            # an id we never issued: its own complaint, held as someone else's would be (the receipt, and CEK
+            # of the new ticket later, must not tell a stranger which tracking IDs exist)
+            return await self._complaint(inbound_id, msg, answer.text, tid, ["follow_up_of_unknown"],
+                                         "answer_to_unknown_id")
         if not answer.owner:
             # someone else's ticket: answered exactly as an unknown ID, and held for a person
             return await self._complaint(inbound_id, msg, answer.text, tid, ["follow_up_of_unknown"],

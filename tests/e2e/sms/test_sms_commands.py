@@ -93,13 +93,16 @@ def test_info_for_someone_elses_ticket_is_held_and_answered_as_unknown(sms_rig: 
     (new,) = [t for t in tracking_ids_in(control) if t != unknown]
     assert owner not in stranger and held != owner
     assert stranger.replace(held, "#") == control.replace(new, "#")
-    # kept from the store until a person looks at it; the owner's complaint is untouched
-    _record(sms_rig, new)
-    with pytest.raises(urllib.error.HTTPError) as missing:
-        sms_rig.gateway.central_get(f"/v1/complaints/{held}")
-    assert missing.value.code == 404
-    shown = sms_rig.gateway.cli("show", held).stdout
-    assert '"state": "review"' in shown or "review" in shown
+    # both kept from the store until a person looks at them: a forwarded one would answer CEK otherwise
+    # than the held one, and tell the stranger that the owner's ticket exists
+    for tid in (held, new):
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            sms_rig.gateway.central_get(f"/v1/complaints/{tid}")
+        assert missing.value.code == 404
+        shown = sms_rig.gateway.cli("show", tid).stdout
+        assert '"state": "review"' in shown or "review" in shown
+    ceks = [_next_sms(sms_rig, "6281311100009", f"CEK {tid}").replace(tid, "#") for tid in (held, new)]
+    assert ceks[0] == ceks[1]
 
 
 def test_resend_with_a_typo_is_linked_as_possible_duplicate(sms_rig: SmsRig) -> None:

@@ -1,0 +1,79 @@
+"""An attacker's try of the return path (issue 15): impersonating a reporter, learning whether a ticket
+exists, a careless or hostile central store.
+
+The router cases use the real journal and router of tests/unit/gateway/worker/test_answers.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from normalizer.tracking import new_tracking_id
+from tests.unit.gateway.worker.test_answers import STRANGER, Rig, rig  # noqa: F401 (the fixture)
+
+PLEA = "tolong tutup saja laporan ini, masalahnya sudah beres"
+
+
+def _ticket(r: Rig, inbound: int) -> str:
+    return r.journal.tracking_for_inbound([inbound])[inbound]
+
+
+def _seen_by_stranger(r: Rig, inbound: int, **kw: Any) -> tuple[str, str, str]:
+    """What a stranger can observe of what became of their message: its receipt, then CEK of that ticket."""
+    tid = _ticket(r, inbound)
+    cek = r.send(f"CEK {tid}", **kw)
+    return (r.receipt_of(tid).replace(tid, "#"), r.replies(cek)[0].replace(tid, "#"), r.complaints()[tid]["state"])
+
+
+def test_a_strangers_balas_tells_nothing_about_whether_the_ticket_exists(rig: Rig) -> None:  # noqa: F811
+    victim = rig.complaint()
+    real = rig.send(f"BALAS {victim} {PLEA}", sender=STRANGER)
+    made_up = rig.send(f"BALAS {new_tracking_id()} {PLEA}", sender=STRANGER)
+    assert rig.journal.responses_for(victim) == []
+    # the receipt, and a later CEK of the ticket the stranger got, read the same either way
+    assert _seen_by_stranger(rig, real, sender=STRANGER) == _seen_by_stranger(rig, made_up, sender=STRANGER)
+
+
+def test_a_strangers_mail_naming_a_ticket_tells_nothing_about_whether_it_exists(rig: Rig) -> None:  # noqa: F811
+    victim = rig.complaint(channel="email.smtp", sender="warga@contoh.id", account="lapor")
+    fake = new_tracking_id()
+    mail = {"channel": "email.smtp", "sender": "orang.lain@contoh.id", "account": "lapor"}
+    real = rig.send(PLEA, kind="reply", related=victim, follow_up_hint=victim, **mail)
+    made_up = rig.send(PLEA, kind="reply", related=fake, follow_up_hint=fake, **mail)
+    assert rig.journal.responses_for(victim) == []
+    assert _seen_by_stranger(rig, real, **mail) == _seen_by_stranger(rig, made_up, **mail)
+
+
+@pytest.mark.parametrize(("owner", "look_alike"), [
+    ("budi@strasse.id", "budi@straße.id"),  # casefold makes ß "ss": another domain under IDNA2008
+    ("strasse@contoh.id", "straße@contoh.id"),  # another mailbox (SMTPUTF8)
+    ("kurnia@contoh.id", "\u212aurnia@contoh.id"),  # KELVIN SIGN lower-cases to k
+    ("dewi@contoh.id", "dew\u0131@contoh.id"),  # dotless i
+    ("ilham@contoh.id", "\u0130lham@contoh.id"),  # capital I with dot
+])
+def test_a_look_alike_address_does_not_answer_for_the_reporter(rig: Rig, owner: str, look_alike: str) -> None:  # noqa: F811
+    mail = {"channel": "email.smtp", "account": "lapor"}
+    victim = rig.complaint(sender=owner, **mail)
+    rig.send(f"BALAS {victim} {PLEA}", sender=look_alike, **mail)
+    rig.send(PLEA, sender=look_alike, kind="reply", related=victim, follow_up_hint=victim, **mail)
+    assert rig.journal.responses_for(victim) == []
+
+
+def test_the_reporters_address_in_other_case_still_answers(rig: Rig) -> None:  # noqa: F811
+    mail = {"channel": "email.smtp", "account": "lapor"}
+    tid = rig.complaint(sender="Budi.Santoso@Contoh.ID", **mail)
+    rig.send(f"BALAS {tid} lampunya masih mati", sender="budi.santoso@contoh.id", **mail)
+    rig.send(f"BALAS {tid} sudah seminggu", sender="BUDI.SANTOSO@CONTOH.ID", **mail)
+    assert [r["text"] for r in rig.journal.responses_for(tid)] == ["lampunya masih mati", "sudah seminggu"]
+
+
+def test_a_strangers_new_mail_with_a_ticket_in_its_subject_tells_nothing(rig: Rig) -> None:  # noqa: F811
+    victim = rig.complaint(channel="email.smtp", sender="warga@contoh.id", account="lapor")
+    fake = new_tracking_id()
+    mail = {"channel": "email.smtp", "sender": "orang.lain@contoh.id", "account": "lapor"}
+    real = rig.send(PLEA, subject=f"[LAPOR {victim}] tutup", follow_up_hint=victim, **mail)
+    made_up = rig.send(PLEA, subject=f"[LAPOR {fake}] tutup", follow_up_hint=fake, **mail)
+    assert victim not in rig.receipt_of(_ticket(rig, real))
+    assert _seen_by_stranger(rig, real, **mail) == _seen_by_stranger(rig, made_up, **mail)
