@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from types import UnionType
@@ -298,10 +298,14 @@ class InboundMessage(SafeModel):
         return {**data, "metadata": meta, "kind": kind, "related": related}
 
 
-class Intake(BaseModel):
-    """What a channel's parse step returns: messages to journal, then the reply to give."""
+@dataclass
+class Intake:
+    """What a channel's parse step returns: messages to journal, then the reply to give.
 
-    messages: list[InboundMessage] = Field(default_factory=list)
+    A plain dataclass, as it holds nothing to validate (its messages are validated as they are built):
+    as a pydantic model it cost 5 µs of every webhook request, an eighth of the Kannel parse."""
+
+    messages: list[InboundMessage] = field(default_factory=list)
     status: int = 200
     body: str = ""
     content_type: str = "text/plain"
