@@ -144,6 +144,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "files": ("Berkas (PDF, PNG, JPEG, TIFF; boleh beberapa)", "Files (PDF, PNG, JPEG, TIFF; several allowed)"),
     "upload": ("Unggah", "Upload"),
     "uploaded": ("Diterima untuk dibaca", "Accepted for reading"),
+    "file_too_large": ("Berkas lebih besar dari {limit} MB.", "A file is larger than {limit} MB."),
     "no_files": ("Pilih minimal satu berkas.", "Choose at least one file."),
     "health_title": ("Kesehatan kanal", "Channel health"),
     "receipt_paths": ("Jalur tanda terima", "Receipt paths"),

@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from channels.desk.webhook import CHANNELS, PATH, desk_key, entry_body
-from channels.message import safe_filename
+from channels.message import Rejected, safe_filename
 from channels.signing import sha256_signature
 from gateway.console.app import audit, console_of, page
 from gateway.console.render import render
@@ -58,7 +58,12 @@ async def new_entry(request: web.Request) -> web.StreamResponse:
     attachments = []
     for f in files:
         content = await asyncio.to_thread(f.file.read)
-        att = await asyncio.to_thread(blobs.put, content, f.content_type or "application/octet-stream", f.filename)
+        try:
+            att = await asyncio.to_thread(blobs.put, content, f.content_type or "application/octet-stream",
+                                          f.filename)
+        except Rejected:
+            return render(request, "new.html", status=413, values=values, channels=CHANNELS,
+                          error=("file_too_large", {"limit": blobs.max_bytes // (1024 * 1024)}))
         attachments.append(att.model_dump())
     user = request["user"]["name"]
     external_id = secrets.token_urlsafe(18)
@@ -81,7 +86,9 @@ async def new_entry(request: web.Request) -> web.StreamResponse:
     if not ok:
         return render(request, "new.html", status=503, values=values, channels=CHANNELS, error=("intake_down", {}))
     audit(request, "desk_entry")
-    raise web.HTTPSeeOther(f"/console/new/{external_id}")
+    # answered at once with the tracking ID (the page's address becomes the entry's own, so a reload asks again
+    # for the number and never posts the complaint twice)
+    return await _entry_view(request, c.store.desk_entry(external_id) or {})
 
 
 async def _tracking(c: Any, entry: dict[str, Any], wait: float) -> str | None:
@@ -101,16 +108,19 @@ async def _tracking(c: Any, entry: dict[str, Any], wait: float) -> str | None:
         await asyncio.sleep(0.2)
 
 
-@page("scanner")
-async def entry_page(request: web.Request) -> web.StreamResponse:
-    c = console_of(request)
-    entry = c.store.desk_entry(request.match_info["external_id"][:64])
-    if entry is None or entry["user"] != request["user"]["name"]:
+async def _entry_view(request: web.Request, entry: dict[str, Any]) -> web.StreamResponse:
+    if not entry or entry["user"] != request["user"]["name"]:
         raise web.HTTPNotFound()
-    tid = await _tracking(c, entry, WAIT_FOR_TRACKING)
+    tid = await _tracking(console_of(request), entry, WAIT_FOR_TRACKING)
     if tid:
         request["flash"] = "registered"
     return render(request, "entry.html", tid=tid, entry=entry)
+
+
+@page("scanner")
+async def entry_page(request: web.Request) -> web.StreamResponse:
+    return await _entry_view(request, console_of(request).store.desk_entry(request.match_info["external_id"][:64])
+                             or {})
 
 
 @page("scanner")

@@ -59,4 +59,12 @@ function confirmButtons() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => { liveLog(); uploadProgress(); confirmButtons(); });
+function entryAddress() {
+  // a desk entry's answer: its own address, so a reload asks for the number again and never posts twice
+  const h = document.getElementById("desk-entry");
+  if (h && h.dataset.url && window.location.pathname !== h.dataset.url) {
+    window.history.replaceState(null, "", h.dataset.url);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => { liveLog(); uploadProgress(); confirmButtons(); entryAddress(); });
