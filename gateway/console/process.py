@@ -51,7 +51,7 @@ async def serve_console(settings: Settings, stop: asyncio.Event) -> None:
     await runner.setup()
     c = settings.console
     try:
-        await web.TCPSite(runner, c.host, c.port).start()
+        await web.TCPSite(runner, c.host, c.port, shutdown_timeout=3.0).start()  # open live feeds end at once
         log.info("console on http://%s:%d/console/", c.host, c.port)
         while not stop.is_set():
             now = time.time()
