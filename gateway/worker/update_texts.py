@@ -17,6 +17,7 @@ from channels.sms.gsm import is_gsm7, sms_parts
 from gateway.worker.templates import Templates
 
 SMS_MAX_PARTS = 4  # 612 GSM-7 characters or 268 UCS-2 ones: one message on the phone, four on the bill
+MAX_STATUS = 60  # a status name; the store's own words for an unknown one are cut there
 MAX_TEXT = 20_000  # what of an answer is kept at all (a store bug must not make a megabyte message)
 
 _FOLD = str.maketrans({
@@ -97,14 +98,17 @@ class UpdateTexts:
         section = data.get(f"update_{style}") or data["update_chat"]
         return section.get(key) or data["update_chat"][key]
 
+    def status_name(self, status: str) -> str:
+        """The status in the citizen's words; one the store made up is shown as it came, on one clean line."""
+        return " ".join(clean(self.templates.status_name(status)).split())[:MAX_STATUS]
+
     def render(self, style: str, kind: str, tracking_id: str, status: str | None, text: str | None) -> UpdateText:
         """The message for one update (``kind``: response, request_details or status) in one channel style."""
         key = kind if kind in ("response", "request_details") else "status"
         words = clean(text or "")
         if key != "status" and not words:
             key = "status"  # an answer with no words tells what changed
-        values = {"tracking_id": tracking_id,
-                  "status": self.templates.status_name(status) if status else self.templates.status_name("received")}
+        values = {"tracking_id": tracking_id, "status": self.status_name(status or "received")}
         render = Render(self.template(style, key), values)
         subject = Render(self.template("email", "subject"), values)("") if style == "email" else None
         if style != "sms":

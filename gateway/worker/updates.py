@@ -201,7 +201,7 @@ class UpdatePoller:
             "update_id": item.update_id,
             "update_kind": item.kind,
             "status": item.status,
-            "status_text": self.texts.templates.status_name(item.status) if item.status else None,
+            "status_text": self.texts.status_name(item.status) if item.status else None,
             "tracking_id": item.tracking_id,
             "complaint_id": complaint["id"],
             "original_receipt_id": original["id"],

@@ -77,3 +77,23 @@ def test_a_strangers_new_mail_with_a_ticket_in_its_subject_tells_nothing(rig: Ri
     made_up = rig.send(PLEA, subject=f"[LAPOR {fake}] tutup", follow_up_hint=fake, **mail)
     assert victim not in rig.receipt_of(_ticket(rig, real))
     assert _seen_by_stranger(rig, real, **mail) == _seen_by_stranger(rig, made_up, **mail)
+
+
+# --- a hostile or buggy store ----------------------------------------------------------------------------
+HOSTILE_STATUS = "\u202eevil\r\nBcc: x@evil.id\x00<script>"
+
+
+@pytest.mark.parametrize("style", ["sms", "email", "chat", "letter"])
+@pytest.mark.parametrize("kind", ["response", "request_details", "status"])
+def test_a_status_the_store_made_up_reaches_no_message_raw(style: str, kind: str) -> None:
+    from gateway.worker.templates import Templates
+    from gateway.worker.update_texts import UpdateTexts
+
+    texts = UpdateTexts(Templates("id"))
+    plain = texts.render(style, kind, "1234567897", "in_progress", "Lampu sudah diganti.")
+    words = texts.render(style, kind, "1234567897", HOSTILE_STATUS, "Lampu sudah diganti.")
+    for part in (words.text, words.subject or ""):
+        assert not any(c in part for c in "\u202e\r\x00")
+        assert "\nBcc:" not in part
+    assert words.text.count("\n") == plain.text.count("\n")  # the store's status adds no line
+    assert len(words.text) <= len(plain.text) + 60
