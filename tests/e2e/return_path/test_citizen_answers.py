@@ -14,7 +14,15 @@ import pytest
 from channels.email.thread_ids import tracking_from_message_ids
 from tests.e2e.email.conftest import email_gateway, mail, send, sink  # noqa: F401  (fixtures)
 from tests.e2e.return_path.conftest import SHORTCODE, ReturnRig
-from tests.e2e_helpers import ThreadedSmtpSink, tracking_ids_in, wait_record
+from tests.e2e_helpers import (
+    ThreadedSmtpSink,
+    assert_absent,
+    intake_log,
+    journal_dump,
+    metrics_text,
+    tracking_ids_in,
+    wait_record,
+)
 from tests.gateway_proc import GatewayProcess, wait_until
 
 pytestmark = [pytest.mark.peer]
@@ -22,6 +30,7 @@ pytestmark = [pytest.mark.peer]
 OWNER = "6281366600001"
 STRANGER = "6281366600002"
 DOWN = "6281366600003"
+ANON = "6281366699977"  # the canary: an anonymous reporter's number
 
 
 def complaint(rig: ReturnRig, number: str, text: str) -> str:
@@ -85,6 +94,23 @@ def test_with_the_store_down_the_answer_waits_and_is_posted_once(return_rig: Ret
     assert [r["text"] for r in got] == ["sudah tiga hari air belum surut"]
     next_sms(rig, DOWN, f"CEK {tid}")
     assert len(citizen_responses(rig.gateway, tid)) == 1
+
+
+def test_an_anonymous_reporters_answer_carries_nothing_identifying(return_rig: ReturnRig) -> None:
+    rig = return_rig
+    tid = complaint(rig, ANON, "ANONIM pungli di loket kantor kecamatan, diminta uang 100rb untuk KTP")
+    text = f"BALAS {tid} petugasnya minta lagi hari ini. Nama saya Sutarno Kanari, hubungi 0{ANON[2:]}"
+    ack = next_sms(rig, ANON, text)
+    assert f"Tanggapan Anda untuk {tid}" in ack
+    (got,) = wait_until(lambda: citizen_responses(rig.gateway, tid), timeout=30, what="the response in the store")
+    assert got["text"].startswith("petugasnya minta lagi hari ini.") and "[NO. HP]" in got["text"]
+    show = rig.gateway.cli("show", tid, "--json")
+    # the store learnt nothing about the anonymous reporter; nothing of theirs in a log, event or metric
+    assert_absent([ANON, ANON[2:], "Sutarno", "Kanari"], {
+        "store": json.dumps(rig.gateway.central_get(f"/v1/complaints/{tid}")),
+        "log": rig.gateway.log_text(), "intake log": intake_log(rig.gateway), "metrics": metrics_text(rig.gateway),
+        "show": show.stdout + show.stderr, "journal at rest": journal_dump(rig.gateway.data_dir),
+    })
 
 
 CITIZEN = "rina.canary@contoh.id"
