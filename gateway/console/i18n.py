@@ -186,6 +186,35 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+# the intake log's states in words a clerk reads (the state's own name is shown beside, smaller)
+STATES: dict[str, tuple[str, str]] = {
+    "received": ("Diterima", "Received"),
+    "normalized": ("Diolah", "Processed"),
+    "forwarded": ("Diteruskan", "Forwarded"),
+    "receipt_sent": ("Tanda terima terkirim", "Receipt sent"),
+    "reply_sent": ("Balasan terkirim", "Reply sent"),
+    "receipt_retrying": ("Tanda terima dicoba lagi", "Receipt being retried"),
+    "receipt_failed": ("Tanda terima gagal", "Receipt failed"),
+    "receipt_suppressed": ("Tanpa tanda terima", "No receipt sent"),
+    "needs_review": ("Perlu ditinjau", "Needs review"),
+    "review": ("Menunggu tinjauan", "Waiting for review"),
+    "review_approved": ("Disetujui", "Approved"),
+    "review_rejected": ("Ditolak", "Rejected"),
+    "review_corrected": ("Dikoreksi", "Corrected"),
+    "rejected": ("Ditolak", "Rejected"),
+    "awaiting_details": ("Menunggu rincian", "Waiting for details"),
+    "failed": ("Gagal", "Failed"),
+    "dead_letter": ("Gagal diteruskan", "Forward gave up"),
+    "retry_dead": ("Dikirim ulang", "Queued again"),
+    "retry_receipt": ("Tanda terima dikirim ulang", "Receipt queued again"),
+}
+
+
+def state_label(state: object, lang: str) -> str:
+    pair = STATES.get(state) if isinstance(state, str) else None
+    return "" if pair is None else pair[1 if lang == "en" else 0]
+
+
 def add_texts(texts: dict[str, tuple[str, str]]) -> None:
     TEXTS.update(texts)
 

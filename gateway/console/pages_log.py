@@ -18,6 +18,7 @@ from channels.citizen_time import zone
 from gateway.cli.display import safe_text
 from gateway.cli.log import LogFilter
 from gateway.console.app import console_of, data, page
+from gateway.console.i18n import state_label
 from gateway.console.render import render
 
 PAGE_ROWS = 200
@@ -55,8 +56,9 @@ class Wanted:
         return not (self.day and not self.day[0] <= float(e["at"]) < self.day[1])
 
 
-def row(e: dict[str, Any], when: Any) -> dict[str, Any]:
-    return {"seq": e["seq"], "at": when(e["at"]), **{k: safe_text(e.get(k)) for k in FIELDS}}
+def row(e: dict[str, Any], when: Any, lang: str = "id") -> dict[str, Any]:
+    return {"seq": e["seq"], "at": when(e["at"]), **{k: safe_text(e.get(k)) for k in FIELDS},
+            "state_label": state_label(e.get("state"), lang)}
 
 
 def _matching(journal: Any, wanted: Wanted, *, after: int = 0, last: int | None = None) -> list[dict[str, Any]]:
@@ -99,7 +101,7 @@ async def events_feed(request: web.Request) -> web.StreamResponse:
         for e in events:
             seq = e["seq"]
             if wanted.keeps(e):
-                body = json.dumps(row(e, when), ensure_ascii=False)
+                body = json.dumps(row(e, when, request.get("lang", "id")), ensure_ascii=False)
                 await response.write(f"id: {seq}\nevent: row\ndata: {body}\n\n".encode())
                 quiet = 0.0
         if quiet >= KEEPALIVE_SECONDS:

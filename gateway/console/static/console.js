@@ -24,6 +24,12 @@ function liveLog() {
         a.href = "/console/complaints/" + e.tracking_id;
         a.textContent = e.tracking_id;
         td.appendChild(a);
+      } else if (key === "state" && e.state_label) {
+        td.textContent = e.state_label + " ";
+        const code = document.createElement("small");
+        code.className = "code";
+        code.textContent = e.state;
+        td.appendChild(code);
       } else {
         td.textContent = e[key] || "";
       }
