@@ -9,6 +9,7 @@ down never blocks intake or receipts: this worker just waits.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any, Protocol
@@ -39,6 +40,40 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+ECHO_WINDOW = 12  # this many characters of what we sent, found in the store's answer, make it an echo
+
+
+def store_words(answer: str, sent: bytes) -> str:
+    """The store's reason for a refusal, for the log and the dead letter (its ``error`` when it answers
+    JSON), left out when it quotes what we sent: a careless store's error may repeat a confidential text
+    or an anonymous reporter's words, and neither may reach a log."""
+    try:
+        data = json.loads(answer)
+        words = data["error"] if isinstance(data, dict) and isinstance(data.get("error"), str) else answer
+    except (ValueError, RecursionError):
+        words = answer
+    words = " ".join(words.split())[:200]
+    try:
+        decoded = " ".join(_strings(json.loads(sent)))
+    except (ValueError, RecursionError):
+        decoded = ""
+    haystack = " ".join(f"{sent.decode('utf-8', 'replace')} {decoded}".split()).casefold()
+    folded = words.casefold()
+    if any(folded[i : i + ECHO_WINDOW] in haystack for i in range(max(len(folded) - ECHO_WINDOW + 1, 0))):
+        return "(its words left out: they quote what was sent)"
+    return words
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 class CentralClient:
     def __init__(self, base_url: str, hmac_key: str, timeout: float = 10.0, api_token: str | None = None) -> None:
         self.url = base_url.rstrip("/") + "/v1/complaints"
@@ -63,7 +98,7 @@ class CentralClient:
             async with self.session.post(self.url, data=body, headers=headers) as resp:
                 if resp.status in (200, 201):
                     return await resp.json()
-                detail = (await resp.text())[:200]
+                detail = store_words(await resp.text(), body)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"central store unreachable: {type(exc).__name__}", permanent=False) from exc
         # 422 (record refused) and 409 (conflicting replay) will not get better by retrying
@@ -79,7 +114,7 @@ class CentralClient:
             async with self.session.post(url, data=body, headers=headers) as resp:
                 if resp.status in (200, 201):
                     return await resp.json()
-                detail = (await resp.text())[:200]
+                detail = store_words(await resp.text(), body)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"central store unreachable: {type(exc).__name__}", permanent=False) from exc
         # 422 (refused), 409 (key reused with another body) and 413 do not get better by retrying; a 404 may

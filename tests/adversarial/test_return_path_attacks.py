@@ -97,3 +97,47 @@ def test_a_status_the_store_made_up_reaches_no_message_raw(style: str, kind: str
         assert "\nBcc:" not in part
     assert words.text.count("\n") == plain.text.count("\n")  # the store's status adds no line
     assert len(words.text) <= len(plain.text) + 60
+
+
+SECRET = "Kepala dinas Budi Canary menerima suap Rp 50 juta di rumahnya Jl. Melati 7"
+
+
+@pytest.mark.parametrize("echo", ["json", "text", "json_escaped"])
+async def test_a_careless_stores_refusal_that_echoes_the_citizens_words_is_not_kept(echo: str) -> None:
+    import json
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from forwarder.outbox import CentralClient, DeliveryError
+
+    async def refuse(request: web.Request) -> web.Response:
+        sent = json.loads(await request.read())
+        said = sent.get("text") or sent.get("body")
+        if echo == "json":
+            return web.json_response({"error": f"cannot store text {said!r}", "input": sent}, status=422,
+                                     dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        if echo == "json_escaped":
+            return web.json_response({"error": "bad", "detail": sent}, status=422)
+        return web.Response(status=400, text=f"bad request: {said}")
+
+    app = web.Application()
+    app.router.add_post("/v1/complaints", refuse)
+    app.router.add_post("/v1/complaints/{tid}/citizen-responses", refuse)
+    server = TestServer(app)
+    await server.start_server()
+    client = CentralClient(str(server.make_url("")), "k")
+    try:
+        reasons = []
+        for call in (client.post_citizen_response("1234567897", json.dumps({"text": SECRET}), "key-1"),
+                     client.post(json.dumps({"body": SECRET, "confidential": True}), "key-2")):
+            with pytest.raises(DeliveryError) as refused:
+                await call
+            reasons.append(refused.value.reason)
+    finally:
+        await client.close()
+        await server.close()
+    for reason in reasons:
+        assert reason.startswith("central store answered 4")
+        for word in ("Canary", "suap", "Melati"):
+            assert word not in reason
