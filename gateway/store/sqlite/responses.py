@@ -86,6 +86,12 @@ class ResponseTables(Files):
 
         await self.state_writer.write(write)
 
+    def dead_responses(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Citizen responses that gave up (``dead_letter``), newest first: what ``retry-dead`` queues again."""
+        return [dict(r) for r in self.reader.rows(
+            "SELECT tracking_id, channel, attempts, last_error, created_at FROM citizen_responses "
+            "WHERE state='dead_letter' ORDER BY created_at DESC LIMIT ?", (limit,))]
+
     def retry_dead_responses_sync(self, tracking_ids: Iterable[str] | None = None) -> list[str]:
         """Dead responses (on these tickets, or all) due again, attempts afresh: their tracking IDs."""
         ids = list(tracking_ids or [])

@@ -92,6 +92,7 @@ async def test_waits_for_its_complaint_backs_off_dies_and_is_queued_again(journa
     assert dead[0]["attempts"] == 2 and "unreachable" in dead[0]["last_error"]
     states = [e["state"] for e in journal.events_matching(tracking_id=tid)]
     assert "response_dead_letter" in states
+    assert [(d["tracking_id"], d["attempts"]) for d in journal.dead_responses()] == [(tid, 2)]
 
     # retry-dead queues it again; the store up takes it, once
     assert journal.retry_dead_responses_sync([tid]) == [tid]
