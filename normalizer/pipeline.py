@@ -21,7 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from channels.message import InboundMessage, ReporterInfo
 from channels.registry import spec_for
@@ -35,6 +35,22 @@ from normalizer.pii import mask_pii, normalize_email, normalize_phone
 from normalizer.record import CategorySuggestion, Complaint, Location, OcrInfo, Privacy
 from normalizer.similarity import near_duplicate
 from normalizer.text import clean_text, collapse_duplicated_concatenation, is_substantive
+
+
+class TextRead(NamedTuple):
+    """A message's text as the normaliser reads it, once: cleaned, its leading privacy tags taken off."""
+
+    body: str
+    anonymous: bool
+    confidential: bool
+
+
+def read_text(raw: str) -> TextRead:
+    """Clean ``raw`` (duplicated SMSC concatenation undone, canonical, :func:`clean_text`) and read the
+    ``ANONIM``/``RAHASIA`` tags at its start. The router matches commands on ``body`` and hands this to
+    :meth:`Normalizer.build`, so the tags are parsed once per message."""
+    anonymous, confidential, body = extract_privacy_keywords(clean_text(canonical(collapse_duplicated_concatenation(raw))))
+    return TextRead(body.strip(), anonymous, confidential)
 
 
 @dataclass
@@ -106,16 +122,17 @@ class Normalizer:
         text: str | None = None,
         follow_up_of: str | None = None,
         recent: Callable[[str], list[tuple[str, str]]] | None = None,
+        read: TextRead | None = None,
     ) -> Normalized:
         """Make the complaint; ``text`` overrides the message text (e.g. after an ``INFO <id>`` prefix).
 
-        ``recent(reporter_ref)`` gives the same reporter's recent (tracking ID, body) pairs, for
-        near-duplicate links.
+        ``read`` is :func:`read_text` of the message text when the caller already read it (the router,
+        for commands); an override ``text`` is read here. ``recent(reporter_ref)`` gives the same
+        reporter's recent (tracking ID, body) pairs, for near-duplicate links.
         """
-        raw = msg.text if text is None else text
-        body = clean_text(canonical(collapse_duplicated_concatenation(raw)))
-        anonymous, confidential, body = extract_privacy_keywords(body)
-        body = body.strip()
+        if text is not None or read is None:
+            read = read_text(msg.text if text is None else text)
+        body, anonymous, confidential = read
         subject = clean_text(canonical(msg.subject)) if msg.subject else None
         if subject:  # a tag the channel did not see ("［ＡＮＯＮＩＭ］" in a mail subject)
             in_subject = extract_privacy_keywords(subject)

@@ -28,9 +28,9 @@ from gateway.worker.answers import Answered, find_answer, is_closed, masked_cont
 from gateway.worker.sender_reads import SenderReads, read_batch
 from gateway.worker.templates import Templates
 from normalizer.ids import uuid7
-from normalizer.keywords import extract_privacy_keywords, parse_command
+from normalizer.keywords import parse_command
 from normalizer.pii import find_pii
-from normalizer.pipeline import Normalizer
+from normalizer.pipeline import Normalizer, TextRead, read_text
 from normalizer.tracking import new_tracking_id
 
 log = logging.getLogger(__name__)
@@ -237,8 +237,9 @@ class Router:
                 Event(msg.channel, "failed", detail=f"inbound {inbound_id} quarantined: {reason}")], error=reason)
         if kind not in ("complaint", "reply"):  # e.g. a Telegram edit: kept in the journal, not a new complaint
             return InboundOutcome(inbound_id, "recorded", events=[Event(msg.channel, f"recorded_{kind}")])
-        _, _, rest = extract_privacy_keywords(msg.text.strip())
-        if rest.strip().lower() in HELP_WORDS:
+        read = read_text(msg.text)  # cleaned, privacy tags read: once, for commands and for the complaint
+        rest = read.body
+        if rest.lower() in HELP_WORDS:
             return self._reply(inbound_id, msg, "help", {}, "help")
         command = parse_command(rest)
         if command is not None and command.verb == "cek":
@@ -262,8 +263,8 @@ class Router:
                 # an id we never issued or someone else's: the same receipt and state either way, held
                 review.append("follow_up_of_unknown")
                 hold = "answer_to_unknown_id" if named is None else "answer_from_other_contact"
-                return await self._complaint(inbound_id, msg, text, None, review, hold)
-        return await self._complaint(inbound_id, msg, text, None, review)
+                return await self._complaint(inbound_id, msg, text, None, review, hold, read=read)
+        return await self._complaint(inbound_id, msg, text, None, review, read=read)
 
     async def _answer(self, inbound_id: int, msg: InboundMessage, answer: Answered) -> InboundOutcome:
         """A message that answers a complaint: a citizen response on it when it is open and the sender is its
@@ -299,7 +300,7 @@ class Router:
     # --- outcomes ------------------------------------------------------------------------
     async def _complaint(
         self, inbound_id: int, msg: InboundMessage, text: str | None, follow_up_of: str | None, review: list[str],
-        hold: str | None = None,
+        hold: str | None = None, *, read: TextRead | None = None,
     ) -> InboundOutcome:
         since = time.time() - self.normalizer.duplicate_window_s
         # the reporter's recent complaints (near-duplicate links), read off the event loop for both refs
@@ -330,6 +331,7 @@ class Router:
             complaint_id=complaint_id,
             tracking_id=waiting["tracking_id"] if waiting else new_tracking_id(),
             text=text,
+            read=read,
             follow_up_of=follow_up_of,
             recent=lambda ref: [e for e in earlier.get(ref, []) if not waiting or e[0] != waiting["tracking_id"]],
         )
