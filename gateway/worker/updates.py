@@ -51,24 +51,33 @@ class FeedItem(BaseModel):
 class FeedPage(BaseModel):
     items: list[Any]  # each read alone: one bad item is skipped, not the page
     next_after: int = Field(ge=0)
+    limit: int = 0  # how many were asked for (set by the feed, whatever the store sent)
+
+
+MAX_PAGE_BYTES = 16 * 1024 * 1024  # a page bigger than this is a store bug: refused before it fills memory
+MAX_LIMIT = 500  # the largest page the store serves
 
 
 class UpdateFeed:
     """The store's feed over HTTP: a page after an update id, or PeerUnavailable / Rejected."""
 
-    def __init__(self, url: str, api_token: str | None, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, api_token: str | None, timeout: float = 10.0,
+                 max_bytes: int = MAX_PAGE_BYTES) -> None:
         self.url = url.rstrip("/") + "/v1/updates"
         self.headers = {"Authorization": f"Bearer {api_token}"} if api_token else {}
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.max_bytes = max_bytes
+        self.fits = MAX_LIMIT  # halved after a page over max_bytes, so huge answers are read a few at a time
         self._session: aiohttp.ClientSession | None = None
 
     async def page(self, after: int, limit: int) -> FeedPage:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
+        limit = max(1, min(limit, self.fits))
         try:
             async with self._session.get(self.url, params={"after": str(after), "limit": str(limit)},
                                          headers=self.headers) as resp:
-                body = await resp.read()
+                body = await self._read(resp, limit)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise PeerUnavailable(f"central store unreachable: {type(exc).__name__}") from exc
         if resp.status in (401, 403):
@@ -76,9 +85,25 @@ class UpdateFeed:
         if resp.status != 200:
             raise PeerUnavailable(f"central store answered {resp.status} for the updates feed")
         try:
-            return FeedPage.model_validate_json(body)
+            page = FeedPage.model_validate_json(body)
         except ValidationError:
             raise PeerUnavailable("central store sent an unreadable updates page") from None
+        self.fits = min(self.fits * 2, MAX_LIMIT)
+        page.limit = limit
+        return page
+
+    async def _read(self, resp: aiohttp.ClientResponse, limit: int) -> bytes:
+        """The body, or PeerUnavailable past ``max_bytes`` (a store bug must not fill memory)."""
+        body = bytearray()
+        if (resp.content_length or 0) <= self.max_bytes:
+            async for chunk in resp.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > self.max_bytes:
+                    break
+        if len(body) > self.max_bytes or (resp.content_length or 0) > self.max_bytes:
+            self.fits = max(1, limit // 2)
+            raise PeerUnavailable(f"central store sent an updates page larger than {self.max_bytes} bytes")
+        return bytes(body)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -148,7 +173,8 @@ class UpdatePoller:
         if self.cursor is None:
             self.cursor = await asyncio.to_thread(self.journal.updates_cursor)
         page = await self.feed.page(self.cursor, self.page_size)
-        items = page.items[: self.page_size]
+        limit = page.limit or self.page_size  # fewer after a page too big to read
+        items = page.items[:limit]
         if not items:
             return False  # an empty page moves nothing (a next_after past the last update would skip some)
         top = next_cursor(self.cursor, items, page.next_after)
@@ -159,7 +185,7 @@ class UpdatePoller:
         if new:
             for wake in self.on_queued:
                 wake()
-        return len(items) >= self.page_size and top > before  # a store repeating a page is not read in a loop
+        return len(items) >= limit and top > before  # a store repeating a page is not read in a loop
 
     def prepare(self, items: list[Any]) -> tuple[list[tuple[ReceiptRow, Event]], list[Event]]:
         """The notices of a page's items and the events of those skipped (blocking reads: off the loop)."""

@@ -141,3 +141,38 @@ async def test_a_careless_stores_refusal_that_echoes_the_citizens_words_is_not_k
         assert reason.startswith("central store answered 4")
         for word in ("Canary", "suap", "Melati"):
             assert word not in reason
+
+
+async def test_an_endless_updates_page_is_refused_and_the_next_asks_for_fewer() -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from channels.message import PeerUnavailable
+    from gateway.worker.updates import UpdateFeed
+
+    asked: list[str] = []
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        asked.append(request.query["limit"])
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await resp.prepare(request)
+        await resp.write(b'{"next_after": 1, "items": [{"update_id": 1, "tracking_id": "1234567897", "text": "')
+        chunk = b"a" * 65536
+        try:
+            for _ in range(2000):  # 128 MiB unless the reader stops
+                await resp.write(chunk)
+        except (ConnectionResetError, RuntimeError):
+            pass
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/v1/updates", endless)
+    async with TestServer(app) as server:
+        feed = UpdateFeed(str(server.make_url("")), "t", max_bytes=1024 * 1024)
+        try:
+            for _ in range(2):
+                with pytest.raises(PeerUnavailable, match="larger than"):
+                    await feed.page(0, 100)
+        finally:
+            await feed.close()
+    assert asked == ["100", "50"]  # a store that cannot send a page that big may send a smaller one
