@@ -99,13 +99,14 @@ class CategoryModel:
         return cls(tuple(data["categories"]), data.get("fallback", "Lainnya"), slang, dict(index))
 
     def scores(self, text: str) -> dict[str, float]:
-        tokens = words(text, self.slang)
+        # each word's roots once (a keyword of several words looks at the next words' roots again)
+        forms = [roots(token) for token in words(text, self.slang)]
         hits: dict[tuple[str, tuple[str, ...]], int] = defaultdict(int)
         weights: dict[tuple[str, tuple[str, ...]], float] = {}
-        for i, token in enumerate(tokens):
-            for root in roots(token):
+        for i, word_roots in enumerate(forms):
+            for root in word_roots:
                 for kw_tokens, category, weight in self.index.get(root, ()):
-                    if _matches_at(tokens, i, kw_tokens):
+                    if len(kw_tokens) == 1 or _matches_at(forms, i, kw_tokens):
                         hits[category, kw_tokens] += 1
                         weights[category, kw_tokens] = max(weight, weights.get((category, kw_tokens), 0.0))
         totals: dict[str, float] = defaultdict(float)
@@ -123,10 +124,11 @@ class CategoryModel:
         return [(name, math.floor(score / total * 1000) / 1000) for name, score in ranked[:top]]
 
 
-def _matches_at(tokens: list[str], i: int, kw_tokens: tuple[str, ...]) -> bool:
-    if i + len(kw_tokens) > len(tokens):
+def _matches_at(forms: list[frozenset[str]], i: int, kw_tokens: tuple[str, ...]) -> bool:
+    """Whether the keyword's later words are among the roots of the words after word ``i``."""
+    if i + len(kw_tokens) > len(forms):
         return False
-    return all(kw in roots(tokens[i + j]) for j, kw in enumerate(kw_tokens[1:], start=1))
+    return all(kw in forms[i + j] for j, kw in enumerate(kw_tokens[1:], start=1))
 
 
 @cache
