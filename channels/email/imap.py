@@ -1,3 +1,4 @@
+# Over 400 lines: one IMAP connection's whole life (TLS modes, login, IDLE or polling, fetch, move, set aside) on one thread.
 """IMAP mailbox poller (imapclient): IDLE when offered, polling otherwise.
 
 One connection, driven from a single worker thread (imapclient is blocking).
