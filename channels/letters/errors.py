@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from channels.message import Rejected
 
 
@@ -19,3 +21,12 @@ def check_size(size: int, max_bytes: int) -> None:
         raise Rejected(413, f"file is {size} bytes, larger than the limit of {max_bytes} bytes")
     if size == 0:
         raise Rejected(422, "file is empty")
+
+
+def read_source(source: str | Path | bytes, filename: str | None, max_bytes: int) -> tuple[bytes, str | None]:
+    """A reader's input as bytes and its name: a path is size-checked before it is read."""
+    if isinstance(source, bytes):
+        return source, filename
+    path = Path(source)
+    check_size(path.stat().st_size, max_bytes)
+    return path.read_bytes(), filename or path.name

@@ -36,7 +36,7 @@ from typing import Any
 
 from channels.base import BlobSink
 from channels.isolate import IsolationFailed, JobLimits, run_isolated
-from channels.letters.errors import check_size
+from channels.letters.errors import read_source
 from channels.message import Attachment, InboundMessage, Rejected
 
 __all__ = ["IsolatedLettersReader", "IsolationFailed", "ReaderConfig"]
@@ -154,13 +154,7 @@ class IsolatedLettersReader:
         self, source: str | Path | bytes, filename: str | None = None, received_at: datetime | None = None
     ) -> InboundMessage:
         """Blocking (call it from a thread); raises Rejected, IsolationFailed when a limit was hit."""
-        if isinstance(source, bytes):
-            data = source
-        else:
-            path = Path(source)
-            check_size(path.stat().st_size, self.config.max_file_bytes)
-            data = path.read_bytes()
-            filename = filename or path.name
+        data, filename = read_source(source, filename, self.config.max_file_bytes)
         pages = self.run(probe_job, self.config, data, limits=JobLimits(PROBE_SECONDS, round(PROBE_SECONDS)))
         msg, blobs = self.run(read_job, self.config, data, filename, received_at, limits=self.job_limits(pages))
         return self._store(msg, blobs, hashlib.sha256(data).hexdigest())

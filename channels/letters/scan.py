@@ -33,7 +33,7 @@ from PIL import Image
 from channels.base import BlobSink
 from channels.citizen_time import citizen_date
 from channels.letters import form
-from channels.letters.errors import check_size
+from channels.letters.errors import read_source
 from channels.letters.fields import EMAIL, extract_letter_fields, normalize_nik, normalize_phone, paragraphs, parse_date
 from channels.letters.images import Limits, SourcePage, load_pages
 from channels.letters.ocr import ENGINE, OcrResult, OcrTimeout, read_words
@@ -105,13 +105,7 @@ class LettersChannel:
         self, source: str | Path | bytes, filename: str | None = None, received_at: datetime | None = None
     ) -> InboundMessage:
         """Read one scanned file; raises Rejected (413/415/422) for files that cannot be taken."""
-        if isinstance(source, bytes):
-            data = source
-        else:
-            path = Path(source)
-            check_size(path.stat().st_size, self.limits.max_file_bytes)
-            data = path.read_bytes()
-            filename = filename or path.name
+        data, filename = read_source(source, filename, self.limits.max_file_bytes)
         filename = safe_filename(filename)
         sha = hashlib.sha256(data).hexdigest()
         media_type, results = self.read_pages(data)
