@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from gateway.console.app import console_of, data, page
-from gateway.console.i18n import add_texts, translate
+from gateway.console.i18n import add_texts, state_label, translate
 from gateway.console.render import render
 from gateway.console.report_charts import Bar, Series, bar_chart
 from gateway.store.reports import Month, MonthlyReport, share
@@ -66,19 +66,14 @@ add_texts({
                         "dihitung. Angka sesuai keadaan saat laporan dibuat.",
                         "Working days: Monday to Friday except national holidays, counted in WIB; the day of the "
                         "event does not count. Numbers are as known when the report is made."),
-    "state_normalized": ("menunggu diteruskan", "waiting to be forwarded"),
-    "state_forwarded": ("diteruskan", "forwarded"),
-    "state_review": ("ditinjau petugas", "held for review"),
-    "state_awaiting_details": ("menunggu keterangan warga", "waiting for the citizen's details"),
-    "state_rejected": ("ditolak", "rejected"),
-    "state_dead_letter": ("gagal diteruskan", "forward gave up"),
-    "state_verifying": ("diverifikasi", "being verified"),
-    "state_needs_details": ("perlu keterangan", "needs details"),
-    "state_forwarded_to_agency": ("diteruskan ke instansi", "forwarded to the agency"),
-    "state_in_progress": ("ditindaklanjuti", "in progress"),
-    "state_resolved": ("selesai", "resolved"),
-    "state_closed": ("ditutup", "closed"),
-    "state_archived": ("diarsipkan", "archived"),
+    # the central store's statuses (the gateway's own states are the console's, i18n.STATES)
+    "state_verifying": ("Diverifikasi", "Being verified"),
+    "state_needs_details": ("Perlu keterangan", "Needs details"),
+    "state_forwarded_to_agency": ("Diteruskan ke instansi", "Forwarded to the agency"),
+    "state_in_progress": ("Ditindaklanjuti", "In progress"),
+    "state_resolved": ("Selesai", "Resolved"),
+    "state_closed": ("Ditutup", "Closed"),
+    "state_archived": ("Diarsipkan", "Archived"),
 })
 
 COLOURS = {"received": "#5b7fa6", "forwarded": "#0d3b66", "resolved": "#2e7d32"}
@@ -122,6 +117,12 @@ def _charts(report: MonthlyReport, lang: str) -> list:  # type: ignore[type-arg]
     return charts
 
 
+def _state_name(state: str, lang: str) -> str:
+    """The console's word for a gateway state, else this page's for a central store status, else the name."""
+    key = f"state_{state}"
+    return state_label(state, lang) or (translate(key, lang) if translate(key, lang) != key else state)
+
+
 def _pct(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
@@ -134,7 +135,8 @@ async def reports_page(request: web.Request) -> web.StreamResponse:
     return render(request, "reports.html", month=str(month), prev=str(prev), next=str(month.next()), report=report,
                   total=report.total(), by_channel=report.by("channel"), by_category=report.by("category"),
                   charts=_charts(report, request.get("lang", "id")) if report.rows else [], share=share,
-                  error=None if ok else ("report_bad_month", {}), tz=report.timezone)
+                  error=None if ok else ("report_bad_month", {}), tz=report.timezone,
+                  state_name=lambda state: _state_name(state, request.get("lang", "id")))
 
 
 @data("operator")

@@ -64,6 +64,7 @@ async def test_the_page_shows_tables_charts_and_definitions(client: TestClient) 
     assert html.count("<svg") == 3 and "<script>alert" not in html and "&lt;script&gt;" in html
     assert re.search(r"<th scope=\"row\">sms.kannel</th><td class=\"num\">2</td>", html)
     assert "hari kerja ke-3" in html  # the definition of on time is on the page
+    assert "Diolah <span class=\"help\">(normalized)</span>" in html  # a state in the console's words
     assert 'href="/console/reports.csv?month=2026-12"' in html
     assert 'href="/console/reports?month=2026-11"' in html and 'href="/console/reports?month=2027-01"' in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing from outside
