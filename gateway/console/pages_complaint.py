@@ -54,13 +54,9 @@ def _load(request: web.Request, tracking_id: str) -> tuple[dict[str, Any], dict[
 
 
 def _conversation(out: dict[str, Any]) -> list[dict[str, Any]]:
-    """Updates from the store and the citizen's answers, when ``show`` gathers them (the return path)."""
-    items: list[dict[str, Any]] = []
-    for key in ("conversation", "updates", "responses", "citizen_responses"):
-        value = out.get(key)
-        if isinstance(value, list):
-            items += [dict(v, _kind=key) for v in value if isinstance(v, dict)]
-    return items
+    """What the agency told the citizen and what the citizen answered (``show`` gathers both, in order)."""
+    value = out.get("conversation")
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _view(request: web.Request, row: dict[str, Any], out: dict[str, Any], **extra: Any) -> web.Response:

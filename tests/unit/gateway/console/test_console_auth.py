@@ -196,3 +196,12 @@ async def test_pages_carry_a_strict_content_security_policy(env: Env) -> None:
     assert "<script>" not in page and "style=" not in page and "http://" not in page and "https://" not in page
     assert 'lang="id"' in page and "Masuk" in page
     assert "Sign in" in await (await env.client.get("/console/login?lang=en")).text()
+
+
+def test_every_template_compiles_and_autoescapes() -> None:
+    from gateway.console.render import TEMPLATES, environment
+
+    env = environment("Asia/Jakarta")
+    assert env.autoescape is True
+    for path in TEMPLATES.glob("*.html"):
+        env.get_template(path.name)

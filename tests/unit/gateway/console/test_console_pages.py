@@ -178,3 +178,25 @@ async def test_attachments_inline_as_images_and_anything_else_as_a_download(env:
     env.client.session.cookie_jar.clear()
     await env.login("rina")  # a scanner: not an attachment of their own entry
     assert (await env.client.get(f"/console/complaints/{tid}/attachments/0")).status == 403
+
+
+async def test_the_conversation_shows_the_agencys_updates_and_the_citizens_answers(env: Env,
+                                                                                   monkeypatch: pytest.MonkeyPatch
+                                                                                   ) -> None:
+    tid = add_complaint(env, {"body": "b"})
+    journal = env.console.open_journal()
+    monkeypatch.setattr(journal, "updates_for", lambda t: [{
+        "update_id": 7, "update_kind": "status", "status": "resolved", "channel": "sms.kannel", "state": "sent",
+        "text": "Sudah diperbaiki <b>hari ini</b>", "created_at": 1_800_000_100.0}] if t == tid else [])
+    monkeypatch.setattr(journal, "responses_for", lambda t: [{
+        "channel": "sms.kannel", "text": "Terima kasih", "state": "forwarded", "created_at": 1_800_000_200.0,
+        "attachments": []}] if t == tid else [])
+    await env.login("ana")
+    r = await env.client.get(f"/console/complaints/{tid}")
+    page = await r.text()
+    assert r.status == 200, page[-2000:]
+    conversation = page.split("Percakapan", 1)[1].split("Linimasa", 1)[0]
+    assert "Instansi" in conversation and "resolved" in conversation
+    assert "Sudah diperbaiki &lt;b&gt;hari ini&lt;/b&gt;" in conversation
+    assert conversation.index("Sudah diperbaiki") < conversation.index("Terima kasih")
+    assert "Pelapor" in conversation and "Diteruskan" in conversation
