@@ -40,6 +40,7 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+STATUS_PAUSE = 15.0  # seconds without status calls after one found the store unreachable or hanging
 ECHO_WINDOW = 12  # this many characters of what we sent, found in the store's answer, make it an echo
 
 
@@ -81,6 +82,7 @@ class CentralClient:
         self._read_headers = {"Authorization": f"Bearer {api_token}"} if api_token else {}
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        self._status_paused_until = 0.0
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -122,7 +124,13 @@ class CentralClient:
         raise DeliveryError(f"central store answered {resp.status}: {detail}", permanent=resp.status in (409, 413, 422))
 
     async def status(self, tracking_id: str) -> dict[str, Any] | None:
-        """The store's status view for ``CEK``, or None (unknown, refused, unreachable: the local state answers)."""
+        """The store's status view for ``CEK``, or None (unknown, refused, unreachable: the local state answers).
+
+        The router asks for one message after another: after a call that found the store unreachable or
+        hanging, the next :data:`STATUS_PAUSE` seconds answer None at once, so a burst of CEK or BALAS
+        does not hold every receipt behind it for 3 s each."""
+        if time.monotonic() < self._status_paused_until:
+            return None
         try:
             url = f"{self.url}/{quote(tracking_id, safe='')}/status"
             timeout = aiohttp.ClientTimeout(total=3)
@@ -130,6 +138,7 @@ class CentralClient:
                 if resp.status == 200:
                     return await resp.json()
         except (aiohttp.ClientError, TimeoutError):
+            self._status_paused_until = time.monotonic() + STATUS_PAUSE
             return None
         return None
 

@@ -176,3 +176,34 @@ async def test_an_endless_updates_page_is_refused_and_the_next_asks_for_fewer() 
         finally:
             await feed.close()
     assert asked == ["100", "50"]  # a store that cannot send a page that big may send a smaller one
+
+
+async def test_a_hanging_store_is_asked_for_a_status_once_not_for_every_message() -> None:
+    """CEK and every BALAS ask the store (3 s at most): the router answers one message after another, so
+    with the store hanging a burst of them would stall every receipt behind them. After one call times
+    out, the next ones answer from the local state at once for a while."""
+    import asyncio
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from forwarder.outbox import CentralClient
+
+    asked: list[str] = []
+    release = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        asked.append(request.match_info["tid"])
+        await release.wait()
+        return web.json_response({"status": "in_progress"})
+
+    app = web.Application()
+    app.router.add_get("/v1/complaints/{tid}/status", hang)
+    async with TestServer(app) as server:
+        client = CentralClient(str(server.make_url("")), "k", api_token="t")
+        try:
+            answers = [await client.status(f"12345678{i}7") for i in range(5)]
+        finally:
+            release.set()
+            await client.close()
+    assert answers == [None] * 5 and len(asked) == 1
