@@ -147,56 +147,94 @@ class CentralClient:
             await self._session.close()
 
 
-class Forwarder:
+class Outbox:
+    """At-least-once delivery of due rows to the store, ``concurrency`` at a time; a subclass says where
+    the rows come from (:meth:`due`), how one is posted (:meth:`post`) and how the answer is kept."""
+
+    name = "forwarder"
+    default_concurrency = 32
+    failure_line = "forward of %s failed (attempt %d): %s"  # tracking id, attempt, reason
+
     def __init__(
         self,
-        store: OutboxStore,
+        store: Any,
         client: CentralClient,
         *,
-        concurrency: int = 32,
+        concurrency: int | None = None,
         max_attempts: int = 12,
         backoff: Backoff | None = None,
         idle_seconds: float = 1.0,
     ) -> None:
         self.store = store
         self.client = client
-        self.concurrency = concurrency
+        self.concurrency = concurrency or self.default_concurrency
         self.max_attempts = max_attempts
         self.backoff = backoff or Backoff()
         self.wake = Wakeup(idle_seconds)
         self._inflight: set[str] = set()
         self.delivered = 0
 
+    def due(self, limit: int) -> list[tuple[str, str, str, int]]:
+        """(id, tracking id, body json, attempts) of the rows due now; blocking (run in a thread)."""
+        raise NotImplementedError
+
+    async def post(self, row_id: str, tracking_id: str, body: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def delivered_as(self, row_id: str, answer: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def failed(self, row_id: str, reason: str, next_at: float, dead: bool) -> None:
+        raise NotImplementedError
+
     async def run(self) -> None:
         sem = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
         while True:
-            due = await asyncio.to_thread(self.store.due_forwards, self.concurrency * 8)
+            due = await asyncio.to_thread(self.due, self.concurrency * 8)
             fresh = [d for d in due if d[0] not in self._inflight]
-            for cid, tracking_id, record, attempts in fresh:
+            for row_id, tracking_id, body, attempts in fresh:
                 await sem.acquire()
-                self._inflight.add(cid)
-                t = asyncio.create_task(self._deliver(sem, cid, tracking_id, record, attempts))
+                self._inflight.add(row_id)
+                t = asyncio.create_task(self._deliver(sem, row_id, tracking_id, body, attempts))
                 tasks.add(t)
                 t.add_done_callback(tasks.discard)
             if not fresh:
                 await self.wake.wait()
 
-    async def _deliver(self, sem: asyncio.Semaphore, cid: str, tracking_id: str, record: str, attempts: int) -> None:
+    async def _deliver(self, sem: asyncio.Semaphore, row_id: str, tracking_id: str, body: str, attempts: int) -> None:
         try:
             try:
-                answer = await self.client.post(record, cid)
+                answer = await self.post(row_id, tracking_id, body)
             except DeliveryError as exc:
                 dead = exc.permanent or attempts + 1 >= self.max_attempts
                 next_at = time.time() + self.backoff.delay(attempts)
-                log.warning("forward of %s failed (attempt %d): %s", tracking_id, attempts + 1, exc.reason)
-                await self.store.mark_forward_failed(cid, exc.reason, next_at, dead)
+                log.warning(self.failure_line, tracking_id, attempts + 1, exc.reason)
+                await self.failed(row_id, exc.reason, next_at, dead)
             else:
-                await self.store.mark_forwarded(cid, answer)
+                await self.delivered_as(row_id, answer)
                 self.delivered += 1
         except Exception:
-            log.exception("forwarder: unexpected error for %s", tracking_id)
+            log.exception("%s: unexpected error for %s", self.name, tracking_id)
         finally:
-            self._inflight.discard(cid)
+            self._inflight.discard(row_id)
             sem.release()
             self.wake.set()
+
+
+class Forwarder(Outbox):
+    """Complaints: POSTed to the store, the store's answer kept."""
+
+    store: OutboxStore
+
+    def due(self, limit: int) -> list[tuple[str, str, str, int]]:
+        return self.store.due_forwards(limit)
+
+    async def post(self, row_id: str, tracking_id: str, body: str) -> dict[str, Any]:
+        return await self.client.post(body, row_id)
+
+    async def delivered_as(self, row_id: str, answer: dict[str, Any]) -> None:
+        await self.store.mark_forwarded(row_id, answer)
+
+    async def failed(self, row_id: str, reason: str, next_at: float, dead: bool) -> None:
+        await self.store.mark_forward_failed(row_id, reason, next_at, dead)
