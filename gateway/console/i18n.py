@@ -146,6 +146,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "scan_title": ("Unggah pindaian surat", "Upload scanned letters"),
     "files": ("Berkas (PDF, PNG, JPEG, TIFF; boleh beberapa)", "Files (PDF, PNG, JPEG, TIFF; several allowed)"),
     "upload": ("Unggah", "Upload"),
+    "file": ("Berkas", "File"),
+    "size_bytes": ("Ukuran (bita)", "Size (bytes)"),
+    "scan_next": ("Berkas dibaca (OCR) dalam beberapa detik; hasilnya muncul di Log masuk, dan di Tinjauan bila perlu "
+                  "diperiksa.", "The files are read (OCR) within seconds; the results appear in the intake log, and "
+                  "under Review when a person must check them."),
     "uploaded": ("Diterima untuk dibaca", "Accepted for reading"),
     "file_too_large": ("Berkas lebih besar dari {limit} MB.", "A file is larger than {limit} MB."),
     "no_files": ("Pilih minimal satu berkas.", "Choose at least one file."),
