@@ -38,6 +38,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 ROUTE_MODULES = ("pages_login", "pages_log", "pages_complaint", "pages_review", "pages_dead", "pages_desk",
                  "pages_health", "pages_admin")
 OPTIONAL_MODULES = ("reports_page",)
+SIGNED_OUT_BODY = 16 * 1024  # the largest body a request of nobody signed in may have (the login form)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -168,6 +169,8 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return await handler(request)
+    if request.get("user") is None and (request.content_length is None or request.content_length > SIGNED_OUT_BODY):
+        raise web.HTTPForbidden(text="403: sign in first\n")  # nobody signed in uploads anything: not even read
     given = request.headers.get("X-CSRF-Token")
     if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()

@@ -205,3 +205,12 @@ def test_every_template_compiles_and_autoescapes() -> None:
     assert env.autoescape is True
     for path in TEMPLATES.glob("*.html"):
         env.get_template(path.name)
+
+
+async def test_nobody_signed_in_gets_a_large_body_read(env: Env) -> None:
+    token = await env.csrf()
+    r = await env.client.post("/console/scan", data={"csrf_token": token, "files": b"x" * 100_000},
+                              allow_redirects=False)
+    assert r.status == 403
+    r = await env.client.post("/console/scan", data={"csrf_token": token}, allow_redirects=False)
+    assert r.status == 303 and r.headers["Location"] == "/console/login"
