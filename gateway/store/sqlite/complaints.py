@@ -11,6 +11,7 @@ from typing import Any
 from gateway.store.records import Event
 from gateway.store.sqlite.base import Files
 from gateway.store.sqlite.events import EVENT_INSERT
+from gateway.store.sqlite.outbox import mark_delivered, mark_failed
 
 
 class ComplaintTables(Files):
@@ -59,29 +60,11 @@ class ComplaintTables(Files):
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
     async def mark_forwarded(self, complaint_id: str, answer: dict[str, Any]) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            now = time.time()
-            r = conn.execute(
-                "UPDATE complaints SET state='forwarded', central_answer=?, forwarded_at=?, last_error=NULL "
-                "WHERE id=? AND state!='forwarded' RETURNING channel, tracking_id",
-                (json.dumps(answer), now, complaint_id),
-            ).fetchone()
-            if r:
-                conn.execute(EVENT_INSERT, Event(r[0], "forwarded", tracking_id=r[1]).row(now))
-
-        await self.state_writer.write(write)
+        await self.state_writer.write(lambda c: mark_delivered(c, "complaints", complaint_id, answer, "forwarded"))
 
     async def mark_forward_failed(self, complaint_id: str, error: str, next_at: float, dead: bool) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            r = conn.execute(
-                "UPDATE complaints SET attempts=attempts+1, next_at=?, last_error=?, state=? WHERE id=? "
-                "RETURNING channel, tracking_id",
-                (next_at, error, "dead_letter" if dead else "normalized", complaint_id),
-            ).fetchone()
-            if r and dead:
-                conn.execute(EVENT_INSERT, Event(r[0], "dead_letter", tracking_id=r[1], detail=error).row(time.time()))
-
-        await self.state_writer.write(write)
+        await self.state_writer.write(lambda c: mark_failed(c, "complaints", complaint_id, error, next_at, dead=dead,
+                                                            waiting_state="normalized", dead_event="dead_letter"))
 
     def dead_forwards(self, limit: int = 500) -> list[dict[str, Any]]:
         """Forwards that gave up (``dead_letter``), newest first: what ``retry-dead`` would queue again."""

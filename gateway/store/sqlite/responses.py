@@ -18,6 +18,7 @@ from channels.registry import spec_for
 from gateway.store.records import Event, ResponseRow
 from gateway.store.sqlite.base import Files
 from gateway.store.sqlite.events import EVENT_INSERT
+from gateway.store.sqlite.outbox import mark_delivered, mark_failed
 
 
 def write_response(conn: sqlite3.Connection, now: float, inbound_id: int, r: ResponseRow) -> None:
@@ -61,30 +62,13 @@ class ResponseTables(Files):
         return [(r[0], r[1], json.dumps(self.open_json(r[2]), ensure_ascii=False), r[3]) for r in rows]
 
     async def mark_response_forwarded(self, response_id: str, answer: dict[str, Any]) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            now = time.time()
-            r = conn.execute(
-                "UPDATE citizen_responses SET state='forwarded', central_answer=?, forwarded_at=?, last_error=NULL "
-                "WHERE id=? AND state!='forwarded' RETURNING channel, tracking_id",
-                (json.dumps(answer), now, response_id),
-            ).fetchone()
-            if r:
-                conn.execute(EVENT_INSERT, Event(r[0], "response_forwarded", tracking_id=r[1]).row(now))
-
-        await self.state_writer.write(write)
+        await self.state_writer.write(
+            lambda c: mark_delivered(c, "citizen_responses", response_id, answer, "response_forwarded"))
 
     async def mark_response_failed(self, response_id: str, error: str, next_at: float, dead: bool) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            r = conn.execute(
-                "UPDATE citizen_responses SET attempts=attempts+1, next_at=?, last_error=?, state=? WHERE id=? "
-                "RETURNING channel, tracking_id",
-                (next_at, error, "dead_letter" if dead else "pending", response_id),
-            ).fetchone()
-            if r and dead:
-                conn.execute(EVENT_INSERT, Event(r[0], "response_dead_letter", tracking_id=r[1],
-                                                 detail=error).row(time.time()))
-
-        await self.state_writer.write(write)
+        await self.state_writer.write(lambda c: mark_failed(
+            c, "citizen_responses", response_id, error, next_at, dead=dead, waiting_state="pending",
+            dead_event="response_dead_letter"))
 
     def dead_responses(self, limit: int = 500) -> list[dict[str, Any]]:
         """Citizen responses that gave up (``dead_letter``), newest first: what ``retry-dead`` queues again."""
