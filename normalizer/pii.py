@@ -65,6 +65,13 @@ class PiiHit:
 # Between two digits of one number: one separator, maybe with a space around it, or a space.
 _SEP = r"(?:[ ]?[.\-/_][ ]?|[ ])"
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+", re.UNICODE)
+# an address spelled out so that filters miss it: budi [at] gmail [dot] com, budi(at)gmail.com, BUDI AT GMAIL DOT COM,
+# budi @ gmail . com; a bare lower-case "at" is a word, so only brackets, capitals or a spaced "@" count
+_AT = r"(?:\s*[\[({<]\s*(?:(?i:at)|@)\s*[\])}>]\s*|\s+AT\s+|\s+@\s*|\s*@\s+)"
+_DOT_SPELLED = r"(?:\s*[\[({<]\s*(?:(?i:dot)|\.)\s*[\])}>]\s*|\s+DOT\s+)"
+_LABEL_RE = r"[^\W_](?:[\w-]*[^\W_])?"
+_SPELLED_EMAIL = re.compile(
+    rf"(?<![\w.+-])[\w+-]+(?:(?:\.|{_DOT_SPELLED})[\w+-]+)*{_AT}{_LABEL_RE}(?:(?:{_DOT_SPELLED}|\s*\.\s*){_LABEL_RE})+")
 # 16 digits, optionally grouped ("3201 2345 6789 0001", "32.01.23.456789.0001", "3201/2345/6789/0001").
 _SIXTEEN = re.compile(rf"(?<![\d.,])\d(?:{_SEP}?\d){{15}}(?![\d]|[.,]\d)")
 _MOBILE_HEAD = (
@@ -114,6 +121,8 @@ def find_pii(s: str) -> list[PiiHit]:
         hits.insert(i, PiiHit(kind, start, end))
 
     for m in _EMAIL.finditer(v):
+        add("email", m.start(), m.end())
+    for m in _SPELLED_EMAIL.finditer(v):
         add("email", m.start(), m.end())
     for m in _LABELLED.finditer(v):
         if _THOUSANDS.fullmatch(m["number"]):

@@ -207,3 +207,27 @@ async def test_a_hanging_store_is_asked_for_a_status_once_not_for_every_message(
             release.set()
             await client.close()
     assert answers == [None] * 5 and len(asked) == 1
+
+
+# --- an anonymous reporter's answer ----------------------------------------------------------------------
+@pytest.mark.parametrize("written", [
+    "budi.canary [at] gmail [dot] com", "budi.canary(at)gmail(dot)com", "budi.canary {at} gmail.com",
+    "budi.canary AT gmail DOT com", "budi.canary @ gmail . com", "budi.canary [@] gmail.com",
+    "budi.canary[at]gmail.com", "BUDI.CANARY (AT) GMAIL (DOT) COM",
+])
+def test_an_anonymous_reporters_spelled_out_address_is_masked(rig: Rig, written: str) -> None:  # noqa: F811
+    from tests.adversarial.decode import leaks
+
+    tid = rig.complaint("ANONIM Pungli di loket KTP kecamatan, petugas minta uang tambahan Rp 50.000")
+    rig.send(f"BALAS {tid} kalau perlu, kirim ke {written} saja")
+    (resp,) = rig.journal.responses_for(tid)
+    assert leaks({"text": resp["text"]}, ["budi.canary@gmail.com", "budi.canary"]) == []
+    assert resp["text"].startswith("kalau perlu, kirim ke ")
+
+
+@pytest.mark.parametrize("harmless", ["rapat di kantor at 9 pagi", "lihat [at] bawah", "harga (at) cost",
+                                      "kata AT saja", "jalan @ rumah"])
+def test_words_that_only_look_like_a_spelled_out_address_stay(harmless: str) -> None:
+    from normalizer.pii import mask_pii
+
+    assert mask_pii(harmless) == harmless
