@@ -219,6 +219,16 @@ class Gateway:
             await asyncio.to_thread(wait_http, f"http://{s.central.host}:{s.central.port}/v1/complaints", central.proc,
                                     central.name)
             log.info("reference central store on http://%s:%d (child process)", s.central.host, s.central.port)
+        # the operator console, on its own listener: up (and its first admin made) before /healthz answers
+        if self.spawn_children and s.console.enabled:
+            console = Child("console", self._args("console"), nice=2)
+            self.children.append(console)
+            try:  # a console that cannot start (its port taken) is logged and restarted; intake goes on
+                await asyncio.to_thread(wait_http, f"http://{s.console.host}:{s.console.port}/console/login",
+                                        console.proc, console.name)
+                log.info("operator console on http://%s:%d/console/ (child process)", s.console.host, s.console.port)
+            except RuntimeError as exc:
+                log.error("console: %s; intake goes on, the console is started again", exc)
         # a refused check switches its channel off; one that failed otherwise leaves it on, checked again later
         for refused in await self.channel_health.first_checks(self.checks):
             self._disable(refused)
@@ -241,15 +251,6 @@ class Gateway:
                                            "--status-fd", str(self.status.write_fd)),
                       nice=5, pass_fds=(self.wake.read_fd, self.status.write_fd))
             )
-        if self.spawn_children and s.console.enabled:  # the operator console, on its own listener
-            console = Child("console", self._args("console"), nice=2)
-            self.children.append(console)
-            try:  # a console that cannot start (its port taken) is logged and restarted; intake goes on
-                await asyncio.to_thread(wait_http, f"http://{s.console.host}:{s.console.port}/console/login",
-                                        console.proc, console.name)
-                log.info("operator console on http://%s:%d/console/ (child process)", s.console.host, s.console.port)
-            except RuntimeError as exc:
-                log.error("console: %s; intake goes on, the console is started again", exc)
         self.wake.poke()  # whatever a previous run left in the journal
         if self.children:
             self._tasks.append(asyncio.create_task(self._watch_children()))
