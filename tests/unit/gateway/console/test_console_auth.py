@@ -214,3 +214,12 @@ async def test_nobody_signed_in_gets_a_large_body_read(env: Env) -> None:
     assert r.status == 403
     r = await env.client.post("/console/scan", data={"csrf_token": token}, allow_redirects=False)
     assert r.status == 303 and r.headers["Location"] == "/console/login"
+
+
+async def test_many_wrong_names_from_one_address_slow_that_address_down(env: Env) -> None:
+    env.add_user("ana", "operator")
+    for n in range(10):  # a different name each time: no single user's count grows
+        assert (await env.login(f"guess{n}", "wrong password!")).status == 401
+    assert (await env.login("ana")).status == 429
+    env.clock.now += 3
+    assert (await env.login("ana")).status == 303
