@@ -73,6 +73,8 @@ async def find_answer(
 
 
 def _owns(normalizer: Normalizer, complaint: dict[str, Any] | None, msg: InboundMessage) -> bool:
+    if msg.metadata.get("reply_to_differs"):
+        return False  # a mail whose Reply-To names the reporter and whose From does not (no check vouches for it)
     return bool(complaint and complaint["reporter_ref"]) and complaint["reporter_ref"] in normalizer.refs_of(msg)  # type: ignore[index]
 
 

@@ -231,3 +231,48 @@ def test_words_that_only_look_like_a_spelled_out_address_stay(harmless: str) -> 
     from normalizer.pii import mask_pii
 
     assert mask_pii(harmless) == harmless
+
+
+# --- a mail that names the reporter only in Reply-To -------------------------------------------------------
+def _mail(r: Rig, tmp_path: Any, *headers: str, body: str) -> int:
+    import asyncio
+
+    from channels.email.complete import MailCompleter, raw_message
+    from gateway.store.blobs import BlobStore
+
+    raw = ("\r\n".join([*headers, "Content-Type: text/plain; charset=utf-8"]) + "\r\n\r\n" + body).encode()
+    blobs = BlobStore(tmp_path / "blobs")
+    msg = raw_message("email.smtp", "pengaduan@pemkot-contoh.go.id", raw, blobs, "bounce@evil.example")
+    return asyncio.run(r._send(MailCompleter(blobs).fill(msg, raw)))
+
+
+@pytest.mark.parametrize("how", ["balas", "thread"])
+def test_reply_to_naming_the_reporter_does_not_answer_for_them(rig: Rig, tmp_path: Any, how: str) -> None:  # noqa: F811
+    """Reply-To is where an answer goes, not who wrote: no mail check (SPF, DKIM, DMARC) vouches for it."""
+    owner = "warga.canary@contoh.id"
+    first = _mail(rig, tmp_path, f"From: Warga <{owner}>", "To: pengaduan@pemkot-contoh.go.id",
+                  "Subject: Lampu jalan mati", "Message-ID: <asli-1@contoh.id>", body=FIRST_MAIL)
+    tid = _ticket(rig, first)
+    headers = ["From: Orang Lain <orang@evil.example>", f"Reply-To: {owner}", "To: pengaduan@pemkot-contoh.go.id",
+               "Message-ID: <palsu-1@evil.example>"]
+    if how == "balas":
+        _mail(rig, tmp_path, *headers, "Subject: tanggapan", body=f"BALAS {tid} {PLEA}")
+    else:
+        _mail(rig, tmp_path, *headers, f"Subject: Re: [LAPOR {tid}] Lampu jalan mati",
+              f"In-Reply-To: <lapor.{tid}.abc@pemkot-contoh.go.id>", body=PLEA)
+    assert rig.journal.responses_for(tid) == []
+
+
+FIRST_MAIL = "Lampu penerangan jalan di Jl. Cempaka mati sejak seminggu, rawan begal malam hari."
+
+
+@pytest.mark.parametrize("reply_to", [None, "warga.canary@contoh.id", "Warga.Canary@Contoh.ID"])
+def test_the_reporters_own_mail_still_answers(rig: Rig, tmp_path: Any, reply_to: str | None) -> None:  # noqa: F811
+    owner = "warga.canary@contoh.id"
+    first = _mail(rig, tmp_path, f"From: Warga <{owner}>", "To: pengaduan@pemkot-contoh.go.id",
+                  "Subject: Lampu jalan mati", "Message-ID: <asli-2@contoh.id>", body=FIRST_MAIL)
+    tid = _ticket(rig, first)
+    extra = [f"Reply-To: {reply_to}"] if reply_to else []
+    _mail(rig, tmp_path, "From: Warga <Warga.Canary@contoh.id>", *extra, "To: pengaduan@pemkot-contoh.go.id",
+          "Message-ID: <asli-3@contoh.id>", "Subject: tanggapan", body=f"BALAS {tid} lampunya masih mati")
+    assert [r["text"] for r in rig.journal.responses_for(tid)] == ["lampunya masih mati"]
