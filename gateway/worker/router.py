@@ -279,6 +279,10 @@ class Router:
             # someone else's ticket: answered exactly as an unknown ID, and held for a person
             return await self._complaint(inbound_id, msg, answer.text, tid, ["follow_up_of_unknown"],
                                          "answer_from_other_contact")
+        if answer.complaint["state"] == "awaiting_details":
+            # the ticket waits for its details (never forwarded): this answer is them, as a plain message would be
+            details = msg.model_copy(update={"text": answer.text, "kind": "complaint", "follow_up_hint": None})
+            return await self._complaint(inbound_id, details, None, None, [])
         remote = await self.central_status(tid)  # as CEK asks: the store knows whether it is closed
         if is_closed((remote or {}).get("status"), answer.complaint["state"]):
             return await self._complaint(inbound_id, msg, answer.text, tid, [])

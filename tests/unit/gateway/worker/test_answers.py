@@ -145,6 +145,16 @@ def test_a_rejected_complaint_never_reached_the_store_so_an_answer_is_a_new_one(
     assert rig.complaints()[new]["record"]["follow_up_of"] == tid
 
 
+def test_an_answer_to_a_ticket_waiting_for_details_completes_it(rig: Rig) -> None:
+    tid = rig.complaint("halo")
+    assert rig.complaints()[tid]["state"] == "awaiting_details"
+    rig.send(f"BALAS {tid} lampu jalan di Jl. Cempaka mati sejak seminggu, rawan begal")
+    done = rig.complaints()
+    assert list(done) == [tid] and done[tid]["state"] == "normalized"
+    assert done[tid]["record"]["body"] == "lampu jalan di Jl. Cempaka mati sejak seminggu, rawan begal"
+    assert rig.journal.responses_for(tid) == []
+
+
 def test_store_unreachable_counts_as_open(rig: Rig) -> None:
     tid = rig.complaint()  # the store answers None: the local state (normalized) decides
     rig.send(f"BALAS {tid} masih mati")
