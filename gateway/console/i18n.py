@@ -194,6 +194,32 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
+    "login": ("Masuk", "Signed in"),
+    "logout": ("Keluar", "Signed out"),
+    "login_failed": ("Gagal masuk (kata sandi)", "Sign-in failed (password)"),
+    "login_failed_otp": ("Gagal masuk (kode)", "Sign-in failed (code)"),
+    "login_throttled": ("Percobaan ditahan", "Attempt held back"),
+    "password_changed": ("Kata sandi diganti", "Password changed"),
+    "totp_enrolled": ("Autentikator diaktifkan", "Authenticator enrolled"),
+    "reveal": ("Identitas / isi rahasia dibuka", "Identity / confidential text revealed"),
+    "review_approved": ("Tinjauan disetujui", "Review approved"),
+    "review_rejected": ("Tinjauan ditolak", "Review rejected"),
+    "review_corrected": ("Tinjauan dikoreksi", "Review corrected"),
+    "retry": ("Kirim ulang", "Retry"),
+    "desk_entry": ("Pengaduan loket", "Desk entry"),
+    "scan_upload": ("Unggah pindaian", "Scan upload"),
+    "user_added": ("Pengguna ditambahkan", "User added"),
+    "user_disabled": ("Pengguna dinonaktifkan", "User disabled"),
+    "user_enabled": ("Pengguna diaktifkan", "User enabled"),
+}
+
+
+def action_label(action: object, lang: str) -> str:
+    pair = AUDIT_ACTIONS.get(action) if isinstance(action, str) else None
+    return "" if pair is None else pair[1 if lang == "en" else 0]
+
+
 # the intake log's states in words a clerk reads (the state's own name is shown beside, smaller)
 STATES: dict[str, tuple[str, str]] = {
     "received": ("Diterima", "Received"),

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from channels.citizen_time import zone, zone_label
 from gateway.cli.display import safe_text
-from gateway.console.i18n import state_label, translate
+from gateway.console.i18n import action_label, state_label, translate
 
 TEMPLATES = Path(__file__).parent / "templates"
 APP_KEY_ENV = web.AppKey("console_jinja", jinja2.Environment)
@@ -68,6 +68,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     role = user["role"] if user and request.get("stage") == "full" else None
     nav = [(href, key) for href, key, least in NAV if role and role_at_least(role, least)]
     html = env.get_template(template).render(
-        t=lambda key, **values: translate(key, lang, **values), sl=lambda state: state_label(state, lang), lang=lang, user=user, role=role, nav=nav,
+        t=lambda key, **values: translate(key, lang, **values), sl=lambda state: state_label(state, lang),
+        al=lambda action: action_label(action, lang), lang=lang, user=user, role=role, nav=nav,
         csrf_token=request.get("csrf_token", ""), path=request.path, flash=request.get("flash"), **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
