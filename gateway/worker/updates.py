@@ -17,6 +17,7 @@ e.g. the receipt mail's Message-ID for threading).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -39,8 +40,11 @@ TOLD_ALWAYS = ("response", "request_details")  # the agency's words reach the ci
 FEED_CHANNEL = "central"  # the intake-log channel of what the feed itself causes (skips)
 
 
+MAX_UPDATE_ID = 2**63 - 1  # what SQLite keeps; a larger id is a store bug that would move the cursor past everything
+
+
 class FeedItem(BaseModel):
-    update_id: int = Field(ge=1)
+    update_id: int = Field(ge=1, le=MAX_UPDATE_ID)
     tracking_id: str = Field(min_length=1, max_length=64)
     kind: str = Field(max_length=40)
     status: str | None = Field(None, max_length=40)
@@ -85,8 +89,10 @@ class UpdateFeed:
         if resp.status != 200:
             raise PeerUnavailable(f"central store answered {resp.status} for the updates feed")
         try:
-            page = FeedPage.model_validate_json(body)
-        except ValidationError:
+            # the stdlib's parser: a lone surrogate escape is valid JSON (pydantic's parser refuses it) and bytes
+            # that are not UTF-8 are replaced, so one bad text is one item to clean, not a page read forever
+            page = FeedPage.model_validate(json.loads(body.decode("utf-8", "replace")))
+        except (ValueError, RecursionError, ValidationError):
             raise PeerUnavailable("central store sent an unreadable updates page") from None
         self.fits = min(self.fits * 2, MAX_LIMIT)
         page.limit = limit
@@ -263,8 +269,8 @@ class UpdatePoller:
 def next_cursor(cursor: int, items: list[Any], next_after: int) -> int:
     """Past the page's last update; the store's ``next_after`` only when no item has a readable id."""
     ids = [i.get("update_id") for i in items if isinstance(i, dict)]
-    ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool) and i > 0]
-    return max(cursor, max(ids) if ids else next_after)
+    ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_UPDATE_ID]
+    return max(cursor, max(ids) if ids else next_after if next_after <= MAX_UPDATE_ID else cursor)
 
 
 def addresses(receipts: list[dict[str, Any]]) -> list[dict[str, Any]]:

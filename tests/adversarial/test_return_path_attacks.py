@@ -276,3 +276,44 @@ def test_the_reporters_own_mail_still_answers(rig: Rig, tmp_path: Any, reply_to:
     _mail(rig, tmp_path, "From: Warga <Warga.Canary@contoh.id>", *extra, "To: pengaduan@pemkot-contoh.go.id",
           "Message-ID: <asli-3@contoh.id>", "Subject: tanggapan", body=f"BALAS {tid} lampunya masih mati")
     assert [r["text"] for r in rig.journal.responses_for(tid)] == ["lampunya masih mati"]
+
+
+# --- one bad update in a page must not stop the feed for everybody ---------------------------------------
+@pytest.mark.parametrize("bad", [
+    b'{"update_id": 1, "tracking_id": "1234567897", "kind": "response", "text": "halo \\ud800 dunia"}',  # valid JSON
+    b'{"update_id": 1, "tracking_id": "1234567897", "kind": "response", "text": "halo \xff\xfe dunia"}',  # not UTF-8
+    b'{"update_id": 1180591620717411303424, "tracking_id": "1234567897", "kind": "response", "text": "x"}',  # 2**70
+])
+async def test_one_bad_update_is_skipped_and_the_feed_goes_on(tmp_path: Any, bad: bytes) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from gateway.store.sqlite.journal import Journal
+    from gateway.store.vault import Sealer
+    from gateway.worker.templates import Templates
+    from gateway.worker.update_texts import UpdateTexts
+    from gateway.worker.updates import UpdateFeed, UpdatePoller
+    from tests.unit.gateway.worker.test_answers import VAULT_KEY
+
+    good = b'{"update_id": 2, "tracking_id": "1234567897", "kind": "response", "text": "Lampu sudah diganti."}'
+    body = b'{"items": [' + bad + b", " + good + b'], "next_after": 2}'
+
+    async def updates(request: web.Request) -> web.Response:
+        return web.Response(body=body if request.query["after"] == "0" else b'{"items": [], "next_after": 2}',
+                            content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/v1/updates", updates)
+    journal = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
+    async with TestServer(app) as server:
+        poller = UpdatePoller(journal, UpdateFeed(str(server.make_url("")), "t"), UpdateTexts(Templates("id")),
+                              statuses=["resolved"])
+        try:
+            await poller.poll_once()
+            await poller.poll_once()
+        finally:
+            await poller.close()
+            cursor = journal.updates_cursor()
+            journal.close()
+    assert cursor == 2  # past both, never past what the store has
+    assert poller.counts["skipped_unknown_ticket"] >= 1  # the good one was read (its ticket is not ours here)
