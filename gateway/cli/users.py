@@ -80,7 +80,12 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         if password is None:
             return 2
         if args.action == "passwd":
+            was_initial = args.name == "admin" and bool(store.user(args.name)["must_change"])
             store.set_password(args.name, hash_password(password))
+            if was_initial:  # the first start's password is no longer any use: its file goes
+                from gateway.console.pages_login import INITIAL_PASSWORD_FILE
+
+                (settings.data.dir / INITIAL_PASSWORD_FILE).unlink(missing_ok=True)
             print(f"{args.name}: password changed")
             return 0
         secret = new_totp_secret() if args.role in TOTP_ROLES else None
