@@ -11,7 +11,7 @@ from typing import Any
 from gateway.store.records import Event
 from gateway.store.sqlite.base import Files
 from gateway.store.sqlite.events import EVENT_INSERT
-from gateway.store.sqlite.outbox import mark_delivered, mark_failed
+from gateway.store.sqlite.outbox import mark_delivered, mark_failed, requeue_dead
 
 
 class ComplaintTables(Files):
@@ -78,21 +78,8 @@ class ComplaintTables(Files):
     def retry_dead_forwards_sync(self, tracking_ids: Iterable[str] | None = None) -> list[str]:
         """Dead forwards (of these tickets, or all) are due again, their attempts afresh: their tracking IDs."""
         ids = list(tracking_ids or [])
-
-        def write(conn: sqlite3.Connection) -> list[str]:
-            where = "state='dead_letter'"
-            if ids:
-                where += f" AND tracking_id IN ({','.join('?' * len(ids))})"
-            rows = conn.execute(
-                f"UPDATE complaints SET state='normalized', attempts=0, next_at=0 WHERE {where} "
-                "RETURNING channel, tracking_id", ids,
-            ).fetchall()
-            now = time.time()
-            for ch, tid in rows:
-                conn.execute(EVENT_INSERT, Event(ch, "retry_dead", tracking_id=tid).row(now))
-            return [tid for _ch, tid in rows]
-
-        return self.state_writer.write_sync(write)
+        return self.state_writer.write_sync(
+            lambda c: requeue_dead(c, "complaints", ids, waiting_state="normalized", event="retry_dead"))
 
     # --- waiting for the citizen's details ---------------------------------------------------
     def awaiting_details(self, reporter_refs: Iterable[str], since: float) -> dict[str, Any] | None:

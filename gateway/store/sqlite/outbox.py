@@ -37,3 +37,19 @@ def mark_failed(conn: sqlite3.Connection, table: Table, row_id: str, error: str,
     ).fetchone()
     if r and dead:
         conn.execute(EVENT_INSERT, Event(r[0], dead_event, tracking_id=r[1], detail=error).row(time.time()))
+
+
+def requeue_dead(conn: sqlite3.Connection, table: Table, tracking_ids: list[str], *, waiting_state: str,
+                 event: str) -> list[str]:
+    """Dead letters (of these tickets, or all) due again, their attempts afresh: their tracking IDs."""
+    where = "state='dead_letter'"
+    if tracking_ids:
+        where += f" AND tracking_id IN ({','.join('?' * len(tracking_ids))})"
+    rows = conn.execute(
+        f"UPDATE {table} SET state=?, attempts=0, next_at=0 WHERE {where} RETURNING channel, tracking_id",
+        [waiting_state, *tracking_ids],
+    ).fetchall()
+    now = time.time()
+    for ch, tid in rows:
+        conn.execute(EVENT_INSERT, Event(ch, event, tracking_id=tid).row(now))
+    return [tid for _ch, tid in rows]

@@ -15,10 +15,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from channels.registry import spec_for
-from gateway.store.records import Event, ResponseRow
+from gateway.store.records import ResponseRow
 from gateway.store.sqlite.base import Files
-from gateway.store.sqlite.events import EVENT_INSERT
-from gateway.store.sqlite.outbox import mark_delivered, mark_failed
+from gateway.store.sqlite.outbox import mark_delivered, mark_failed, requeue_dead
 
 
 def write_response(conn: sqlite3.Connection, now: float, inbound_id: int, r: ResponseRow) -> None:
@@ -79,21 +78,8 @@ class ResponseTables(Files):
     def retry_dead_responses_sync(self, tracking_ids: Iterable[str] | None = None) -> list[str]:
         """Dead responses (on these tickets, or all) due again, attempts afresh: their tracking IDs."""
         ids = list(tracking_ids or [])
-
-        def write(conn: sqlite3.Connection) -> list[str]:
-            where = "state='dead_letter'"
-            if ids:
-                where += f" AND tracking_id IN ({','.join('?' * len(ids))})"
-            rows = conn.execute(
-                f"UPDATE citizen_responses SET state='pending', attempts=0, next_at=0 WHERE {where} "
-                "RETURNING channel, tracking_id", ids,
-            ).fetchall()
-            now = time.time()
-            for ch, tid in rows:
-                conn.execute(EVENT_INSERT, Event(ch, "retry_dead_response", tracking_id=tid).row(now))
-            return [tid for _ch, tid in rows]
-
-        return self.state_writer.write_sync(write)
+        return self.state_writer.write_sync(
+            lambda c: requeue_dead(c, "citizen_responses", ids, waiting_state="pending", event="retry_dead_response"))
 
     # --- show ---------------------------------------------------------------------------
     def responses_for(self, tracking_id: str) -> list[dict[str, Any]]:
