@@ -42,7 +42,10 @@ class Wakeup:
         self._event.set()
 
     async def wait(self) -> None:
-        """Return when woken, or after ``idle_seconds`` (the poll that catches retries coming due)."""
-        self._event.clear()
+        """Return when woken, or after ``idle_seconds`` (the poll that catches retries coming due).
+
+        A wake-up that came while nobody waited (new work during the last round) returns at once: cleared
+        after waking, not before, so it is not lost (the store's push while the poller reads the feed)."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), self.idle_seconds)
+        self._event.clear()

@@ -317,3 +317,20 @@ async def test_one_bad_update_is_skipped_and_the_feed_goes_on(tmp_path: Any, bad
             journal.close()
     assert cursor == 2  # past both, never past what the store has
     assert poller.counts["skipped_unknown_ticket"] >= 1  # the good one was read (its ticket is not ours here)
+
+
+async def test_a_push_that_comes_while_the_feed_is_read_is_not_lost() -> None:
+    """The store pushes after recording an update; when the poller is still reading the page before it, the
+    wake-up must bring it back at once, not after central.updates_poll_seconds."""
+    import asyncio
+
+    from channels.retry import Wakeup
+
+    wake = Wakeup(idle_seconds=3600)
+    wake.set()  # the push, while the poller is busy (not waiting)
+    await asyncio.wait_for(wake.wait(), timeout=30)  # returns for the push: the hour is not waited out
+    wake.set()
+    wake.set()
+    await asyncio.wait_for(wake.wait(), timeout=30)
+    with pytest.raises(TimeoutError):  # two pushes before one wait are one wake-up, not a loop
+        await asyncio.wait_for(wake.wait(), timeout=0.2)
