@@ -37,9 +37,13 @@ log = logging.getLogger("channels.letters.hotfolder")
 class LetterReader(Protocol):
     """What the hot folder needs of :class:`channels.letters.scan.LettersChannel`."""
 
+    @property
+    def max_file_bytes(self) -> int: ...  # a file over it is refused before it is read
+
     def read_file(self, source: str | Path | bytes, filename: str | None = None) -> InboundMessage: ...
+
+
 SKIP_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
-DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024  # when the reader does not say (``max_file_bytes``)
 
 
 def _tag(path: Path) -> str:
@@ -121,8 +125,7 @@ class HotFolderPoller:
         tag = _tag(path)
         try:
             listed = self._listed.get(path.name) or path.lstat()
-            max_bytes = getattr(self.channel, "max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-            data = await asyncio.to_thread(read_listed, path, listed, max_bytes)
+            data = await asyncio.to_thread(read_listed, path, listed, self.channel.max_file_bytes)
             msg = await asyncio.to_thread(self.channel.read_file, data, path.name)
         except Rejected as exc:
             self.move_failed(path, f"{exc.status} {exc.reason}")

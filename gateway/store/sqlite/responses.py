@@ -17,7 +17,7 @@ from typing import Any
 from channels.registry import spec_for
 from gateway.store.records import ResponseRow
 from gateway.store.sqlite.base import Files
-from gateway.store.sqlite.outbox import mark_delivered, mark_failed, requeue_dead
+from gateway.store.sqlite.complaints import mark_delivered, mark_failed, requeue_dead
 
 
 def write_response(conn: sqlite3.Connection, now: float, inbound_id: int, r: ResponseRow) -> None:
