@@ -334,3 +334,9 @@ async def test_a_push_that_comes_while_the_feed_is_read_is_not_lost() -> None:
     await asyncio.wait_for(wake.wait(), timeout=30)
     with pytest.raises(TimeoutError):  # two pushes before one wait are one wake-up, not a loop
         await asyncio.wait_for(wake.wait(), timeout=0.2)
+
+
+def test_cek_of_a_held_complaint_reads_as_the_citizens_words(rig: Rig) -> None:  # noqa: F811
+    held = _ticket(rig, rig.send(f"BALAS {new_tracking_id()} {PLEA}", sender=STRANGER))
+    cek = rig.send(f"CEK {held}", sender=STRANGER)
+    assert rig.replies(cek) == [f"LAPOR! Tiket {held}: diterima, sedang diperiksa petugas."]  # not "review"
