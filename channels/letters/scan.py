@@ -95,7 +95,7 @@ class LettersChannel:
             max_file_bytes=letters.max_file_bytes,
             max_pages=letters.max_pages,
             max_pixels=letters.max_pixels,
-            max_total_pixels=getattr(letters, "max_total_pixels", Limits.max_total_pixels),
+            max_total_pixels=letters.max_total_pixels,
             min_confidence=letters.min_confidence,
         )
 

@@ -85,7 +85,7 @@ def whatsapp_from_settings(settings: Settings, blobs: BlobSink, cursors: Cursors
     from channels.social.whatsapp_graph import GraphApi, WhatsappMedia, WhatsappReceiptSender, check_graph
 
     graph = GraphApi(w.access_token, w.phone_number_id, w.api_base_url)
-    limit = getattr(w, "max_file_bytes", WHATSAPP_MAX_FILE_BYTES)
+    limit = WHATSAPP_MAX_FILE_BYTES
     log.info("whatsapp: configured, webhook at %s", WhatsappChannel.path)
     return [WhatsappChannel(w.verify_token, w.app_secret, partial(check_graph, graph)), WhatsappMedia(graph, blobs, limit),
             WhatsappReceiptSender(graph, update_template=w.update_template, template_language=w.template_language)]
