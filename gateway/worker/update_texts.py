@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.sms.gsm import is_gsm7, sms_parts
 from gateway.worker.templates import Templates
 
+CHAT_MAX_UNITS = 4096  # Telegram's and WhatsApp's limit for one message (Telegram counts UTF-16 units)
 SMS_MAX_PARTS = 4  # 612 GSM-7 characters or 268 UCS-2 ones: one message on the phone, four on the bill
 MAX_STATUS = 60  # a status name; the store's own words for an unknown one are cut there
 MAX_TEXT = 20_000  # what of an answer is kept at all (a store bug must not make a megabyte message)
@@ -72,13 +74,22 @@ class Render:
 def fit_sms(render: Render, text: str, more: str, max_parts: int = SMS_MAX_PARTS) -> str:
     """``render(text)`` within ``max_parts`` SMS; when the answer is too long, the longest start of it cut at
     a word that fits with ``more`` (where to read the rest) after it."""
+    return fit(render, text, more, lambda message: sms_parts(message) <= max_parts)
+
+
+def fit_chat(render: Render, text: str, more: str, max_units: int = CHAT_MAX_UNITS) -> str:
+    """``render(text)`` within one chat message (UTF-16 units, as Telegram counts), cut as :func:`fit_sms`."""
+    return fit(render, text, more, lambda message: len(message.encode("utf-16-le", "surrogatepass")) // 2 <= max_units)
+
+
+def fit(render: Render, text: str, more: str, fits: Callable[[str], bool]) -> str:
     whole = render(text)
-    if sms_parts(whole) <= max_parts:
+    if fits(whole):
         return whole
-    lo, hi = 0, len(text)  # the longest prefix length that fits, by bisection (sms_parts grows with length)
+    lo, hi = 0, len(text)  # the longest prefix length that fits, by bisection (a message grows with its text)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if sms_parts(render(text[:mid].rstrip() + more)) <= max_parts:
+        if fits(render(text[:mid].rstrip() + more)):
             lo = mid
         else:
             hi = mid - 1
@@ -111,6 +122,8 @@ class UpdateTexts:
         values = {"tracking_id": tracking_id, "status": self.status_name(status or "received")}
         render = Render(self.template(style, key), values)
         subject = Render(self.template("email", "subject"), values)("") if style == "email" else None
+        if style == "chat":  # Telegram and WhatsApp take 4096 characters, an X DM 10,000: one message each
+            return UpdateText(fit_chat(render, words, Render(self.template("sms", "more"), values)("")))
         if style != "sms":
             return UpdateText(render(words), subject)
         sms_render = Render(gsm_fold(self.template("sms", key)), {k: gsm_fold(v) for k, v in values.items()})

@@ -340,3 +340,18 @@ def test_cek_of_a_held_complaint_reads_as_the_citizens_words(rig: Rig) -> None: 
     held = _ticket(rig, rig.send(f"BALAS {new_tracking_id()} {PLEA}", sender=STRANGER))
     cek = rig.send(f"CEK {held}", sender=STRANGER)
     assert rig.replies(cek) == [f"LAPOR! Tiket {held}: diterima, sedang diperiksa petugas."]  # not "review"
+
+
+@pytest.mark.parametrize("answer", ["Jalan sudah kami perbaiki. " * 385, "😀" * 3000, "x" * 10_000])
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_longest_answer_the_store_takes_fits_one_chat_message(answer: str, lang: str) -> None:
+    """Telegram and WhatsApp take 4096 characters (Telegram counts UTF-16 units), X a DM of 10,000: a longer
+    text was refused (X) or cut where it ended, losing the status and how to answer."""
+    from gateway.worker.templates import Templates
+    from gateway.worker.update_texts import UpdateTexts
+
+    words = UpdateTexts(Templates(lang)).render("chat", "response", "1234567897", "resolved", answer[:10_000])
+    assert len(words.text.encode("utf-16-le")) // 2 <= 4096
+    assert "1234567897" in words.text
+    short = UpdateTexts(Templates(lang)).render("chat", "response", "1234567897", "resolved", "Sudah.").text
+    assert words.text.endswith(short.rpartition("Sudah.")[2])  # the status and how to answer are kept
