@@ -126,6 +126,8 @@ class ComplaintTables(Files):
                 return False
             conn.execute("UPDATE receipts SET state=? WHERE complaint_id=? AND state='held'",
                          ("pending" if approve else "cancelled", r[0]))
+            if not approve:  # its citizen's answers can never reach the store: settled with it, not left waiting
+                settle_responses(conn, r[0], "rejected", "its complaint was rejected in review", "response_rejected")
             conn.execute(EVENT_INSERT, Event(r[1], "review_approved" if approve else "review_rejected",
                                              tracking_id).row(time.time()))
             return True
@@ -172,6 +174,19 @@ def mark_failed(conn: sqlite3.Connection, table: Table, row_id: str, error: str,
     ).fetchone()
     if r and dead:
         conn.execute(EVENT_INSERT, Event(r[0], dead_event, tracking_id=r[1], detail=error).row(time.time()))
+        if table == "complaints":  # its waiting answers die with it, and retry-dead of the ticket queues both
+            settle_responses(conn, row_id, "dead_letter", "its complaint is a dead letter", "response_dead_letter")
+
+
+def settle_responses(conn: sqlite3.Connection, complaint_id: str, state: str, reason: str, event: str) -> None:
+    """A complaint that will not reach the store takes its pending citizen responses with it: ``state``,
+    ``reason`` as their last error, ``event`` logged for each (what show and the dead letters list)."""
+    now = time.time()
+    for ch, tid in conn.execute(
+        "UPDATE citizen_responses SET state=?, last_error=? WHERE complaint_id=? AND state='pending' "
+        "RETURNING channel, tracking_id", (state, reason, complaint_id),
+    ).fetchall():
+        conn.execute(EVENT_INSERT, Event(ch, event, tracking_id=tid, detail=reason).row(now))
 
 
 def requeue_dead(conn: sqlite3.Connection, table: Table, tracking_ids: list[str], *, waiting_state: str,

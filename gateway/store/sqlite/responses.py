@@ -17,7 +17,7 @@ from typing import Any
 from channels.registry import spec_for
 from gateway.store.records import ResponseRow
 from gateway.store.sqlite.base import Files
-from gateway.store.sqlite.complaints import mark_delivered, mark_failed, requeue_dead
+from gateway.store.sqlite.complaints import mark_delivered, mark_failed, requeue_dead, settle_responses
 
 
 def write_response(conn: sqlite3.Connection, now: float, inbound_id: int, r: ResponseRow) -> None:
@@ -29,6 +29,9 @@ def write_response(conn: sqlite3.Connection, now: float, inbound_id: int, r: Res
         (r.id, inbound_id, r.complaint_id, r.tracking_id, r.channel, r.sealed, int(r.anonymous), int(r.confidential),
          now),
     )
+    dead = conn.execute("SELECT 1 FROM complaints WHERE id=? AND state='dead_letter'", (r.complaint_id,)).fetchone()
+    if dead:  # an answer on a complaint that already gave up waits with it, where the dead letters are
+        settle_responses(conn, r.complaint_id, "dead_letter", "its complaint is a dead letter", "response_dead_letter")
 
 
 class ResponseTables(Files):
@@ -70,10 +73,12 @@ class ResponseTables(Files):
             dead_event="response_dead_letter"))
 
     def dead_responses(self, limit: int = 500) -> list[dict[str, Any]]:
-        """Citizen responses that gave up (``dead_letter``), newest first: what ``retry-dead`` queues again."""
+        """Citizen responses that will not reach the store as they are, newest first: ``dead_letter`` (what
+        ``retry-dead`` queues again), ``rejected`` (their complaint was) and ``held`` (over the per-complaint
+        cap, for a person to look at; ``retry-dead`` queues them too)."""
         return [dict(r) for r in self.reader.rows(
-            "SELECT tracking_id, channel, attempts, last_error, created_at FROM citizen_responses "
-            "WHERE state='dead_letter' ORDER BY created_at DESC LIMIT ?", (limit,))]
+            "SELECT tracking_id, channel, state, attempts, last_error, created_at FROM citizen_responses "
+            "WHERE state IN ('dead_letter', 'rejected', 'held') ORDER BY created_at DESC LIMIT ?", (limit,))]
 
     def retry_dead_responses_sync(self, tracking_ids: Iterable[str] | None = None) -> list[str]:
         """Dead responses (on these tickets, or all) due again, attempts afresh: their tracking IDs."""
