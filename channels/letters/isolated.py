@@ -104,14 +104,7 @@ def read_job(
     from channels.letters.scan import LettersChannel
 
     sink = CollectingSink()
-    reader = LettersChannel(
-        sink,
-        max_file_bytes=config.max_file_bytes,
-        max_pages=config.max_pages,
-        max_pixels=config.max_pixels,
-        max_total_pixels=config.max_total_pixels,
-        min_confidence=config.min_confidence,
-    )
+    reader = LettersChannel.from_settings(config, sink)  # the config has the settings' names
     try:
         return reader.read_file(data, filename, received_at), sink.blobs
     except Exception as exc:  # OpenCV reports a failed allocation as cv2.error: it is the memory limit

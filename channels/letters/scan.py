@@ -89,7 +89,8 @@ class LettersChannel:
 
     @classmethod
     def from_settings(cls, letters: Any, blobs: BlobSink) -> LettersChannel:
-        """Build from ``gateway.settings.LettersSettings`` (or anything with the same attributes)."""
+        """Build from ``gateway.settings.LettersSettings`` (or anything with the same attributes: the
+        isolated reader's ``ReaderConfig``)."""
         return cls(
             blobs,
             max_file_bytes=letters.max_file_bytes,
