@@ -257,6 +257,17 @@ class ConsoleSettings(BaseModel):
     login_lock_max_seconds: float = Field(900.0, gt=0)  # the longest such wait
     desk_secret: str | None = None  # signs desk entries to the intake; default derived from privacy.vault_key
     max_upload_bytes: int = Field(50 * 1024 * 1024, gt=0)  # one desk entry or scan upload, all files together
+    # argon2id's cost for new passwords (argon2-cffi's default, RFC 9106's low-memory choice: t=3, 64 MiB, p=4;
+    # OWASP's floor is t=2, 19 MiB, p=1); a stored hash is always checked with the cost it was made with
+    password_time_cost: int = Field(3, ge=1)
+    password_memory_cost: int = Field(65536, ge=8)  # KiB
+    password_parallelism: int = Field(4, ge=1)
+
+    @model_validator(mode="after")
+    def _argon2_memory(self) -> ConsoleSettings:
+        if self.password_memory_cost < 8 * self.password_parallelism:
+            raise ValueError("console.password_memory_cost must be at least 8 KiB per lane (password_parallelism)")
+        return self
 
 
 class LogSettings(BaseModel):

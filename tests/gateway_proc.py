@@ -53,6 +53,10 @@ class GatewayProcess:
             "LAPOR_CENTRAL__URL": f"http://127.0.0.1:{self.central_port}",
             "LAPOR_SMTP__PORT": str(self.smtp_port),
             "LAPOR_CONSOLE__PORT": str(self.console_port),
+            # argon2id at its cheapest (1 pass, 8 KiB): the same code as the secure default, a hash in microseconds
+            "LAPOR_CONSOLE__PASSWORD_TIME_COST": "1",
+            "LAPOR_CONSOLE__PASSWORD_MEMORY_COST": "8",
+            "LAPOR_CONSOLE__PASSWORD_PARALLELISM": "1",
             "LAPOR_FORWARDER__BACKOFF_BASE_SECONDS": "0.2",
             "LAPOR_FORWARDER__BACKOFF_MAX_SECONDS": "2",
             "LAPOR_LOG__LEVEL": "DEBUG",

@@ -81,7 +81,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         if args.action == "passwd":
             was_initial = args.name == "admin" and bool(store.user(args.name)["must_change"])
-            store.set_password(args.name, hash_password(password))
+            store.set_password(args.name, hash_password(password, settings.console))
             if was_initial:  # the first start's password is no longer any use: its file goes
                 from gateway.console.pages_login import INITIAL_PASSWORD_FILE
 
@@ -89,7 +89,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{args.name}: password changed")
             return 0
         secret = new_totp_secret() if args.role in TOTP_ROLES else None
-        if not store.add_user(args.name, args.role, hash_password(password), totp_secret=secret):
+        if not store.add_user(args.name, args.role, hash_password(password, settings.console), totp_secret=secret):
             print(f"lapor-gateway: user {args.name} exists", file=sys.stderr)
             return 1
         print(f"{args.name} added as {args.role}")

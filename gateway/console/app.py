@@ -9,6 +9,8 @@ A session still at the ``password`` or ``enrol`` stage reaches only that page.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import hmac
 import importlib
@@ -23,6 +25,7 @@ from aiohttp import web
 
 from gateway.console.auth import Throttle, new_token, role_at_least, token_hash
 from gateway.console.i18n import LANGS
+from gateway.console.keys import CSRF_TOKEN, LANG, NEW_PRE, SESSION_HASH, STAGE, USER
 from gateway.console.render import APP_KEY_ENV, environment, render
 from gateway.settings import Settings
 
@@ -42,6 +45,24 @@ SIGNED_OUT_BODY = 16 * 1024  # the largest body a request of nobody signed in ma
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class OffLoop:
+    """The console store's methods as coroutines run in a worker thread: SQLite never blocks the event loop.
+
+    ``await c.db.user(name)`` is ``c.store.user(name)`` in ``asyncio.to_thread`` (as the worker's router reads)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = getattr(self._store, name)
+
+        @functools.wraps(method)
+        async def off_loop(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(method, *args, **kwargs)
+
+        return off_loop
+
+
 @dataclass
 class Console:
     """What the pages share: settings, the console store, the gateway's journal and blobs (opened lazily)."""
@@ -55,10 +76,12 @@ class Console:
     poll_seconds: float = 0.5  # the live log's poll of the intake log
     throttle: Throttle = field(init=False)
     csrf_key: bytes = field(init=False)
+    db: OffLoop = field(init=False)  # ``store`` off the event loop: what the handlers use
 
     def __post_init__(self) -> None:
         c = self.settings.console
         self.throttle = Throttle(self.store, c.login_free_failures, c.login_lock_max_seconds)
+        self.db = OffLoop(self.store)
         key = (self.settings.privacy.vault_key or "") + ":console-csrf"
         self.csrf_key = hashlib.sha256(key.encode()).digest()
 
@@ -101,11 +124,11 @@ def set_cookie(request: web.Request, response: web.StreamResponse, name: str, va
                         secure=console_of(request).secure_cookies, max_age=max_age)
 
 
-def start_session(request: web.Request, response: web.StreamResponse, user: str, stage: str) -> str:
+async def start_session(request: web.Request, response: web.StreamResponse, user: str, stage: str) -> str:
     """A new session (a fresh token: no fixation), its cookie on ``response``."""
     c = console_of(request)
     token = new_token()
-    c.store.create_session(token_hash(token), user, stage, c.clock(), request.get("lang", "id"))
+    await c.db.create_session(token_hash(token), user, stage, c.clock(), request.get(LANG, "id"))
     set_cookie(request, response, SESSION_COOKIE, token)
     return token
 
@@ -131,37 +154,37 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
     c = console_of(request)
     lang = request.query.get("lang") or request.cookies.get(LANG_COOKIE) or "id"
-    request["lang"] = lang if lang in LANGS else "id"
+    request[LANG] = lang if lang in LANGS else "id"
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         th = token_hash(token)
-        s = c.store.session(th)
+        s = await c.db.session(th)
         now = c.clock()
         cfg = c.settings.console
         if s and not s["disabled"] and now - s["seen_at"] < cfg.session_minutes * 60 \
                 and now - s["created_at"] < cfg.session_max_hours * 3600:
-            user = c.store.user(s["user"])
+            user = await c.db.user(s["user"])
             if user is not None:
-                request["user"] = {"name": user["name"], "role": user["role"]}
-                request["stage"] = s["stage"]
-                request["session_hash"] = th
-                request["csrf_token"] = c.csrf_for("s:" + token)
+                request[USER] = {"name": user["name"], "role": user["role"]}
+                request[STAGE] = s["stage"]
+                request[SESSION_HASH] = th
+                request[CSRF_TOKEN] = c.csrf_for("s:" + token)
                 if now - s["seen_at"] > 5:
-                    c.store.touch_session(th, now)
+                    await c.db.touch_session(th, now)
         elif s:
-            c.store.end_session(th)
+            await c.db.end_session(th)
     pre = None
-    if "csrf_token" not in request:
+    if CSRF_TOKEN not in request:
         pre = request.cookies.get(PRE_COOKIE)
         if not pre or len(pre) > 100:
             pre = new_token()
-            request["new_pre"] = pre
-        request["csrf_token"] = c.csrf_for("pre:" + pre)
+            request[NEW_PRE] = pre
+        request[CSRF_TOKEN] = c.csrf_for("pre:" + pre)
     response = await handler(request)
-    if request.get("new_pre") and not response.prepared:
-        set_cookie(request, response, PRE_COOKIE, request["new_pre"])
-    if "lang" in request.query and request["lang"] == request.query["lang"] and not response.prepared:
-        set_cookie(request, response, LANG_COOKIE, request["lang"], max_age=365 * 86400)
+    if request.get(NEW_PRE) and not response.prepared:
+        set_cookie(request, response, PRE_COOKIE, request[NEW_PRE])
+    if "lang" in request.query and request[LANG] == request.query["lang"] and not response.prepared:
+        set_cookie(request, response, LANG_COOKIE, request[LANG], max_age=365 * 86400)
     return response
 
 
@@ -169,14 +192,14 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return await handler(request)
-    if request.get("user") is None and (request.content_length is None or request.content_length > SIGNED_OUT_BODY):
+    if request.get(USER) is None and (request.content_length is None or request.content_length > SIGNED_OUT_BODY):
         raise web.HTTPForbidden(text="403: sign in first\n")  # nobody signed in uploads anything: not even read
     given = request.headers.get("X-CSRF-Token")
     if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
         value = form.get("csrf_token")
         given = value if isinstance(value, str) else None
-    if request.get("new_pre") or not given or not hmac.compare_digest(given, request["csrf_token"]):
+    if request.get(NEW_PRE) or not given or not hmac.compare_digest(given, request[CSRF_TOKEN]):
         raise web.HTTPForbidden(text="403: missing or wrong csrf_token\n")
     return await handler(request)
 
@@ -185,12 +208,12 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
 def _guard(least: str, *, feed: bool) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
-            user = request.get("user")
+            user = request.get(USER)
             if user is None:
                 if feed:
                     raise web.HTTPUnauthorized(text="401: sign in first\n")
                 raise web.HTTPSeeOther("/console/login")
-            stage = request.get("stage")
+            stage = request.get(STAGE)
             if stage != "full":
                 if feed:
                     raise web.HTTPUnauthorized(text="401: sign-in not finished\n")
@@ -218,11 +241,11 @@ def data(least: str) -> Callable[[Handler], Handler]:
     return _guard(least, feed=True)
 
 
-def audit(request: web.Request, action: str, *, tracking_id: str | None = None, reason: str | None = None,
-          user: str | None = None) -> None:
-    who = user or (request.get("user") or {}).get("name") or "-"
-    console_of(request).store.audit(who, action, tracking_id=tracking_id, reason=reason, remote=request.remote,
-                                    at=console_of(request).clock())
+async def audit(request: web.Request, action: str, *, tracking_id: str | None = None, reason: str | None = None,
+                user: str | None = None) -> None:
+    who = user or (request.get(USER) or {}).get("name") or "-"
+    await console_of(request).db.audit(who, action, tracking_id=tracking_id, reason=reason, remote=request.remote,
+                                       at=console_of(request).clock())
 
 
 async def _static(request: web.Request) -> web.StreamResponse:

@@ -9,7 +9,8 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 
 import pyotp
 from argon2 import PasswordHasher
@@ -22,8 +23,25 @@ ISSUER = "LAPOR! gateway"
 FAILURE_WINDOW = 3600.0  # wrong passwords older than this are forgotten
 IP_FREE_FAILURES = 10  # a shared office address gets more free tries than one user name
 
-_hasher = PasswordHasher()  # argon2id with the library's current parameters
-_DUMMY = _hasher.hash("not a password of anyone's")
+
+
+class HashCost(Protocol):
+    """argon2id's cost (``console.password_time_cost``, ``password_memory_cost`` in KiB, ``password_parallelism``)."""
+
+    password_time_cost: int
+    password_memory_cost: int
+    password_parallelism: int
+
+
+@lru_cache(maxsize=8)
+def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    """The hasher for a cost and a dummy hash of the same cost (a missing user costs as much as a real one)."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    return hasher, hasher.hash("not a password of anyone's")
+
+
+def _for(cost: HashCost) -> tuple[PasswordHasher, str]:
+    return _hasher(cost.password_time_cost, cost.password_memory_cost, cost.password_parallelism)
 
 
 def role_at_least(role: str | None, wanted: str) -> bool:
@@ -37,14 +55,16 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def hash_password(password: str, cost: HashCost) -> str:
+    return _for(cost)[0].hash(password)
 
 
-def verify_password(stored: str | None, password: str) -> bool:
-    """Constant work whether the user exists or not (a missing user is checked against a dummy hash)."""
+def verify_password(stored: str | None, password: str, cost: HashCost) -> bool:
+    """Constant work whether the user exists or not (a missing user is checked against a dummy hash of ``cost``;
+    a stored hash is checked with the cost it was made with)."""
+    hasher, dummy = _for(cost)
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return hasher.verify(stored or dummy, password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

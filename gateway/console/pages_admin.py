@@ -10,6 +10,7 @@ from aiohttp import web
 
 from gateway.console.app import audit, console_of, page
 from gateway.console.auth import ROLES, TOTP_ROLES, hash_password, new_totp_secret, password_problem
+from gateway.console.keys import FLASH, USER
 from gateway.console.render import render
 
 NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -21,13 +22,13 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         before = int(request.query["before"]) if "before" in request.query else None
     except ValueError:
         before = None
-    entries = console_of(request).store.audit_entries(before=before, limit=200)
+    entries = await console_of(request).db.audit_entries(before=before, limit=200)
     return render(request, "audit.html", entries=entries)
 
 
 @page("admin")
 async def users_page(request: web.Request) -> web.StreamResponse:
-    return render(request, "users.html", users=console_of(request).store.users(), roles=ROLES)
+    return render(request, "users.html", users=await console_of(request).db.users(), roles=ROLES)
 
 
 @page("admin")
@@ -43,13 +44,13 @@ async def add_user(request: web.Request) -> web.StreamResponse:
         error = problem
     if error is None:
         secret = new_totp_secret() if role in TOTP_ROLES else None
-        hashed = await asyncio.to_thread(hash_password, password)
-        if c.store.add_user(name, role, hashed, totp_secret=secret, must_change=True):
-            audit(request, "user_added", reason=f"{name} ({role})")
-            request["flash"] = "user_added"
+        hashed = await asyncio.to_thread(hash_password, password, c.settings.console)
+        if await c.db.add_user(name, role, hashed, totp_secret=secret, must_change=True):
+            await audit(request, "user_added", reason=f"{name} ({role})")
+            request[FLASH] = "user_added"
         else:
             error = "user_exists"
-    return render(request, "users.html", status=400 if error else 200, users=c.store.users(), roles=ROLES,
+    return render(request, "users.html", status=400 if error else 200, users=await c.db.users(), roles=ROLES,
                   error=(error, {}) if error else None)
 
 
@@ -59,8 +60,8 @@ async def set_disabled(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     name = form.get("username")
     disable = form.get("action") != "enable"
-    if isinstance(name, str) and name != request["user"]["name"] and c.store.set_disabled(name, disable):
-        audit(request, "user_disabled" if disable else "user_enabled", reason=name)
+    if isinstance(name, str) and name != request[USER]["name"] and await c.db.set_disabled(name, disable):
+        await audit(request, "user_disabled" if disable else "user_enabled", reason=name)
     raise web.HTTPSeeOther("/console/users")
 
 

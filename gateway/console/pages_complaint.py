@@ -20,6 +20,7 @@ from aiohttp import web
 from gateway.cli.show import gather
 from gateway.console.app import audit, console_of, data, page
 from gateway.console.auth import role_at_least
+from gateway.console.keys import FLASH, USER
 from gateway.console.render import render
 from normalizer.tracking import check_tracking_id
 
@@ -38,10 +39,10 @@ def tracking_of(request: web.Request) -> str:
 
 def may_see(request: web.Request, tracking_id: str) -> bool:
     """Operators and above see every complaint; a scanner only those they entered at the desk."""
-    user = request["user"]
+    user = request[USER]
     if role_at_least(user["role"], "operator"):
         return True
-    return console_of(request).store.entered_by(tracking_id) == user["name"]
+    return console_of(request).store.entered_by(tracking_id) == user["name"]  # in _load, off the loop
 
 
 def _load(request: web.Request, tracking_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -64,7 +65,7 @@ def _view(request: web.Request, row: dict[str, Any], out: dict[str, Any], **extr
     privacy = record.get("privacy") or {}
     atts = [dict(a, n=n, inline=a.get("media_type") in INLINE_IMAGES,
                  pdf=a.get("media_type") == "application/pdf") for n, a in enumerate(record.get("attachments") or [])]
-    role = request["user"]["role"]
+    role = request[USER]["role"]
     return render(
         request, "complaint.html", out=out, record=record, privacy=privacy, attachments=atts,
         conversation=_conversation(out), tid=out["tracking_id"],
@@ -93,7 +94,7 @@ async def reveal(request: web.Request) -> web.StreamResponse:
     row, out = await asyncio.to_thread(_load, request, tid)
     if not reason:
         return _view(request, row, out, error=("reveal_needs_reason", {}))
-    audit(request, "reveal", tracking_id=tid, reason=reason)
+    await audit(request, "reveal", tracking_id=tid, reason=reason)
     identity = await asyncio.to_thread(c.open_journal().sealed_identity, tid) or {}
     full = json.loads(row["record"])
     revealed = {
@@ -102,7 +103,7 @@ async def reveal(request: web.Request) -> web.StreamResponse:
         "subject": full.get("subject"),
         "body": identity.get("original_body") or full.get("body"),
     }
-    request["flash"] = "revealed"
+    request[FLASH] = "revealed"
     return _view(request, row, out, revealed=revealed)
 
 

@@ -77,8 +77,8 @@ async def retry(request: web.Request) -> web.StreamResponse:
                 responses(ids) if responses else [])
 
     forwards, receipts, responses = await asyncio.to_thread(queue)
-    audit(request, "retry", tracking_id=ids[0] if ids else None,
-          reason=f"{len(forwards)} forward(s), {len(receipts)} receipt(s), {len(responses)} response(s)")
+    await audit(request, "retry", tracking_id=ids[0] if ids else None,
+                reason=f"{len(forwards)} forward(s), {len(receipts)} receipt(s), {len(responses)} response(s)")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WATCH_SECONDS
     while True:

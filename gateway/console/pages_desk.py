@@ -21,6 +21,7 @@ from channels.desk.webhook import CHANNELS, PATH, desk_key, entry_body
 from channels.message import Rejected, safe_filename
 from channels.signing import sha256_signature
 from gateway.console.app import audit, console_of, page
+from gateway.console.keys import FLASH, USER
 from gateway.console.render import render
 
 WAIT_FOR_TRACKING = 4.0
@@ -65,7 +66,7 @@ async def new_entry(request: web.Request) -> web.StreamResponse:
             return render(request, "new.html", status=413, values=values, channels=CHANNELS,
                           error=("file_too_large", {"limit": blobs.max_bytes // (1024 * 1024)}))
         attachments.append(att.model_dump())
-    user = request["user"]["name"]
+    user = request[USER]["name"]
     external_id = secrets.token_urlsafe(18)
     entry = {"channel": channel, "external_id": external_id, "user": user, "subject": values["subject"],
              "body": values["body"], "anonymous": values["anonymous"], "confidential": values["confidential"],
@@ -74,7 +75,7 @@ async def new_entry(request: web.Request) -> web.StreamResponse:
     body = entry_body(entry)
     assert c.settings.privacy.vault_key
     key = desk_key(c.settings.console.desk_secret, c.settings.privacy.vault_key)
-    c.store.add_desk_entry(external_id, user, channel, c.clock())
+    await c.db.add_desk_entry(external_id, user, channel, c.clock())
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http, \
                 http.post(intake_url(c.settings, PATH), data=body,
@@ -85,10 +86,10 @@ async def new_entry(request: web.Request) -> web.StreamResponse:
         ok = False
     if not ok:
         return render(request, "new.html", status=503, values=values, channels=CHANNELS, error=("intake_down", {}))
-    audit(request, "desk_entry")
+    await audit(request, "desk_entry")
     # answered at once with the tracking ID (the page's address becomes the entry's own, so a reload asks again
     # for the number and never posts the complaint twice)
-    return await _entry_view(request, c.store.desk_entry(external_id) or {})
+    return await _entry_view(request, await c.db.desk_entry(external_id) or {})
 
 
 async def _tracking(c: Any, entry: dict[str, Any], wait: float) -> str | None:
@@ -101,7 +102,7 @@ async def _tracking(c: Any, entry: dict[str, Any], wait: float) -> str | None:
         tid = await asyncio.to_thread(journal.tracking_for_external, entry["channel"], entry["user"],
                                       entry["external_id"])
         if tid:
-            c.store.set_desk_tracking(entry["external_id"], tid)
+            await c.db.set_desk_tracking(entry["external_id"], tid)
             return tid
         if loop.time() >= deadline:
             return None
@@ -109,24 +110,24 @@ async def _tracking(c: Any, entry: dict[str, Any], wait: float) -> str | None:
 
 
 async def _entry_view(request: web.Request, entry: dict[str, Any]) -> web.StreamResponse:
-    if not entry or entry["user"] != request["user"]["name"]:
+    if not entry or entry["user"] != request[USER]["name"]:
         raise web.HTTPNotFound()
     tid = await _tracking(console_of(request), entry, WAIT_FOR_TRACKING)
     if tid:
-        request["flash"] = "registered"
+        request[FLASH] = "registered"
     return render(request, "entry.html", tid=tid, entry=entry)
 
 
 @page("scanner")
 async def entry_page(request: web.Request) -> web.StreamResponse:
-    return await _entry_view(request, console_of(request).store.desk_entry(request.match_info["external_id"][:64])
+    return await _entry_view(request, await console_of(request).db.desk_entry(request.match_info["external_id"][:64])
                              or {})
 
 
 @page("scanner")
 async def mine(request: web.Request) -> web.StreamResponse:
     c = console_of(request)
-    return render(request, "mine.html", entries=c.store.desk_entries_by(request["user"]["name"]))
+    return render(request, "mine.html", entries=await c.db.desk_entries_by(request[USER]["name"]))
 
 
 @page("scanner")
@@ -177,8 +178,8 @@ async def scan_upload(request: web.Request) -> web.StreamResponse:
         name = safe_filename(f.filename) or f"scan-{n}.bin"
         content = await asyncio.to_thread(f.file.read)
         results.append((name, len(content), await _upload(c, name, content, f.content_type or "application/pdf",
-                                                           request["user"]["name"])))
-    audit(request, "scan_upload", reason=f"{len(files)} file(s)")
+                                                           request[USER]["name"])))
+    await audit(request, "scan_upload", reason=f"{len(files)} file(s)")
     return render(request, "scan.html", results=results)
 
 

@@ -19,6 +19,7 @@ from gateway.cli.display import safe_text
 from gateway.cli.log import LogFilter
 from gateway.console.app import console_of, data, page
 from gateway.console.i18n import state_label
+from gateway.console.keys import LANG, SESSION_HASH
 from gateway.console.render import render
 
 PAGE_ROWS = 200
@@ -95,17 +96,17 @@ async def events_feed(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     await response.write(b"retry: 3000\n\n")
     quiet = 0.0
-    session = request.get("session_hash")
+    session = request.get(SESSION_HASH)
     while request.transport is not None and not request.transport.is_closing():  # until the browser goes
         events = await asyncio.to_thread(journal.events_matching, after=seq, limit=500, **wanted.log.query(journal))
         for e in events:
             seq = e["seq"]
             if wanted.keeps(e):
-                body = json.dumps(row(e, when, request.get("lang", "id")), ensure_ascii=False)
+                body = json.dumps(row(e, when, request.get(LANG, "id")), ensure_ascii=False)
                 await response.write(f"id: {seq}\nevent: row\ndata: {body}\n\n".encode())
                 quiet = 0.0
         if quiet >= KEEPALIVE_SECONDS:
-            if session and c.store.session(session) is None:  # signed out or expired meanwhile
+            if session and await c.db.session(session) is None:  # signed out or expired meanwhile
                 break
             await response.write(b": keep-alive\n\n")
             quiet = 0.0

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from gateway.cli.review import _confidential, _excerpt, _page_images, _pages, corrected
 from gateway.console.app import audit, console_of, page
+from gateway.console.keys import FLASH
 from gateway.console.pages_complaint import tracking_of
 from gateway.console.render import render
 
@@ -32,7 +33,7 @@ def _queue(journal: Any) -> list[dict[str, Any]]:
 async def review_page(request: web.Request) -> web.StreamResponse:
     journal = console_of(request).open_journal()
     if request.query.get("done") in ("approved", "rejected"):
-        request["flash"] = request.query["done"]
+        request[FLASH] = request.query["done"]
     return render(request, "review.html", items=await asyncio.to_thread(_queue, journal))
 
 
@@ -47,9 +48,9 @@ async def _decide(request: web.Request, approve: bool) -> web.StreamResponse:
     reason = _text(form, "reason", 500) or None
     journal = console_of(request).open_journal()
     if not await asyncio.to_thread(journal.review_decide_sync, tid, approve):
-        request["flash"] = "not_waiting"
+        request[FLASH] = "not_waiting"
         raise web.HTTPSeeOther(f"/console/complaints/{tid}")
-    audit(request, "review_approved" if approve else "review_rejected", tracking_id=tid, reason=reason)
+    await audit(request, "review_approved" if approve else "review_rejected", tracking_id=tid, reason=reason)
     raise web.HTTPSeeOther(f"/console/review?done={'approved' if approve else 'rejected'}")
 
 
@@ -88,7 +89,7 @@ async def correct(request: web.Request) -> web.StreamResponse:
         body = record.get("body") or ""
     new = corrected(record, fields, body) if body else record
     await asyncio.to_thread(journal.review_correct_sync, tid, json.dumps(new, ensure_ascii=False))
-    audit(request, "review_corrected", tracking_id=tid)
+    await audit(request, "review_corrected", tracking_id=tid)
     raise web.HTTPSeeOther(f"/console/complaints/{tid}")
 
 

@@ -31,7 +31,7 @@ def ensure_admin(settings: Settings, store: object) -> bool:
     if store.user_count():  # type: ignore[attr-defined]
         return False
     password = secrets.token_urlsafe(18)
-    if not store.add_user("admin", "admin", hash_password(password), totp_secret=new_totp_secret(),  # type: ignore[attr-defined]
+    if not store.add_user("admin", "admin", hash_password(password, settings.console), totp_secret=new_totp_secret(),  # type: ignore[attr-defined]
                           must_change=True):
         return False
     path = settings.data.dir / INITIAL_PASSWORD_FILE
@@ -45,7 +45,7 @@ def ensure_admin(settings: Settings, store: object) -> bool:
 
 async def serve_console(settings: Settings, stop: asyncio.Event) -> None:
     store = open_console_store(settings.data.dir)
-    ensure_admin(settings, store)
+    await asyncio.to_thread(ensure_admin, settings, store)
     console = Console(settings, store)
     runner = web.AppRunner(build_app(console), access_log=None, handle_signals=False)
     await runner.setup()
@@ -55,7 +55,8 @@ async def serve_console(settings: Settings, stop: asyncio.Event) -> None:
         log.info("console on http://%s:%d/console/", c.host, c.port)
         while not stop.is_set():
             now = time.time()
-            store.end_sessions_before(now - c.session_max_hours * 3600, now - c.session_minutes * 60)
+            await asyncio.to_thread(store.end_sessions_before, now - c.session_max_hours * 3600,
+                                    now - c.session_minutes * 60)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
     finally:

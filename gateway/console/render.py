@@ -18,6 +18,7 @@ from aiohttp import web
 from channels.citizen_time import zone, zone_label
 from gateway.cli.display import safe_text
 from gateway.console.i18n import action_label, state_label, translate
+from gateway.console.keys import CSRF_TOKEN, FLASH, LANG, STAGE, USER
 
 TEMPLATES = Path(__file__).parent / "templates"
 APP_KEY_ENV = web.AppKey("console_jinja", jinja2.Environment)
@@ -63,12 +64,12 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     from gateway.console.auth import role_at_least
 
     env = request.app[APP_KEY_ENV]
-    lang = request.get("lang", "id")
-    user = request.get("user")
-    role = user["role"] if user and request.get("stage") == "full" else None
+    lang = request.get(LANG, "id")
+    user = request.get(USER)
+    role = user["role"] if user and request.get(STAGE) == "full" else None
     nav = [(href, key) for href, key, least in NAV if role and role_at_least(role, least)]
     html = env.get_template(template).render(
         t=lambda key, **values: translate(key, lang, **values), sl=lambda state: state_label(state, lang),
         al=lambda action: action_label(action, lang), lang=lang, user=user, role=role, nav=nav,
-        csrf_token=request.get("csrf_token", ""), path=request.path, flash=request.get("flash"), **context)
+        csrf_token=request.get(CSRF_TOKEN, ""), path=request.path, flash=request.get(FLASH), **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

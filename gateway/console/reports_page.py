@@ -14,6 +14,7 @@ from aiohttp import web
 
 from gateway.console.app import console_of, data, page
 from gateway.console.i18n import add_texts, state_label, translate
+from gateway.console.keys import LANG
 from gateway.console.render import render
 from gateway.console.report_charts import Bar, Series, bar_chart
 from gateway.store.reports import Month, MonthlyReport, share
@@ -134,9 +135,9 @@ async def reports_page(request: web.Request) -> web.StreamResponse:
     prev = Month(month.year - 1, 12) if month.month == 1 else Month(month.year, month.month - 1)
     return render(request, "reports.html", month=str(month), prev=str(prev), next=str(month.next()), report=report,
                   total=report.total(), by_channel=report.by("channel"), by_category=report.by("category"),
-                  charts=_charts(report, request.get("lang", "id")) if report.rows else [], share=share,
+                  charts=_charts(report, request.get(LANG, "id")) if report.rows else [], share=share,
                   error=None if ok else ("report_bad_month", {}), tz=report.timezone,
-                  state_name=lambda state: _state_name(state, request.get("lang", "id")))
+                  state_name=lambda state: _state_name(state, request.get(LANG, "id")))
 
 
 @data("operator")

@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 
 from gateway.console.auth import verify_password
+from gateway.settings import ConsoleSettings
 from gateway.store.sqlite.console import open_console_store
 from tests.gateway_proc import REPO
 from tests.unit.gateway.cli.cli_data import cli, new_gateway
+
+COST = ConsoleSettings(password_time_cost=1, password_memory_cost=8, password_parallelism=1)
 
 
 def test_add_list_passwd_disable(tmp_path: Path) -> None:
@@ -31,7 +34,8 @@ def test_add_list_passwd_disable(tmp_path: Path) -> None:
     try:
         row = store.user("rina")
         assert row is not None and row["password_hash"].startswith("$argon2id$")
-        assert verify_password(row["password_hash"], "dua belas huruf!")  # the newline dropped, nothing else
+        assert "$m=8,t=1,p=1$" in row["password_hash"]  # console.password_* from the environment (gateway_proc)
+        assert verify_password(row["password_hash"], "dua belas huruf!", COST)  # the newline dropped, nothing else
         assert store.user("budi") is None
         assert (gw.data_dir / "console.db").stat().st_mode & 0o777 == 0o600
     finally:
@@ -43,7 +47,7 @@ def test_add_list_passwd_disable(tmp_path: Path) -> None:
     assert "rina" in listing and "disabled" in listing and "sari" in listing and "supervisor" in listing
     store = open_console_store(gw.data_dir)
     try:
-        assert verify_password(store.user("rina")["password_hash"], "yang baru sekali")  # type: ignore[index]
+        assert verify_password(store.user("rina")["password_hash"], "yang baru sekali", COST)  # type: ignore[index]
     finally:
         store.close()
 

@@ -44,7 +44,7 @@ class Env:
 
     def add_user(self, name: str, role: str, *, must_change: bool = False, confirmed: bool = True) -> None:
         secret = new_totp_secret() if role in ("supervisor", "admin") else None
-        self.store.add_user(name, role, hash_password(PASSWORD), totp_secret=secret, must_change=must_change)
+        self.store.add_user(name, role, hash_password(PASSWORD, self.settings.console), totp_secret=secret, must_change=must_change)
         if secret:
             self.store.set_totp(name, secret, confirmed=confirmed)
             self.totp[name] = secret

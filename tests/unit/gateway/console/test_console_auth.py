@@ -223,3 +223,26 @@ async def test_many_wrong_names_from_one_address_slow_that_address_down(env: Env
     assert (await env.login("ana")).status == 429
     env.clock.now += 3
     assert (await env.login("ana")).status == 303
+
+
+def test_argon2_cost_is_a_setting_with_a_secure_default() -> None:
+    """console.password_* choose the cost of new hashes; a hash made at another cost still verifies."""
+    from pydantic import ValidationError
+
+    from gateway.console.auth import hash_password, verify_password
+    from gateway.settings import ConsoleSettings
+
+    default = ConsoleSettings()
+    strong = hash_password("correct horse battery", default)
+    assert strong.startswith("$argon2id$") and "$m=65536,t=3,p=4$" in strong  # argon2-cffi's (RFC 9106) default
+    cheap = ConsoleSettings(password_time_cost=1, password_memory_cost=8, password_parallelism=1)
+    weak = hash_password("correct horse battery", cheap)
+    assert "$m=8,t=1,p=1$" in weak
+    assert verify_password(strong, "correct horse battery", cheap)  # the stored hash's own cost is used
+    assert verify_password(weak, "correct horse battery", default)
+    assert not verify_password(weak, "correct horse batterz", cheap)
+    assert not verify_password(None, "correct horse battery", cheap)  # a missing user: never signed in
+    with pytest.raises(ValidationError):
+        ConsoleSettings(password_memory_cost=16, password_parallelism=4)  # argon2 needs 8 KiB per lane
+    with pytest.raises(ValidationError):
+        ConsoleSettings(password_time_cost=0)
