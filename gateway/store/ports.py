@@ -147,7 +147,11 @@ class UpdateStore(Protocol):
 
     def receipts_to_reuse(self, complaint_id: str) -> list[dict[str, Any]]: ...
 
-    async def record_updates(self, queued: list[tuple[ReceiptRow, Event]], events: list[Event], cursor: int) -> int: ...
+    async def record_updates(self, queued: list[tuple[ReceiptRow, Event]], events: list[Event], cursor: int, *,
+                             statuses: Sequence[tuple[str, str, float, int]] = ()) -> int:
+        """``statuses``: (tracking ID, the store's status, its time, update_id) of every update read, told or
+        not, kept per complaint we know in the same transaction (:meth:`ReportStore`'s "resolved")."""
+        ...
 
 
 class EventLog(Protocol):

@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, Literal
 
 import aiohttp
@@ -37,6 +39,7 @@ from gateway.worker.update_texts import UpdateTexts
 log = logging.getLogger(__name__)
 
 TOLD_ALWAYS = ("response", "request_details")  # the agency's words reach the citizen whatever notify.statuses says
+HOLD_AFTER_FAILURE = 5.0  # seconds of a failure's backoff no push shortens
 FEED_CHANNEL = "central"  # the intake-log channel of what the feed itself causes (skips)
 
 
@@ -160,7 +163,11 @@ class UpdatePoller:
                     log.warning("updates feed: %s; trying again with backoff", reason)
                 self.failing = reason
                 self.cursor = None  # read again from storage: a failed write left it where it was
-                await self._pause(self.backoff.delay(failures))
+                # the first seconds of the wait are not cut by a wake-up: the push carries no nonce, and a
+                # replayed one must not make us ask a failing store as fast as it refuses
+                delay = self.backoff.delay(failures)
+                await asyncio.sleep(min(delay, HOLD_AFTER_FAILURE))
+                await self._pause(max(delay - HOLD_AFTER_FAILURE, 0.0))
                 failures += 1
                 continue
             if self.failing:
@@ -185,7 +192,7 @@ class UpdatePoller:
             return False  # an empty page moves nothing (a next_after past the last update would skip some)
         top = next_cursor(self.cursor, items, page.next_after)
         queued, events = await asyncio.to_thread(self.prepare, items)
-        new = await self.journal.record_updates(queued, events, top)
+        new = await self.journal.record_updates(queued, events, top, statuses=store_statuses(items, time.time()))
         before, self.cursor = self.cursor, top
         self.counts["queued"] += new
         if new:
@@ -271,6 +278,31 @@ def next_cursor(cursor: int, items: list[Any], next_after: int) -> int:
     ids = [i.get("update_id") for i in items if isinstance(i, dict)]
     ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_UPDATE_ID]
     return max(cursor, max(ids) if ids else next_after if next_after <= MAX_UPDATE_ID else cursor)
+
+
+def store_statuses(items: list[Any], now: float) -> list[tuple[str, str, float, int]]:
+    """(tracking ID, status, when the store set it, update_id) of every readable item, told or not: what the
+    monthly report knows of the store. An item without a readable time is dated ``now`` (when we read it)."""
+    out = []
+    for raw in items:
+        try:
+            item = FeedItem.model_validate(raw)
+        except ValidationError:
+            continue
+        if item.status:
+            out.append((item.tracking_id, item.status, feed_time(item.at, now), item.update_id))
+    return out
+
+
+def feed_time(at: str | None, now: float) -> float:
+    """The store's ISO time as epoch seconds; ``now`` when absent, unreadable, without a zone or in the future."""
+    try:
+        when = datetime.fromisoformat(str(at))
+    except ValueError:
+        return now
+    if when.tzinfo is None:
+        return now
+    return min(when.timestamp(), now)
 
 
 def addresses(receipts: list[dict[str, Any]]) -> list[dict[str, Any]]:

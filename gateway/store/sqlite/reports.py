@@ -40,39 +40,22 @@ class ReportTables(Files):
     def _month_facts(self, month: Month, timezone: str) -> Iterator[ComplaintFacts]:
         start, end = month.bounds(timezone)
         rows = self.reader.query(lambda conn: _plain(conn, _COMPLAINTS, (start - SLACK_SECONDS, int(start), int(end))))
-        feed = self._store_statuses({r[0] for r in rows}, start - SLACK_SECONDS)
+        feed = self._store_statuses({r[0] for r in rows})
         nothing: dict[str, Any] = {}
         for tid, channel, state, forwarded_at, category, received in rows:
             seen = feed.get(tid, nothing)
             yield ComplaintFacts(channel, category, state, float(received), forwarded_at, seen.get("status"),
                                  seen.get("forwarded_to_agency"), seen.get("resolved"))
 
-    def _store_statuses(self, tracking_ids: set[str], since: float) -> dict[str, dict[str, Any]]:
+    def _store_statuses(self, tracking_ids: set[str]) -> dict[str, dict[str, Any]]:
         """What the central store's updates feed said of these complaints: the latest ``status``, and when each
-        of ``forwarded_to_agency`` and ``resolved`` (or ``closed``) was first reported. Read from the update
-        notices the gateway queued for the citizen (``receipts`` of kind ``update``, one per update and
-        address; the time is when the gateway read the update). A status not in ``notify.statuses`` is not
-        told and so not seen here."""
-        if not tracking_ids:
-            return {}
+        of ``forwarded_to_agency`` and ``resolved`` (or ``closed``) was first set. Read from what the update
+        poller keeps of every update it reads (``store_statuses``), told to the citizen or not; the time is the
+        store's own."""
         out: dict[str, dict[str, Any]] = {}
-        seen_updates: set[Any] = set()
-        rows = self.reader.rows(
-            "SELECT r.tracking_id, r.body, r.created_at FROM receipts r JOIN complaints c ON c.id = r.complaint_id "
-            "WHERE r.kind='update' AND c.created_at >= ? ORDER BY r.created_at, r.id", (since,))
-        for r in rows:
-            tid = r["tracking_id"]
-            if tid not in tracking_ids:
-                continue
-            try:
-                update = self.open_json(r["body"]).get("update") or {}
-            except (ValueError, AttributeError):
-                continue
-            status, uid = update.get("status"), update.get("update_id")
-            if not isinstance(status, str) or (uid is not None and uid in seen_updates):
-                continue
-            seen_updates.add(uid)
-            seen = out.setdefault(tid, {})
-            seen["status"] = status
-            seen.setdefault("resolved" if status in RESOLVED_STATUSES else status, float(r["created_at"]))
+        for tid, seen in self.store_statuses(sorted(tracking_ids)).items():  # type: ignore[attr-defined]
+            first = seen["first"]
+            done = [first[s] for s in RESOLVED_STATUSES if s in first]
+            out[tid] = {"status": seen["status"], "forwarded_to_agency": first.get("forwarded_to_agency"),
+                        "resolved": min(done) if done else None}
         return out

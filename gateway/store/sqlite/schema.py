@@ -136,6 +136,20 @@ CREATE INDEX IF NOT EXISTS chat_windows_age ON chat_windows(last_at);
 """
 STATE_SCHEMA += WINDOWS_SCHEMA
 
+# What the central store's feed said of each complaint (gateway/store/sqlite/updates.py), told or not: per status
+# when the store first set it and the latest update that set it. The monthly report reads it.
+STORE_STATUSES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_statuses (
+  complaint_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  first_at REAL NOT NULL,
+  last_at REAL NOT NULL,
+  update_id INTEGER NOT NULL,
+  PRIMARY KEY (complaint_id, status)
+);
+"""
+STATE_SCHEMA += STORE_STATUSES_SCHEMA
+
 
 
 def add_missing_columns(conn: sqlite3.Connection) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gateway.store.records import Event, ReceiptRow
@@ -55,17 +56,43 @@ class UpdateTables(Files):
                 "status": update.get("status"), "text": str(body.get("text") or "")})
         return out
 
+    def store_statuses(self, tracking_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """What the store's feed said of these complaints (those it said anything of): ``status`` the latest,
+        ``at`` when the store set it, ``first`` each status's first time."""
+        tids = list(dict.fromkeys(tracking_ids))
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(tids), 500):
+            chunk = tids[start : start + 500]
+            for r in self.reader.rows(
+                "SELECT c.tracking_id, s.status, s.first_at, s.last_at FROM store_statuses s "
+                f"JOIN complaints c ON c.id=s.complaint_id WHERE c.tracking_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY s.update_id", chunk,
+            ):
+                seen = out.setdefault(r[0], {"first": {}})
+                seen["status"], seen["at"] = r[1], float(r[3])
+                seen["first"][r[1]] = float(r[2])
+        return out
+
     async def record_updates(
-        self, queued: list[tuple[ReceiptRow, Event]], events: list[Event], cursor: int
+        self, queued: list[tuple[ReceiptRow, Event]], events: list[Event], cursor: int, *,
+        statuses: Sequence[tuple[str, str, float, int]] = (),
     ) -> int:
         """Insert the update rows (a row whose dedup key exists is left alone, and its event not written),
-        the other events, and move the cursor to ``cursor`` (never back), in one transaction. Answers how
-        many rows were new."""
+        the other events, the store's statuses (of complaints we know; a replayed update changes nothing),
+        and move the cursor to ``cursor`` (never back), in one transaction. Answers how many rows were new."""
         sealed = [(r, e, self.seal_json(r.target), self.seal_json(r.body)) for r, e in queued]
+        said = list(statuses)
 
         def write(conn: sqlite3.Connection) -> int:
             now = time.time()
             new = 0
+            conn.executemany(
+                "INSERT INTO store_statuses(complaint_id, status, first_at, last_at, update_id) "
+                "SELECT id, ?, ?, ?, ? FROM complaints WHERE tracking_id=? "
+                "ON CONFLICT(complaint_id, status) DO UPDATE SET last_at=excluded.last_at, "
+                "update_id=excluded.update_id WHERE excluded.update_id > store_statuses.update_id",
+                [(status, at, at, uid, tid) for tid, status, at, uid in said],
+            )
             for r, event, target, body in sealed:
                 added = conn.execute(
                     "INSERT INTO receipts(id, dedup_key, complaint_id, tracking_id, kind, channel, target, body, state, "

@@ -152,30 +152,22 @@ def test_the_state_file_is_read_by_received_at_in_the_service_zone(tmp_path: Pat
     assert utc_dec.total().received == 1 and held  # in UTC only the letter is December's
 
 
-def test_resolved_comes_from_the_update_notices_the_gateway_queued(tmp_path: Path) -> None:
-    from gateway.store.records import ReceiptRow
-
-    def update(uid: int, status: str, address: str) -> ReceiptRow:
-        return ReceiptRow(dedup_key=f"update:{uid}:{address}", kind="update", channel="sms.kannel",
-                          target={"to": "x"}, body={"text": "t", "update": {"update_id": uid, "kind": "status",
-                                                                           "status": status}})
+def test_resolved_comes_from_the_statuses_the_poller_read(tmp_path: Path) -> None:
+    import asyncio
 
     gw = new_gateway(tmp_path)
-    on_time = add_complaint(gw, {"received_at": "2026-12-01T02:00:00Z", "body": "a"}, receipts=[
-        update(1, "forwarded_to_agency", "a"), update(2, "resolved", "a"), update(2, "resolved", "b")])
-    late = add_complaint(gw, {"received_at": "2026-12-01T02:00:00Z", "body": "b"},
-                         receipts=[update(3, "in_progress", "a"), update(4, "closed", "a")])
-    open_ = add_complaint(gw, {"received_at": "2026-12-01T03:00:00Z", "body": "c"},
-                          receipts=[update(5, "in_progress", "a")])
+    on_time = add_complaint(gw, {"received_at": "2026-12-01T02:00:00Z", "body": "a"})
+    late = add_complaint(gw, {"received_at": "2026-12-01T02:00:00Z", "body": "b"})
+    open_ = add_complaint(gw, {"received_at": "2026-12-01T03:00:00Z", "body": "c"})
     j = journal(gw)
-    conn = sqlite3.connect(j.state_path)
-    with conn:
-        for key, when in (("update:1:a", "2026-12-02T10:00:00+07:00"), ("update:2:a", "2026-12-08T10:00:00+07:00"),
-                          ("update:2:b", "2026-12-30T10:00:00+07:00"), ("update:3:a", "2026-12-02T10:00:00+07:00"),
-                          ("update:4:a", "2026-12-30T10:00:00+07:00"), ("update:5:a", "2026-12-03T10:00:00+07:00")):
-            conn.execute("UPDATE receipts SET created_at=? WHERE dedup_key=?", (at(when), key))
-    conn.close()
+    said = [(on_time, "forwarded_to_agency", "2026-12-02T10:00:00+07:00", 1),
+            (on_time, "resolved", "2026-12-08T10:00:00+07:00", 2),
+            (late, "in_progress", "2026-12-02T10:00:00+07:00", 3), (late, "closed", "2026-12-30T10:00:00+07:00", 4),
+            (open_, "in_progress", "2026-12-03T10:00:00+07:00", 5)]
+    # update 2 read a second time (a replay after a crash, later): its first time stands
+    said.append((on_time, "resolved", "2026-12-30T10:00:00+07:00", 2))
     try:
+        asyncio.run(j.record_updates([], [], 5, statuses=[(t, s, at(w), u) for t, s, w, u in said]))
         report = j.monthly_report(Month(2026, 12), TZ)
     finally:
         j.close()
