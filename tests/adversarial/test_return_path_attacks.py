@@ -355,3 +355,48 @@ def test_the_longest_answer_the_store_takes_fits_one_chat_message(answer: str, l
     assert "1234567897" in words.text
     short = UpdateTexts(Templates(lang)).render("chat", "response", "1234567897", "resolved", "Sudah.").text
     assert words.text.endswith(short.rpartition("Sudah.")[2])  # the status and how to answer are kept
+
+
+async def test_replayed_pushes_do_not_hurry_the_retries_of_a_failing_store(tmp_path: Any) -> None:
+    """The push carries no nonce: one captured push sent again and again woke the poller every time, and each
+    wake cut its backoff short, so a failing store was asked for the feed as fast as it could refuse."""
+    import asyncio
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from channels.retry import Backoff
+    from gateway.store.sqlite.journal import Journal
+    from gateway.store.vault import Sealer
+    from gateway.worker.templates import Templates
+    from gateway.worker.update_texts import UpdateTexts
+    from gateway.worker.updates import UpdateFeed, UpdatePoller
+    from tests.unit.gateway.worker.test_answers import VAULT_KEY
+
+    asked: list[float] = []
+
+    async def failing(request: web.Request) -> web.Response:
+        asked.append(1)
+        return web.Response(status=503)
+
+    app = web.Application()
+    app.router.add_get("/v1/updates", failing)
+    journal = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
+    async with TestServer(app) as server:
+        poller = UpdatePoller(journal, UpdateFeed(str(server.make_url("")), "t"), UpdateTexts(Templates("id")),
+                              statuses=["resolved"], backoff=Backoff(60.0, 60.0, spread=0.0))
+        task = asyncio.create_task(poller.run())
+        try:
+            for _ in range(500):
+                if asked:
+                    break
+                await asyncio.sleep(0.01)
+            for _ in range(50):  # the replayed pushes, while the poller waits out its backoff
+                poller.wake.set()
+                await asyncio.sleep(0.01)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await poller.close()
+            journal.close()
+    assert len(asked) == 1
