@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from channels.phone import normalize_phone
+from channels.registry import spec_for
 from gateway.store.ports import RateLimitStore
 from gateway.store.records import Claim, RateCheck
 
@@ -122,15 +123,11 @@ class RateLimits:
 
 
 def normalise_address(family: str, address: str) -> str:
-    """One spelling per recipient, so ``+62812…``, ``0812…`` and ``62 812…`` count as one."""
+    """One spelling per recipient, so ``+62812…``, ``0812…`` and ``62 812…`` count as one: a family whose
+    senders are phone numbers (``channels.registry``) writes them as ``channels.phone`` does."""
     a = address.strip().casefold()
-    if family.startswith("sms"):
-        digits = re.sub(r"\D", "", a, flags=re.ASCII)
-        if digits.startswith("00"):  # 0062…: the international prefix
-            digits = digits[2:]
-        elif digits.startswith("0"):  # 0812…: a national number
-            digits = "62" + digits[1:]
-        return digits or a
+    if spec_for(family).sender_is == "phone":
+        return normalize_phone(a) or a
     return a
 
 
