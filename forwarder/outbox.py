@@ -187,6 +187,10 @@ class Outbox:
     async def failed(self, row_id: str, reason: str, next_at: float, dead: bool) -> None:
         raise NotImplementedError
 
+    async def admit(self, row_id: str, tracking_id: str) -> bool:
+        """Whether the row may be posted now (a quota); False leaves it to the journal (held or waiting)."""
+        return True
+
     async def run(self) -> None:
         sem = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
@@ -204,6 +208,8 @@ class Outbox:
 
     async def _deliver(self, sem: asyncio.Semaphore, row_id: str, tracking_id: str, body: str, attempts: int) -> None:
         try:
+            if not await self.admit(row_id, tracking_id):
+                return
             try:
                 answer = await self.post(row_id, tracking_id, body)
             except DeliveryError as exc:

@@ -8,9 +8,13 @@ after ``max_attempts`` (or a refusal) the response is a dead letter until ``retr
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from forwarder.outbox import Outbox
+
+if TYPE_CHECKING:
+    from gateway.store.records import Claim
+    from gateway.worker.rate_limits import RateLimits
 
 
 class ResponseOutbox(Protocol):
@@ -31,6 +35,20 @@ class ResponseForwarder(Outbox):
     failure_line = "citizen response on %s failed (attempt %d): %s"
     store: ResponseOutbox
 
+    def __init__(self, *args: Any, limits: RateLimits | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.limits = limits  # receipts.citizen_responses_per_complaint_per_hour: over it, held for a person
+        self._claims: dict[str, Claim] = {}
+
+    async def admit(self, row_id: str, tracking_id: str) -> bool:
+        if self.limits is None:
+            return True
+        claim = await self.limits.claim_post(row_id, "central", tracking_id)
+        if claim.outcome != "send":
+            return False
+        self._claims[row_id] = claim
+        return True
+
     def due(self, limit: int) -> list[tuple[str, str, str, int]]:
         return self.store.due_responses(limit)
 
@@ -38,7 +56,11 @@ class ResponseForwarder(Outbox):
         return await self.client.post_citizen_response(tracking_id, body, row_id)
 
     async def delivered_as(self, row_id: str, answer: dict[str, Any]) -> None:
+        self._claims.pop(row_id, None)
         await self.store.mark_response_forwarded(row_id, answer)
 
     async def failed(self, row_id: str, reason: str, next_at: float, dead: bool) -> None:
+        claim = self._claims.pop(row_id, None)
+        if claim is not None and self.limits is not None:
+            await self.limits.give_back(claim)  # not posted: a later try must not count twice
         await self.store.mark_response_failed(row_id, reason, next_at, dead)

@@ -222,6 +222,8 @@ class ReceiptsSettings(BaseModel):
     replies_per_sender_per_hour: int = Field(10, gt=0)  # CEK/help answers; over it: not sent, logged once
     retry_hours: float = Field(24.0, gt=0)  # a receipt whose peer is down is retried this long, then failed
     updates_per_recipient_per_hour: int = Field(10, gt=0)  # the return path's flood cap; over it: not sent, shown
+    # a citizen's answers posted to the store per complaint; over it: held (state held, retry-dead), not dropped
+    citizen_responses_per_complaint_per_hour: int = Field(10, gt=0)
 
 
 class ServiceSettings(BaseModel):

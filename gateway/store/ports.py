@@ -128,6 +128,13 @@ class RateLimitStore(Protocol):
         """The send did not happen: the counts a ``send`` claim made count for nothing."""
         ...
 
+    async def claim_post(self, response_id: str, checks: list[RateCheck], now: float, *, horizon: float,
+                         channel: str, tracking_id: str | None) -> Claim:
+        """As :meth:`claim_send`, for a citizen response about to be posted to the store: ``gone`` unless it is
+        still pending; over a check that does not defer it ends ``held`` (for a person; ``retry-dead`` queues it
+        again), over only deferring ones it waits; otherwise counted (it stays pending until the store's answer)."""
+        ...
+
 
 class DeliveryLookups(Protocol):
     """The senders of updates: when a chat's citizen last wrote (WhatsApp's window), a letter's addressee."""

@@ -70,12 +70,13 @@ class WorkerProcess:
             self.journal, self.central, concurrency=f.concurrency, max_attempts=f.max_attempts,
             backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
         )
+        limits = RateLimits.from_settings(self.journal, settings)  # one set of durable quotas for every send
         self.receipts = ReceiptWorker(self.journal, self.senders, retry_hours=settings.receipts.retry_hours,
-                                      limits=RateLimits.from_settings(self.journal, settings))
+                                      limits=limits)
         self.router.on_written += [self.forwarder.wake.set, self.receipts.wake.set]
         self.responses = ResponseForwarder(  # citizens' answers on their complaints, the second outbox
             self.journal, self.central, max_attempts=f.max_attempts,
-            backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
+            backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds), limits=limits,
         )
         self.router.on_written.append(self.responses.wake.set)
         self.updates: UpdatePoller | None = None

@@ -53,8 +53,12 @@ class Rule:
         return (self.family is None or family == self.family) and (self.kinds is None or kind in self.kinds)
 
 
+RESPONSES = ("central", "citizen_response")  # the family and kind a citizen's answer to the store is counted as
+
+
 def default_rules(replies_per_sender_per_hour: int, sms_per_minute: int, email_per_address_per_hour: int | None = None,
-                  updates_per_recipient_per_hour: int | None = None) -> list[Rule]:
+                  updates_per_recipient_per_hour: int | None = None,
+                  responses_per_complaint_per_hour: int | None = None) -> list[Rule]:
     rules = [
         Rule("replies_per_sender", replies_per_sender_per_hour, 3600.0, "reply_rate_limited",
              kinds=frozenset({"reply"}), per_recipient=True),
@@ -64,6 +68,10 @@ def default_rules(replies_per_sender_per_hour: int, sms_per_minute: int, email_p
         # an update flood (a store bug) reaches no citizen more than this often; the rest ends rate_limited, shown
         rules.append(Rule("updates_per_recipient", updates_per_recipient_per_hour, 3600.0, "update_rate_limited",
                           kinds=frozenset({"update"}), per_recipient=True))
+    if responses_per_complaint_per_hour is not None:
+        # one owner cannot flood the store with answers: counted per complaint, the rest held for a person
+        rules.append(Rule("responses_per_complaint", responses_per_complaint_per_hour, 3600.0, "response_rate_limited",
+                          family=RESPONSES[0], kinds=frozenset({RESPONSES[1]}), per_recipient=True))
     if email_per_address_per_hour is not None:
         # the email sender's own (in-memory) limit, made durable: every receipt and reply to one address counts
         # (updates have their own cap above: an agency's answer is not held back by the citizen's own mails)
@@ -93,7 +101,8 @@ class RateLimits:
     @classmethod
     def from_settings(cls, journal: RateLimitStore, settings: Settings, clock: Callable[[], float] = time.time) -> RateLimits:
         rules = default_rules(settings.receipts.replies_per_sender_per_hour, settings.sms.max_per_minute,
-                              settings.mail.receipt_rate_per_hour, settings.receipts.updates_per_recipient_per_hour)
+                              settings.mail.receipt_rate_per_hour, settings.receipts.updates_per_recipient_per_hour,
+                              settings.receipts.citizen_responses_per_complaint_per_hour)
         return cls(journal, rules, secret=settings.privacy.reporter_hmac_key, clock=clock)
 
     def recipient_key(self, family: str, address: str) -> str:
@@ -109,6 +118,14 @@ class RateLimits:
                 checks.append(RateCheck(rule.name, key, rule.limit, rule.window, rule.event, rule.defer))
         return await self.journal.claim_send(r["id"], checks, self.clock(), horizon=self._horizon,
                                              channel=r["channel"], tracking_id=r.get("tracking_id"))
+
+    async def claim_post(self, response_id: str, channel: str, tracking_id: str) -> Claim:
+        """A citizen response about to be posted to the store: counted per complaint, or held over the cap."""
+        family, kind = RESPONSES
+        checks = [RateCheck(rule.name, key, rule.limit, rule.window, rule.event, rule.defer) for rule in self.rules
+                  if rule.applies(family, kind) and (key := self._rule_key(rule, family, tracking_id)) is not None]
+        return await self.journal.claim_post(response_id, checks, self.clock(), horizon=self._horizon,
+                                             channel=channel, tracking_id=tracking_id)
 
     async def give_back(self, claim: Claim) -> None:
         """The send did not happen (the peer was down): its slots count for nothing."""

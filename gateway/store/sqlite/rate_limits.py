@@ -61,6 +61,39 @@ class RateLimitTables(Files):
         self._rate_schema_ready = True  # only once a batch with the schema in it has committed (a full disk rolls it back)
         return claim
 
+    async def claim_post(self, response_id: str, checks: list[RateCheck], now: float, *, horizon: float,
+                         channel: str, tracking_id: str | None) -> Claim:
+        """See :class:`gateway.store.ports.RateLimitStore`."""
+        ready = self._rate_schema_ready
+
+        def write(conn: sqlite3.Connection) -> Claim:
+            if not ready:
+                for statement in SCHEMA:
+                    conn.execute(statement)
+            state = conn.execute("SELECT state FROM citizen_responses WHERE id=?", (response_id,)).fetchone()
+            if state is None or state[0] != "pending":
+                return Claim("gone")
+            if horizon:
+                conn.execute("DELETE FROM rate_sends WHERE at<=?", (now - horizon,))
+            over = [(c, free) for c in checks if (free := _slot_free_at(conn, c, now)) is not None]
+            drop = next((c for c, _free in over if not c.defer), None)
+            if drop is not None:
+                conn.execute("UPDATE citizen_responses SET state='held', last_error=? WHERE id=?",
+                             (f"rate limit {drop.name}: over {drop.limit} per {drop.window:g} s", response_id))
+                _note_once(conn, drop, now, channel, tracking_id)
+                return Claim("limited", drop.name)
+            if over:
+                latest, free = max(over, key=lambda o: o[1])
+                conn.execute("UPDATE citizen_responses SET next_at=? WHERE id=?", (free, response_id))
+                return Claim("deferred", latest.name, free)
+            counted = [int(conn.execute("INSERT INTO rate_sends(key, at) VALUES (?,?)", (c.key, now)).lastrowid or 0)
+                       for c in checks]
+            return Claim("send", counted=counted)
+
+        claim = await self.state_writer.write(write)
+        self._rate_schema_ready = True
+        return claim
+
     async def give_back_sends(self, counted: list[int]) -> None:
         """See :class:`gateway.store.ports.RateLimitStore`."""
         if not counted:

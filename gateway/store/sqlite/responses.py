@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from channels.registry import spec_for
-from gateway.store.records import ResponseRow
+from gateway.store.records import Event, ResponseRow
 from gateway.store.sqlite.base import Files
 from gateway.store.sqlite.complaints import mark_delivered, mark_failed, requeue_dead, settle_responses
+from gateway.store.sqlite.events import EVENT_INSERT
 
 
 def write_response(conn: sqlite3.Connection, now: float, inbound_id: int, r: ResponseRow) -> None:
@@ -81,10 +82,21 @@ class ResponseTables(Files):
             "WHERE state IN ('dead_letter', 'rejected', 'held') ORDER BY created_at DESC LIMIT ?", (limit,))]
 
     def retry_dead_responses_sync(self, tracking_ids: Iterable[str] | None = None) -> list[str]:
-        """Dead responses (on these tickets, or all) due again, attempts afresh: their tracking IDs."""
+        """Dead and held responses (on these tickets, or all) due again, attempts afresh: their tracking IDs
+        (a held one is checked against the per-complaint cap again: it goes once the hour has room)."""
         ids = list(tracking_ids or [])
-        return self.state_writer.write_sync(
-            lambda c: requeue_dead(c, "citizen_responses", ids, waiting_state="pending", event="retry_dead_response"))
+
+        def write(conn: sqlite3.Connection) -> list[str]:
+            dead = requeue_dead(conn, "citizen_responses", ids, waiting_state="pending", event="retry_dead_response")
+            where = "state='held'" + (f" AND tracking_id IN ({','.join('?' * len(ids))})" if ids else "")
+            held = conn.execute(f"UPDATE citizen_responses SET state='pending', next_at=0 WHERE {where} "
+                                "RETURNING channel, tracking_id", ids).fetchall()
+            now = time.time()
+            for ch, tid in held:
+                conn.execute(EVENT_INSERT, Event(ch, "retry_held_response", tracking_id=tid).row(now))
+            return dead + [tid for _ch, tid in held]
+
+        return self.state_writer.write_sync(write)
 
     # --- show ---------------------------------------------------------------------------
     def responses_for(self, tracking_id: str) -> list[dict[str, Any]]:

@@ -283,11 +283,13 @@ def test_per_recipient_rules_need_a_secret(tmp_path: Path) -> None:
 def test_from_settings_reads_the_limits(tmp_path: Path) -> None:
     j = journal(tmp_path)
     s = Settings(privacy={"reporter_hmac_key": SECRET}, sms={"max_per_minute": 7},
-                 receipts={"replies_per_sender_per_hour": 4, "updates_per_recipient_per_hour": 5},
+                 receipts={"replies_per_sender_per_hour": 4, "updates_per_recipient_per_hour": 5,
+                           "citizen_responses_per_complaint_per_hour": 6},
                  mail={"receipt_rate_per_hour": 3})
     limits = {r.name: (r.limit, r.window, r.defer) for r in RateLimits.from_settings(j, s).rules}
     assert limits == {"replies_per_sender": (4, 3600.0, False), "sms_per_minute": (7, 60.0, True),
-                      "email_per_address": (3, 3600.0, False), "updates_per_recipient": (5, 3600.0, False)}
+                      "email_per_address": (3, 3600.0, False), "updates_per_recipient": (5, 3600.0, False),
+                      "responses_per_complaint": (6, 3600.0, False)}
     assert Settings().receipts.replies_per_sender_per_hour == 10 and Settings().sms.max_per_minute == 6000
     j.close()
 
