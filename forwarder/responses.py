@@ -8,13 +8,9 @@ after ``max_attempts`` (or a refusal) the response is a dead letter until ``retr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from forwarder.outbox import Outbox
-
-if TYPE_CHECKING:
-    from gateway.store.records import Claim
-    from gateway.worker.rate_limits import RateLimits
 
 
 class ResponseOutbox(Protocol):
@@ -27,6 +23,15 @@ class ResponseOutbox(Protocol):
     async def mark_response_failed(self, response_id: str, error: str, next_at: float, dead: bool) -> None: ...
 
 
+class PostLimits(Protocol):
+    """The worker's rate limits as the forwarder uses them (``gateway.worker.rate_limits.RateLimits``): a claim
+    whose ``outcome`` is ``"send"`` may be posted; one not posted is given back."""
+
+    async def claim_post(self, response_id: str, channel: str, tracking_id: str) -> Any: ...
+
+    async def give_back(self, claim: Any) -> None: ...
+
+
 class ResponseForwarder(Outbox):
     """Citizen responses: POSTed once their complaint is in the store (the journal hands out no others)."""
 
@@ -35,10 +40,10 @@ class ResponseForwarder(Outbox):
     failure_line = "citizen response on %s failed (attempt %d): %s"
     store: ResponseOutbox
 
-    def __init__(self, *args: Any, limits: RateLimits | None = None, **kw: Any) -> None:
+    def __init__(self, *args: Any, limits: PostLimits | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.limits = limits  # receipts.citizen_responses_per_complaint_per_hour: over it, held for a person
-        self._claims: dict[str, Claim] = {}
+        self._claims: dict[str, Any] = {}
 
     async def admit(self, row_id: str, tracking_id: str) -> bool:
         if self.limits is None:

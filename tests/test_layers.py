@@ -53,17 +53,42 @@ EXEMPT = {  # TYPE_CHECKING imports of the settings that these modules' from_set
 
 def _prefix_tests(path: Path) -> list[str]:
     """``x.startswith("sms")``, ``parts[0] == "social"``, ``LIKE ? || '%'`` on a channel name."""
-    tree = ast.parse(path.read_text())
+    return _prefix_tests_in(path.read_text(), str(path.relative_to(REPO)))
+
+
+def _prefix_tests_in(source: str, where: str) -> list[str]:
+    tree = ast.parse(source)
     bad = []
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr in ("startswith", "partition", "split") and "channel" in ast.unparse(node.func.value)) or (isinstance(node, ast.Compare) and any(
                 isinstance(c, ast.Constant) and c.value in FAMILY_WORDS for c in node.comparators) and isinstance(
                 node.left, ast.Subscript)):
-            bad.append(f"{path.relative_to(REPO)}:{node.lineno} {ast.unparse(node)}")
+            bad.append(f"{where}:{node.lineno} {ast.unparse(node)}")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ("startswith", "removeprefix") and node.args
+              and any(_family_prefix(v) for v in _constants(node.args[0]))):
+            bad.append(f"{where}:{node.lineno} {ast.unparse(node)}")  # family.startswith("sms")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "channel LIKE" in node.value:
-            bad.append(f"{path.relative_to(REPO)}:{node.lineno} LIKE on a channel name")
+            bad.append(f"{where}:{node.lineno} LIKE on a channel name")
     return bad
+
+
+def _constants(node: ast.expr) -> list[object]:
+    elts = node.elts if isinstance(node, ast.Tuple) else [node]
+    return [e.value for e in elts if isinstance(e, ast.Constant)]
+
+
+def _family_prefix(value: object) -> bool:
+    """A channel name or family, whatever the variable holding it is called (``"sms"``, ``"social."``)."""
+    return isinstance(value, str) and any(value == w or value.startswith(w + ".") for w in (*FAMILY_WORDS, "desk"))
+
+
+def test_prefix_check_sees_any_receiver() -> None:
+    """The check reads the argument too: a family tested by prefix under another name is still a name test."""
+    assert _prefix_tests_in('def f(family: str) -> bool:\n    return family.startswith("sms")\n', "sample")
+    assert _prefix_tests_in('ok = name.removeprefix("social.")\n', "sample")
+    assert not _prefix_tests_in('ok = line.startswith("From ")\n', "sample")
 
 
 @pytest.mark.parametrize("package", ["gateway", "normalizer", "forwarder"])
