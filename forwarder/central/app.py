@@ -37,7 +37,7 @@ from aiohttp import web
 from channels.signing import sha256_signature
 
 from . import return_path
-from .httputil import MAX_BODY_BYTES, MAX_KEY_LENGTH, SECRETS, STORE, idempotency_key, signature_ok
+from .httputil import MAX_BODY_BYTES, MAX_KEY_LENGTH, SECRETS, STORE, signed_post
 from .httputil import bearer_ok as _bearer_ok
 from .httputil import error as _error
 from .httputil import json_answer as _json
@@ -58,14 +58,10 @@ sign = sha256_signature  # the ``X-Signature`` value for a body; what the forwar
 
 
 async def post_complaint(request: web.Request) -> web.Response:
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return _error(413, f"body over {MAX_BODY_BYTES} bytes")
-    body = await request.read()  # aiohttp enforces client_max_size for chunked bodies
-    if not signature_ok(request, body):
-        return _error(401, "missing or bad signature")
-    key = idempotency_key(request)
-    if key is None:
-        return _error(400, f"Idempotency-Key header required (1..{MAX_KEY_LENGTH} printable ASCII characters)")
+    signed = await signed_post(request)
+    if isinstance(signed, web.Response):
+        return signed
+    body, key = signed
     try:
         status, answer = await request.app[STORE].put(key, hashlib.sha256(body).hexdigest(), body)
     except InvalidRecord as exc:

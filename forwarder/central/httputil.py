@@ -58,3 +58,16 @@ def too_large(request: web.Request) -> web.Response | None:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return error(413, f"body over {MAX_BODY_BYTES} bytes")
     return None
+
+
+async def signed_post(request: web.Request) -> tuple[bytes, str] | web.Response:
+    """A signed POST's body and its ``Idempotency-Key``, or the answer refusing it (413, 401, 400)."""
+    if (big := too_large(request)) is not None:
+        return big
+    body = await request.read()  # aiohttp enforces client_max_size for chunked bodies
+    if not signature_ok(request, body):
+        return error(401, "missing or bad signature")
+    key = idempotency_key(request)
+    if key is None:
+        return error(400, f"Idempotency-Key header required (1..{MAX_KEY_LENGTH} printable ASCII characters)")
+    return body, key

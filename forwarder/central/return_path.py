@@ -20,13 +20,11 @@ from aiohttp import web
 
 from .bodies import AgencyResponse, CitizenResponse, InvalidBody, parse
 from .httputil import (
-    MAX_KEY_LENGTH,
     STORE,
     bearer_ok,
     error,
-    idempotency_key,
     json_answer,
-    signature_ok,
+    signed_post,
     too_large,
     unauthorized,
 )
@@ -71,14 +69,10 @@ async def list_updates(request: web.Request) -> web.Response:
 
 
 async def post_citizen_response(request: web.Request) -> web.Response:
-    if (big := too_large(request)) is not None:
-        return big
-    raw = await request.read()
-    if not signature_ok(request, raw):
-        return error(401, "missing or bad signature")
-    key = idempotency_key(request)
-    if key is None:
-        return error(400, f"Idempotency-Key header required (1..{MAX_KEY_LENGTH} printable ASCII characters)")
+    signed = await signed_post(request)
+    if isinstance(signed, web.Response):
+        return signed
+    raw, key = signed
     try:
         body = parse(CitizenResponse, raw)
     except InvalidBody as exc:
