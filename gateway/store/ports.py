@@ -78,7 +78,7 @@ class ComplaintStore(Protocol):
 class ReviewStore(Protocol):
     def review_queue(self) -> list[dict[str, Any]]: ...
 
-    def review_decide_sync(self, tracking_id: str, approve: bool) -> bool: ...
+    def review_decide_sync(self, tracking_id: str, approve: bool, reason: str | None = None) -> bool: ...
 
     def review_correct_sync(self, tracking_id: str, record_json: str) -> bool: ...
 
@@ -126,6 +126,12 @@ class RateLimitStore(Protocol):
 
     async def give_back_sends(self, counted: list[int]) -> None:
         """The send did not happen: the counts a ``send`` claim made count for nothing."""
+        ...
+
+    async def count_sends(self, checks: list[RateCheck], now: float, *, horizon: float, channel: str,
+                          tracking_id: str | None) -> Claim:
+        """A send no receipt row stands for (WhatsApp's SMS fallback, inside a WhatsApp receipt's send): the
+        same checks and counts as :meth:`claim_send`, no row touched (``limited``, ``deferred`` or ``send``)."""
         ...
 
     async def claim_post(self, response_id: str, checks: list[RateCheck], now: float, *, horizon: float,

@@ -13,18 +13,48 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from channels.base import ReceiptSender
+from channels.base import OutboundReceipt, ReceiptSender
 from channels.letters.printer import LettersReceiptPrinter
+from channels.message import PeerUnavailable, Rejected
 from channels.social.telegram_bot import TelegramReceiptSender
 from channels.social.whatsapp import CHANNEL as WHATSAPP
 from channels.social.whatsapp_graph import WhatsappReceiptSender
 from channels.social.whatsapp_window import WINDOW_SECONDS
 from gateway.store.ports import DeliveryLookups
+from gateway.worker.rate_limits import RateLimits
 
 
-def attach_delivery(senders: Iterable[ReceiptSender], journal: DeliveryLookups, *, language: str = "id") -> None:
+class CountedSms:
+    """The SMS sender as WhatsApp's fallback uses it: each send checked and counted by the SMS quotas first
+    (per minute overall, per number), as the receipt worker counts the SMS sender's own sends. Over a quota
+    that waits: PeerUnavailable (the update is tried again later); over one that does not: Rejected (failed,
+    its rule shown)."""
+
+    def __init__(self, sms: ReceiptSender, limits: RateLimits) -> None:
+        self.sms, self.limits = sms, limits
+        self.family = sms.family
+
+    async def send(self, receipt: OutboundReceipt) -> str:
+        tid = receipt.reply_context.get("tracking_id")
+        claim = await self.limits.count(self.family, receipt.kind, receipt.to, receipt.channel,
+                                        str(tid) if tid else None)
+        if claim.outcome == "limited":
+            raise Rejected(429, f"rate limit {claim.rule} (the SMS fallback)")
+        if claim.outcome != "send":
+            raise PeerUnavailable(f"rate limit {claim.rule} (the SMS fallback); tried again later")
+        try:
+            return await self.sms.send(receipt)
+        except PeerUnavailable:
+            await self.limits.give_back(claim)  # not sent: the retry must not count twice
+            raise
+
+
+def attach_delivery(senders: Iterable[ReceiptSender], journal: DeliveryLookups, *, language: str = "id",
+                    limits: RateLimits | None = None) -> None:
     senders = list(senders)
-    sms = next((s for s in senders if s.family == "sms"), None)
+    sms: Any = next((s for s in senders if s.family == "sms"), None)
+    if sms is not None and limits is not None:
+        sms = CountedSms(sms, limits)
 
     async def last_inbound(account: str, wa_id: str) -> float | None:
         since = time.time() - WINDOW_SECONDS

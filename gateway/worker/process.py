@@ -46,7 +46,8 @@ class WorkerProcess:
         finally:
             logging.disable(logging.NOTSET)
         self.senders = found.senders
-        attach_delivery(self.senders, self.journal, language=settings.sms.receipt_language)
+        limits = RateLimits.from_settings(self.journal, settings)  # one set of durable quotas for every send
+        attach_delivery(self.senders, self.journal, language=settings.sms.receipt_language, limits=limits)
         self.pollers = found.worker_pollers
         report_failures(self.pollers, self.journal)
         self.central = CentralClient(
@@ -70,7 +71,6 @@ class WorkerProcess:
             self.journal, self.central, concurrency=f.concurrency, max_attempts=f.max_attempts,
             backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
         )
-        limits = RateLimits.from_settings(self.journal, settings)  # one set of durable quotas for every send
         self.receipts = ReceiptWorker(self.journal, self.senders, retry_hours=settings.receipts.retry_hours,
                                       limits=limits)
         self.router.on_written += [self.forwarder.wake.set, self.receipts.wake.set]

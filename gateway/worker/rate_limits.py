@@ -119,6 +119,13 @@ class RateLimits:
         return await self.journal.claim_send(r["id"], checks, self.clock(), horizon=self._horizon,
                                              channel=r["channel"], tracking_id=r.get("tracking_id"))
 
+    async def count(self, family: str, kind: str, address: str, channel: str, tracking_id: str | None) -> Claim:
+        """A send made inside another family's (WhatsApp's SMS fallback): checked and counted as ``family``'s."""
+        checks = [RateCheck(rule.name, key, rule.limit, rule.window, rule.event, rule.defer) for rule in self.rules
+                  if rule.applies(family, kind) and (key := self._rule_key(rule, family, address)) is not None]
+        return await self.journal.count_sends(checks, self.clock(), horizon=self._horizon, channel=channel,
+                                              tracking_id=tracking_id)
+
     async def claim_post(self, response_id: str, channel: str, tracking_id: str) -> Claim:
         """A citizen response about to be posted to the store: counted per complaint, or held over the cap."""
         family, kind = RESPONSES

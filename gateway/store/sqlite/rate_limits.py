@@ -94,6 +94,35 @@ class RateLimitTables(Files):
         self._rate_schema_ready = True
         return claim
 
+    async def count_sends(self, checks: list[RateCheck], now: float, *, horizon: float, channel: str,
+                          tracking_id: str | None) -> Claim:
+        """See :class:`gateway.store.ports.RateLimitStore`."""
+        ready = self._rate_schema_ready
+
+        def write(conn: sqlite3.Connection) -> Claim:
+            if not ready:
+                for statement in SCHEMA:
+                    conn.execute(statement)
+            if horizon:
+                conn.execute("DELETE FROM rate_sends WHERE at<=?", (now - horizon,))
+            over = [(c, free) for c in checks if (free := _slot_free_at(conn, c, now)) is not None]
+            drop = next((c for c, _free in over if not c.defer), None)
+            if drop is not None:
+                _note_once(conn, drop, now, channel, tracking_id)
+                return Claim("limited", drop.name)
+            if over:
+                latest, free = max(over, key=lambda o: o[1])
+                for c, _free in over:
+                    _note_once(conn, c, now, channel, tracking_id)
+                return Claim("deferred", latest.name, free)
+            counted = [int(conn.execute("INSERT INTO rate_sends(key, at) VALUES (?,?)", (c.key, now)).lastrowid or 0)
+                       for c in checks]
+            return Claim("send", counted=counted)
+
+        claim = await self.state_writer.write(write)
+        self._rate_schema_ready = True
+        return claim
+
     async def give_back_sends(self, counted: list[int]) -> None:
         """See :class:`gateway.store.ports.RateLimitStore`."""
         if not counted:
