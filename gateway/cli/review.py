@@ -195,6 +195,9 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     journal = _journal(settings)
     try:
         target = args.approve or args.reject or args.edit
+        if args.reason and not args.reject:
+            print("lapor-gateway: --reason goes with --reject ID", file=sys.stderr)
+            return 2
         if (args.text_file or args.edit) and not (args.approve or args.edit):
             print("lapor-gateway: --text-file goes with --approve ID or --edit ID", file=sys.stderr)
             return 2
@@ -204,7 +207,8 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
                 return stop or 0
         if args.approve or args.reject:
             tid, approve = (args.approve, True) if args.approve else (args.reject, False)
-            if not journal.review_decide_sync(tid, approve):  # on stdout, as before (scripts read it there)
+            reason = " ".join((args.reason or "").split())[:500] or None
+            if not journal.review_decide_sync(tid, approve, reason):  # on stdout, as before (scripts read it there)
                 print(f"lapor-gateway: {safe_text(tid)} is not waiting for review")
                 return 1
             print(f"{safe_text(tid)} {'approved: it will be forwarded and answered' if approve else 'rejected: kept, not sent'}")
@@ -281,6 +285,8 @@ def register_review(add: Any, bind: Any) -> None:
     group.add_argument("--edit", metavar="ID", help="correct its text and fields (--text-file, or $EDITOR)")
     group.add_argument("--images", metavar="ID",
                        help="open its page images into a private folder, removed when you press Enter (or --out)")
+    review.add_argument("--reason", metavar="TEXT", help="why it is rejected (with --reject; kept with the decision, "
+                        "shown by show and in the console)")
     review.add_argument("--text-file", metavar="FILE", help="the corrected text and fields (with --approve or --edit)")
     review.add_argument("--out", metavar="DIR", default=None,
                         help="keep the page images in DIR instead (made with mode 0700; remove it when done)")

@@ -74,6 +74,7 @@ def gather(journal: Any, row: dict[str, Any], timezone: str) -> dict[str, Any]:
         "last_error": row["last_error"],
         "created_at": iso(row.get("created_at"), timezone),
         "forwarded_at": iso(row.get("forwarded_at"), timezone),
+        "review_reason": row.get("review_reason"),
         "timezone": timezone,
         "record": record,
         "central_store": json.loads(row["central_answer"]) if row["central_answer"] else None,
@@ -111,6 +112,7 @@ def _summary(out: dict[str, Any], timezone: str) -> Table:
     line("channel", f"{safe_text(rec.get('channel'))} (account {safe_text(rec.get('account'))})")
     line("received", shown_time(rec.get("received_at"), timezone))
     line("forwarded", shown_time(out["forwarded_at"], timezone) if out["forwarded_at"] else None)
+    line("rejected because" if out["state"] == "rejected" else "review reason", out.get("review_reason"))
     store = out["central_store"] or {}
     if store:
         line("central store", f"{safe_text(store.get('status'))} · received {shown_time(store.get('received_at'), timezone)}")

@@ -62,6 +62,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "time": ("Waktu", "Time"),
     "contact": ("Kontak", "Contact"),
     "detail": ("Keterangan", "Detail"),
+    "detail_technical": ("Rincian teknis", "Technical detail"),
+    "state_any": ("Semua status", "Any state"),
     "apply": ("Terapkan", "Apply"),
     "clear": ("Hapus saringan", "Clear filters"),
     "live": ("Langsung: baris baru muncul sendiri.", "Live: new rows appear by themselves."),
@@ -110,8 +112,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "retry": ("Kirim ulang", "Retry"),
     "retry_all": ("Kirim ulang semua", "Retry all"),
     "kind": ("Jenis", "Kind"),
-    "retry_summary": ("Dikirim ulang: {forwards} penerusan, {receipts} tanda terima atau balasan",
-                      "Sent again: {forwards} forward(s), {receipts} receipt(s) or reply(ies)"),
+    "retry_summary": ("Dikirim ulang: {forwards} penerusan, {receipts} tanda terima atau balasan, "
+                      "{responses} jawaban warga",
+                      "Sent again: {forwards} forward(s), {receipts} receipt(s) or reply(ies), "
+                      "{responses} citizen's answer(s)"),
+    "dead_responses": ("Jawaban warga ke pusat pengaduan", "Citizens' answers to the central store"),
+    "response_rejected_note": ("Pengaduannya ditolak: tidak dikirim.", "Its complaint was rejected: not sent."),
     "retry_sent": ("terkirim", "sent"),
     "retry_failing": ("gagal lagi", "failing again"),
     "retry_queued": ("masih dalam antrean", "still queued"),
@@ -123,7 +129,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "new_title": ("Pengaduan di loket", "Complaint at the desk"),
     "desk.walkin": ("Datang langsung", "Walk-in"),
     "desk.phone": ("Telepon", "Phone"),
-    "desk.callcentre": ("Call centre", "Call centre"),
+    "desk.callcentre": ("Pusat panggilan", "Call centre"),
     "reporter_name": ("Nama", "Name"),
     "reporter_phone": ("No. HP", "Phone number"),
     "reporter_email": ("Email", "Email"),
@@ -147,7 +153,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "files": ("Berkas (PDF, PNG, JPEG, TIFF; boleh beberapa)", "Files (PDF, PNG, JPEG, TIFF; several allowed)"),
     "upload": ("Unggah", "Upload"),
     "file": ("Berkas", "File"),
-    "size_bytes": ("Ukuran (bita)", "Size (bytes)"),
+    "size_bytes": ("Ukuran", "Size"),
+    "page_blank": ("Halaman {n} kosong: tidak ada tulisan (lihat berkas aslinya di atas).",
+                   "Page {n} is blank: nothing written on it (see the original file above)."),
+    "scan_result": ("Hasil", "Result"),
+    "scan_see": ("Lihat hasil pembacaan", "See what was read"),
+    "scan_reading": ("Berkas ini masih dibaca. Muat ulang halaman ini sebentar lagi.",
+                     "This file is still being read. Reload this page in a moment."),
+    "scan_registered": ("Terdaftar dengan nomor pelacakan {tid} ({state}).", "Registered as {tid} ({state})."),
     "scan_next": ("Berkas dibaca (OCR) dalam beberapa detik; hasilnya muncul di Log masuk, dan di Tinjauan bila perlu "
                   "diperiksa.", "The files are read (OCR) within seconds; the results appear in the intake log, and "
                   "under Review when a person must check them."),
@@ -246,6 +259,36 @@ STATES: dict[str, tuple[str, str]] = {
 
 def state_label(state: object, lang: str) -> str:
     pair = STATES.get(state) if isinstance(state, str) else None
+    return "" if pair is None else pair[1 if lang == "en" else 0]
+
+
+# what a row's technical detail means, in plain words (the detail itself is one click away, for operators)
+STATE_NOTES: dict[str, tuple[str, str]] = {
+    "received": ("Pesan masuk diterima.", "Message received."),
+    "normalized": ("Pesan diolah menjadi pengaduan.", "Message turned into a complaint."),
+    "forwarded": ("Pengaduan sampai di pusat pengaduan.", "The complaint reached the central store."),
+    "receipt_sent": ("Tanda terima terkirim ke pelapor.", "Receipt sent to the reporter."),
+    "receipt_retrying": ("Tanda terima belum terkirim; dicoba lagi otomatis.",
+                         "The receipt did not go out yet; it is retried automatically."),
+    "receipt_failed": ("Tanda terima tidak bisa dikirim; bisa dikirim ulang dari Gagal kirim.",
+                       "The receipt could not be sent; it can be retried from Dead letters."),
+    "receipt_suppressed": ("Sengaja tidak dikirimi tanda terima.", "No receipt sent, on purpose."),
+    "held_for_review": ("Ditahan untuk diperiksa petugas.", "Held for a person to check."),
+    "needs_review": ("Perlu diperiksa petugas.", "A person needs to check it."),
+    "review": ("Menunggu diperiksa petugas.", "Waiting for a person to check it."),
+    "awaiting_details": ("Menunggu pelapor melengkapi isi.", "Waiting for the reporter's details."),
+    "failed": ("Pesan tidak bisa diolah.", "The message could not be processed."),
+    "dead_letter": ("Gagal diteruskan ke pusat; bisa dikirim ulang dari Gagal kirim.",
+                    "Could not be forwarded to the central store; it can be retried from Dead letters."),
+    "retry_dead": ("Dijadwalkan untuk dikirim ulang.", "Queued to be sent again."),
+    "retry_receipt": ("Tanda terima dijadwalkan untuk dikirim ulang.", "Receipt queued to be sent again."),
+    "rejected": ("Ditolak.", "Rejected."),
+}
+
+
+def state_note(state: object, lang: str) -> str:
+    """A plain phrase for a row's state, shown in place of its technical detail; '' when there is none."""
+    pair = STATE_NOTES.get(state) if isinstance(state, str) else None
     return "" if pair is None else pair[1 if lang == "en" else 0]
 
 

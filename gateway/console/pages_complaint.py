@@ -22,12 +22,13 @@ from gateway.console.app import audit, console_of, data, page
 from gateway.console.auth import role_at_least
 from gateway.console.keys import FLASH, USER
 from gateway.console.render import render
+from gateway.console.words import blank_pages, page_number
 from normalizer.tracking import check_tracking_id
 
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 REVIEW_STATES = frozenset({"review", "awaiting_details"})
 DESK_LABELS = {"desk.walkin": "Loket: datang langsung", "desk.phone": "Loket: telepon",
-               "desk.callcentre": "Call centre"}
+               "desk.callcentre": "Loket: pusat panggilan"}
 
 
 def tracking_of(request: web.Request) -> str:
@@ -63,8 +64,10 @@ def _conversation(out: dict[str, Any]) -> list[dict[str, Any]]:
 def _view(request: web.Request, row: dict[str, Any], out: dict[str, Any], **extra: Any) -> web.Response:
     record = out["record"]
     privacy = record.get("privacy") or {}
-    atts = [dict(a, n=n, inline=a.get("media_type") in INLINE_IMAGES,
-                 pdf=a.get("media_type") == "application/pdf") for n, a in enumerate(record.get("attachments") or [])]
+    blank = blank_pages(record.get("needs_review"))  # their cleaned image is all white: said, not shown
+    atts = [dict(a, n=n, inline=a.get("media_type") in INLINE_IMAGES, pdf=a.get("media_type") == "application/pdf",
+                 page=page_number(a.get("filename")), blank=page_number(a.get("filename")) in blank)
+            for n, a in enumerate(record.get("attachments") or [])]
     role = request[USER]["role"]
     return render(
         request, "complaint.html", out=out, record=record, privacy=privacy, attachments=atts,

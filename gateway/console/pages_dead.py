@@ -1,4 +1,5 @@
-"""``/console/dead-letters``: forwards and receipts that gave up, with the reason; retry one or all.
+"""``/console/dead-letters``: forwards, receipts and citizens' answers to the store that gave up, with the reason;
+retry one or all.
 
 A retry queues them again exactly as ``lapor-gateway retry-dead`` does (the same store methods), then watches
 the running worker send them for a few seconds and says, per item, what happened: sent, or failing again and
@@ -8,6 +9,7 @@ why, or still queued.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -20,18 +22,24 @@ WATCH_SECONDS = 15.0
 SENT_RECEIPT = frozenset({"sent", "delivered", "printed"})
 
 
-def _lists(journal: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    return journal.dead_forwards(), journal.failed_receipts()
+RETRYABLE_RESPONSES = frozenset({"dead_letter", "held"})  # what retry queues again (a rejected one's complaint was)
+
+
+def _lists(journal: Any) -> dict[str, list[dict[str, Any]]]:
+    """What gave up: forwards, receipts and citizens' answers to the store (where the store has them)."""
+    dead = getattr(journal, "dead_responses", None)
+    responses = [dict(r, retryable=r["state"] in RETRYABLE_RESPONSES) for r in (dead() if dead else [])]
+    return {"forwards": journal.dead_forwards(), "receipts": journal.failed_receipts(), "responses": responses}
 
 
 @page("operator")
 async def dead_page(request: web.Request) -> web.StreamResponse:
     journal = console_of(request).open_journal()
-    forwards, receipts = await asyncio.to_thread(_lists, journal)
-    return render(request, "dead.html", forwards=forwards, receipts=receipts, outcome=None)
+    return render(request, "dead.html", **await asyncio.to_thread(_lists, journal), outcome=None)
 
 
-def _outcomes(journal: Any, forwards: list[str], receipts: list[tuple[str, str, str]]) -> tuple[list[Any], bool]:
+def _outcomes(journal: Any, forwards: list[str], receipts: list[tuple[str, str, str]],
+              responses: Sequence[str] = ()) -> tuple[list[Any], bool]:
     """What became of each queued item now; True when none is still waiting."""
     out, settled = [], True
     for tid in forwards:
@@ -54,6 +62,17 @@ def _outcomes(journal: Any, forwards: list[str], receipts: list[tuple[str, str, 
             out.append((tid, f"{kind} · {channel}", "failing", errors[-1] if errors else None))
         else:
             out.append((tid, f"{kind} · {channel}", "queued", None))
+            settled = False
+    for tid in dict.fromkeys(responses):
+        rows = [r for r in journal.responses_for(tid) if r.get("state") != "rejected"]
+        states = {r.get("state") for r in rows}
+        errors = [r["last_error"] for r in rows if r.get("last_error")]
+        if states and states <= {"forwarded"}:
+            out.append((tid, "citizen_response", "sent", None))
+        elif "dead_letter" in states or (errors and any((r.get("attempts") or 0) > 0 for r in rows)):
+            out.append((tid, "citizen_response", "failing", errors[-1] if errors else None))
+        else:
+            out.append((tid, "citizen_response", "queued", None))
             settled = False
     return out, settled
 
@@ -82,14 +101,12 @@ async def retry(request: web.Request) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WATCH_SECONDS
     while True:
-        outcome, settled = await asyncio.to_thread(_outcomes, journal, forwards, receipts)
-        outcome += [(tid, "citizen response", "queued", None) for tid in responses]
+        outcome, settled = await asyncio.to_thread(_outcomes, journal, forwards, receipts, responses)
         if settled or loop.time() >= deadline:
             break
         await asyncio.sleep(0.5)
-    dead, failed = await asyncio.to_thread(_lists, journal)
-    return render(request, "dead.html", forwards=dead, receipts=failed, outcome=outcome,
-                  queued=(len(forwards), len(receipts)))
+    return render(request, "dead.html", **await asyncio.to_thread(_lists, journal), outcome=outcome,
+                  queued=(len(forwards), len(receipts), len(responses)))
 
 
 def add_routes(app: web.Application) -> None:

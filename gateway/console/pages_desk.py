@@ -10,6 +10,7 @@ else the hot folder ``letters.inbox`` (written under a hidden name, then renamed
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import secrets
 from typing import Any
@@ -21,10 +22,12 @@ from channels.desk.webhook import CHANNELS, PATH, desk_key, entry_body
 from channels.message import Rejected, safe_filename
 from channels.signing import sha256_signature
 from gateway.console.app import audit, console_of, page
-from gateway.console.keys import FLASH, USER
+from gateway.console.keys import FLASH, LANG, USER
 from gateway.console.render import render
 
 WAIT_FOR_TRACKING = 4.0
+LETTER_CHANNEL = "letters.scan"  # what the letters pipeline journals a scan as (its external_id: the file's SHA-256)
+LETTER_ACCOUNTS = ("counter", "box")
 FIELDS = ("subject", "body", "reporter_name", "reporter_phone", "reporter_email", "reporter_nik", "reporter_address")
 
 
@@ -177,10 +180,35 @@ async def scan_upload(request: web.Request) -> web.StreamResponse:
     for n, f in enumerate(files, start=1):
         name = safe_filename(f.filename) or f"scan-{n}.bin"
         content = await asyncio.to_thread(f.file.read)
-        results.append((name, len(content), await _upload(c, name, content, f.content_type or "application/pdf",
-                                                           request[USER]["name"])))
+        state = await _upload(c, name, content, f.content_type or "application/pdf", request[USER]["name"])
+        results.append((name, len(content), state, hashlib.sha256(content).hexdigest()))
     await audit(request, "scan_upload", reason=f"{len(files)} file(s)")
     return render(request, "scan.html", results=results)
+
+
+@page("scanner")
+async def scan_result(request: web.Request) -> web.StreamResponse:
+    """Where an upload went: its complaint (operators: the complaint page, with the review controls while it is
+    held), or its tracking ID and state in words (a scanner), or "still being read"."""
+    from gateway.console.auth import role_at_least
+    from gateway.console.i18n import state_label
+
+    sha = request.match_info["sha"]
+    journal = console_of(request).open_journal()
+
+    def find() -> tuple[str | None, str | None]:
+        for account in LETTER_ACCOUNTS:
+            tid = journal.tracking_for_external(LETTER_CHANNEL, account, sha)
+            if tid:
+                row = journal.complaint_by_tracking(tid) or {}
+                return tid, row.get("state")
+        return None, None
+
+    tid, state = await asyncio.to_thread(find)
+    if tid and role_at_least(request[USER]["role"], "operator"):
+        raise web.HTTPSeeOther(f"/console/complaints/{tid}")
+    lang = request.get(LANG, "id")
+    return render(request, "scan_result.html", tid=tid, state=state_label(state, lang) or state)
 
 
 def add_routes(app: web.Application) -> None:
@@ -190,3 +218,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/console/mine", mine)
     app.router.add_get("/console/scan", scan_form)
     app.router.add_post("/console/scan", scan_upload)
+    app.router.add_get("/console/scan/{sha:[0-9a-f]{64}}", scan_result)

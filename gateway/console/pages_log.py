@@ -18,7 +18,7 @@ from channels.citizen_time import zone
 from gateway.cli.display import safe_text
 from gateway.cli.log import LogFilter
 from gateway.console.app import console_of, data, page
-from gateway.console.i18n import state_label
+from gateway.console.i18n import STATES, state_label, state_note
 from gateway.console.keys import LANG, SESSION_HASH
 from gateway.console.render import render
 
@@ -59,7 +59,7 @@ class Wanted:
 
 def row(e: dict[str, Any], when: Any, lang: str = "id") -> dict[str, Any]:
     return {"seq": e["seq"], "at": when(e["at"]), **{k: safe_text(e.get(k)) for k in FIELDS},
-            "state_label": state_label(e.get("state"), lang)}
+            "state_label": state_label(e.get("state"), lang), "note": state_note(e.get("state"), lang)}
 
 
 def _matching(journal: Any, wanted: Wanted, *, after: int = 0, last: int | None = None) -> list[dict[str, Any]]:
@@ -74,8 +74,12 @@ async def log_page(request: web.Request) -> web.StreamResponse:
     wanted = Wanted(request.query, c.settings.service.timezone)
     events, last_seq, channels = await asyncio.to_thread(
         lambda: (_matching(journal, wanted, last=PAGE_ROWS), journal.last_event_seq(), journal.event_channels()))
+    lang = request.get(LANG, "id")
+    states = [(code, state_label(code, lang)) for code in STATES]
+    if wanted.values["state"] and wanted.values["state"] not in STATES:  # a list or an unknown code from the URL
+        states.append((wanted.values["state"], wanted.values["state"]))
     return render(request, "log.html", events=list(reversed(events)), last_seq=last_seq, filters=wanted.values,
-                  channels=sorted(channels), feed_query=request.query_string)
+                  channels=sorted(channels), states=states, feed_query=request.query_string)
 
 
 @data("operator")

@@ -47,7 +47,7 @@ async def _decide(request: web.Request, approve: bool) -> web.StreamResponse:
     form = await request.post()
     reason = _text(form, "reason", 500) or None
     journal = console_of(request).open_journal()
-    if not await asyncio.to_thread(journal.review_decide_sync, tid, approve):
+    if not await asyncio.to_thread(journal.review_decide_sync, tid, approve, None if approve else reason):
         request[FLASH] = "not_waiting"
         raise web.HTTPSeeOther(f"/console/complaints/{tid}")
     await audit(request, "review_approved" if approve else "review_rejected", tracking_id=tid, reason=reason)

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from channels.citizen_time import zone, zone_label
 from gateway.cli.display import safe_text
-from gateway.console.i18n import action_label, state_label, translate
+from gateway.console.i18n import action_label, state_label, state_note, translate
 from gateway.console.keys import CSRF_TOKEN, FLASH, LANG, STAGE, USER
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -59,6 +59,15 @@ def environment(timezone: str) -> jinja2.Environment:
     return env
 
 
+def words_for(lang: str) -> dict[str, Any]:
+    """:mod:`gateway.console.words` for one language, as the templates' ``w.reason(r)``, ``w.size(n)``…"""
+    from gateway.console import words
+
+    return {"reason": lambda r: words.reason_words(r, lang), "size": lambda n: words.human_size(n, lang),
+            "account": lambda a: words.account_words(a, lang), "channel": lambda c: words.channel_words(c, lang),
+            "kind": lambda k: words.kind_words(k, lang), "receipt_state": lambda s: words.receipt_state_words(s, lang)}
+
+
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
     """The page ``template`` for this request's user, in their language, with their CSRF token."""
     from gateway.console.auth import role_at_least
@@ -70,6 +79,8 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     nav = [(href, key) for href, key, least in NAV if role and role_at_least(role, least)]
     html = env.get_template(template).render(
         t=lambda key, **values: translate(key, lang, **values), sl=lambda state: state_label(state, lang),
+        sn=lambda state: state_note(state, lang),
+        w=words_for(lang),
         al=lambda action: action_label(action, lang), lang=lang, user=user, role=role, nav=nav,
         csrf_token=request.get(CSRF_TOKEN, ""), path=request.path, flash=request.get(FLASH), **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

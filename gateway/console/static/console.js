@@ -30,6 +30,17 @@ function liveLog() {
         code.className = "code";
         code.textContent = e.state;
         td.appendChild(code);
+      } else if (key === "detail" && e.detail) {
+        // a plain phrase; the technical detail one click away
+        const details = document.createElement("details");
+        details.className = "detail";
+        const summary = document.createElement("summary");
+        summary.textContent = e.note || table.dataset.technical || "";
+        const code = document.createElement("code");
+        code.className = "wrap";
+        code.textContent = e.detail;
+        details.append(summary, code);
+        td.appendChild(details);
       } else {
         td.textContent = e[key] || "";
       }

@@ -29,7 +29,7 @@ class ComplaintTables(Files):
     def complaint_by_tracking(self, tracking_id: str) -> dict[str, Any] | None:
         r = self.reader.one(
             "SELECT id, tracking_id, channel, record, reporter_ref, anonymous, confidential, state, attempts, "
-            "last_error, central_answer, created_at, forwarded_at FROM complaints WHERE tracking_id=?",
+            "last_error, central_answer, created_at, forwarded_at, review_reason FROM complaints WHERE tracking_id=?",
             (tracking_id,),
         )
         return dict(r) if r else None
@@ -113,14 +113,15 @@ class ComplaintTables(Files):
             out.append(item)
         return out
 
-    def review_decide_sync(self, tracking_id: str, approve: bool) -> bool:
-        """Approve (forward it, send its held receipts) or reject (keep it, send nothing)."""
+    def review_decide_sync(self, tracking_id: str, approve: bool, reason: str | None = None) -> bool:
+        """Approve (forward it, send its held receipts) or reject (keep it, send nothing); the person's reason is
+        kept with the decision (``review_reason``; never in the intake log: it is free text)."""
 
         def write(conn: sqlite3.Connection) -> bool:
             r = conn.execute(
-                "UPDATE complaints SET state=? WHERE tracking_id=? AND state IN ('review', 'awaiting_details') "
-                "RETURNING id, channel",
-                ("normalized" if approve else "rejected", tracking_id),
+                "UPDATE complaints SET state=?, review_reason=? WHERE tracking_id=? "
+                "AND state IN ('review', 'awaiting_details') RETURNING id, channel",
+                ("normalized" if approve else "rejected", reason or None, tracking_id),
             ).fetchone()
             if r is None:
                 return False

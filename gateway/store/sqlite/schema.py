@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS complaints (
   last_error TEXT,
   central_answer TEXT,
   created_at REAL NOT NULL,
-  forwarded_at REAL
+  forwarded_at REAL,
+  review_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS complaints_outbox ON complaints(state, next_at);
 CREATE INDEX IF NOT EXISTS complaints_reporter ON complaints(reporter_ref, created_at);
@@ -165,4 +166,7 @@ def add_missing_state_columns(conn: sqlite3.Connection) -> None:
     have = {r[1] for r in conn.execute("PRAGMA table_info(receipts)")}
     if "failing_since" not in have:
         conn.execute("ALTER TABLE receipts ADD COLUMN failing_since REAL")
+    # ... and one made before a review decision kept its reason gets ``review_reason`` (NULL: none given)
+    if "review_reason" not in {r[1] for r in conn.execute("PRAGMA table_info(complaints)")}:
+        conn.execute("ALTER TABLE complaints ADD COLUMN review_reason TEXT")
 

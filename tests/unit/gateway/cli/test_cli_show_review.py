@@ -204,3 +204,19 @@ def test_scan_says_held_for_review_for_a_held_scan(gw, tmp_path: Path, monkeypat
     out = capsys.readouterr().out
     row = next(ln for ln in out.splitlines() if held in ln)
     assert "held for review" in row and "accepted" not in row
+
+
+def test_review_reject_keeps_its_reason_and_show_prints_it(gw):
+    tid = _held_scan(gw, "Jual pulsa murah hubungi kami")
+    assert cli(gw, "review", "--approve", tid, "--reason", "x").returncode == 2  # a reason goes with --reject
+    done = cli(gw, "review", "--reject", tid, "--reason", "Bukan pengaduan:   iklan pulsa")
+    assert done.returncode == 0 and "rejected" in done.stdout, done.stderr
+    j = journal(gw)
+    try:
+        assert j.complaint_by_tracking(tid)["review_reason"] == "Bukan pengaduan: iklan pulsa"
+    finally:
+        j.close()
+    out = cli(gw, "show", tid, columns=120).stdout
+    assert "rejected because" in out and "Bukan pengaduan: iklan pulsa" in out
+    assert json.loads(cli(gw, "show", tid, "--json").stdout)["review_reason"] == "Bukan pengaduan: iklan pulsa"
+    assert "iklan pulsa" not in cli(gw, "log", "--tracking", tid).stdout  # free text: not in the intake log

@@ -1,0 +1,106 @@
+"""Technical values in a clerk's words: a held scan's reasons, its account, file sizes, receipt kinds and states.
+
+The pipeline keeps its reasons in English (the CLI and the log show them so); the console says them in the page's
+language and keeps the original beside for operators. A value it has no words for is shown as it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gateway.console.i18n import state_label
+
+_REASONS: list[tuple[re.Pattern[str], tuple[str, str]]] = [
+    (re.compile(r"page (\d+): blank"), ("Halaman {0} kosong", "Page {0} is blank")),
+    (re.compile(r"page (\d+): looks like noise, not text"),
+     ("Halaman {0} berisi bintik atau noda, bukan tulisan", "Page {0} holds specks or smudges, not writing")),
+    (re.compile(r"page (\d+): OCR timed out"),
+     ("Halaman {0}: pembacaan teks terlalu lama dan dihentikan", "Page {0}: reading its text took too long")),
+    (re.compile(r"page (\d+): no readable text"),
+     ("Halaman {0}: tidak ada tulisan yang terbaca", "Page {0}: no writing could be read")),
+    (re.compile(r"page (\d+): low OCR confidence \((\d+) < (\d+)\)"),
+     ("Halaman {0}: tulisan sulit dibaca mesin (keyakinan {1}%, perlu {2}%)",
+      "Page {0}: the writing is hard for the machine to read ({1}% sure, {2}% needed)")),
+    (re.compile(r"no complaint text found"), ("Isi pengaduan tidak ditemukan", "No complaint text was found")),
+]
+_BLANK = re.compile(r"page (\d+): blank")
+_ACCOUNTS = {"counter": ("loket", "counter"), "box": ("kotak pengaduan", "complaint box")}
+_CHANNELS = {"letters.scan": ("Surat (pindaian)", "Letter (scan)"),
+             "letters.hotfolder": ("Surat (folder pindaian)", "Letter (scan folder)"),
+             "letters.upload": ("Surat (unggahan)", "Letter (upload)"),
+             "desk.walkin": ("Loket: datang langsung", "Desk: walk-in"),
+             "desk.phone": ("Loket: telepon", "Desk: phone"),
+             "desk.callcentre": ("Pusat panggilan", "Call centre")}
+_KINDS = {"receipt": ("Tanda terima", "Receipt"), "held": ("Pemberitahuan ditahan untuk diperiksa", "Held notice"),
+          "reply": ("Balasan", "Reply"), "update": ("Kabar tindak lanjut", "Update"),
+          "details": ("Permintaan rincian", "Request for details"), "forward": ("Penerusan", "Forward"),
+          "citizen_response": ("Jawaban warga", "Citizen's answer")}
+_RECEIPT_STATES = {"queued": ("Dalam antrean", "Queued"), "sending": ("Sedang dikirim", "Sending"),
+                   "sent": ("Terkirim", "Sent"), "delivered": ("Sampai", "Delivered"),
+                   "printed": ("Dicetak", "Printed"), "failed": ("Gagal", "Failed"),
+                   "retrying": ("Dicoba lagi", "Retrying"), "suppressed": ("Tidak dikirim", "Not sent"),
+                   "pending": ("Dalam antrean", "Queued"), "held": ("Ditahan (terlalu banyak dalam satu jam)",
+                                                                   "Held (too many in one hour)")}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1 if lang == "en" else 0]
+
+
+def reason_words(reason: object, lang: str) -> str:
+    """One review reason in words; '' when there are none for it (show the reason itself)."""
+    text = str(reason or "")
+    for pattern, pair in _REASONS:
+        m = pattern.fullmatch(text)
+        if m:
+            return _pick(pair, lang).format(*m.groups())
+    return ""
+
+
+def blank_pages(reasons: object) -> set[int]:
+    """The page numbers the reasons call blank (their cleaned image is all white: not worth showing)."""
+    out = set()
+    for r in reasons if isinstance(reasons, list) else []:
+        m = _BLANK.fullmatch(str(r))
+        if m:
+            out.add(int(m.group(1)))
+    return out
+
+
+def page_number(filename: object) -> int | None:
+    """The page a cleaned page image is of (``<stem>-page<N>.png``), else None (the original file)."""
+    m = re.search(r"-page(\d+)\.png$", str(filename or ""))
+    return int(m.group(1)) if m else None
+
+
+def account_words(account: object, lang: str) -> str:
+    pair = _ACCOUNTS.get(str(account))
+    return _pick(pair, lang) if pair else str(account or "")
+
+
+def channel_words(channel: object, lang: str) -> str:
+    pair = _CHANNELS.get(str(channel))
+    return _pick(pair, lang) if pair else ""
+
+
+def kind_words(kind: object, lang: str) -> str:
+    pair = _KINDS.get(str(kind))
+    return _pick(pair, lang) if pair else str(kind or "")
+
+
+def receipt_state_words(state: object, lang: str) -> str:
+    pair = _RECEIPT_STATES.get(str(state))
+    return _pick(pair, lang) if pair else (state_label(state, lang) or str(state or ""))
+
+
+def human_size(size: object, lang: str) -> str:
+    """Bytes as B, KB or MB (1024 steps), one decimal, the decimal mark of the page's language."""
+    try:
+        n = float(size)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(size or "")
+    if n < 1024:
+        return f"{n:.0f} B"
+    value, unit = (n / 1024, "KB") if n < 1024 * 1024 else (n / (1024 * 1024), "MB")
+    text = f"{value:.1f}"
+    return f"{text.replace('.', ',') if lang != 'en' else text} {unit}"
