@@ -39,8 +39,10 @@ _RECEIPT_STATES = {"queued": ("Dalam antrean", "Queued"), "sending": ("Sedang di
                    "sent": ("Terkirim", "Sent"), "delivered": ("Sampai", "Delivered"),
                    "printed": ("Dicetak", "Printed"), "failed": ("Gagal", "Failed"),
                    "retrying": ("Dicoba lagi", "Retrying"), "suppressed": ("Tidak dikirim", "Not sent"),
-                   "pending": ("Dalam antrean", "Queued"), "held": ("Ditahan (terlalu banyak dalam satu jam)",
-                                                                   "Held (too many in one hour)")}
+                   "pending": ("Dalam antrean", "Queued"), "held": ("Ditahan sampai ditinjau", "Held until reviewed"),
+                   "cancelled": ("Dibatalkan", "Cancelled")}
+_RESPONSE_STATES = {"held": ("Ditahan (terlalu banyak dalam satu jam)", "Held (too many in one hour)"),
+                    "dead_letter": ("Gagal diteruskan", "Forward gave up"), "rejected": ("Ditolak", "Rejected")}
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
@@ -91,6 +93,12 @@ def kind_words(kind: object, lang: str) -> str:
 def receipt_state_words(state: object, lang: str) -> str:
     pair = _RECEIPT_STATES.get(str(state))
     return _pick(pair, lang) if pair else (state_label(state, lang) or str(state or ""))
+
+
+def response_state_words(state: object, lang: str) -> str:
+    """A citizen's answer's state (its ``held`` is the hourly cap, not a review)."""
+    pair = _RESPONSE_STATES.get(str(state))
+    return _pick(pair, lang) if pair else receipt_state_words(state, lang)
 
 
 def human_size(size: object, lang: str) -> str:

@@ -112,6 +112,9 @@ async def test_dead_citizen_answers_are_listed_with_retry(env: Env, monkeypatch:
     monkeypatch.setattr(journal, "responses_for", lambda t: [{"state": "pending", "attempts": 0}])
     await env.login("ana")
     page = await (await env.client.get("/console/dead-letters")).text()
+    assert page.count('id="dead-responses"') == 1 and "<title>Gagal kirim" in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "Gagal kirim" in title
     table = page.split('id="dead-responses"', 1)[1].split("</table>", 1)[0]
     assert tid in table and "store answered 503" in table and "Gagal" not in table.split("<tbody>")[0]
     assert f'name="tracking_id" value="{tid}"' in table
