@@ -208,14 +208,15 @@ class Normalizer:
         return "anon:" + hmac.new(self._key, material.encode(), hashlib.sha256).hexdigest()
 
     def _identity(self, msg: InboundMessage) -> dict[str, Any]:
-        r = msg.reporter.model_copy()
-        if spec_for(msg.channel).sender_is == "phone" and msg.sender and not r.phone:
-            r.phone = normalize_phone(msg.sender) or msg.sender
-        if spec_for(msg.channel).sender_is == "email" and msg.sender and not r.email:
-            r.email = normalize_email(msg.sender) or msg.sender
-        if r.phone:
-            r.phone = normalize_phone(r.phone) or r.phone
-        reporter = {k: v for k, v in r.model_dump().items() if v}
+        r, sender_is = msg.reporter, spec_for(msg.channel).sender_is  # frozen: the changes go to a dict
+        known: dict[str, Any] = {}
+        if sender_is == "phone" and msg.sender and not r.phone:
+            known["phone"] = normalize_phone(msg.sender) or msg.sender
+        if sender_is == "email" and msg.sender and not r.email:
+            known["email"] = normalize_email(msg.sender) or msg.sender
+        if phone := known.get("phone", r.phone):
+            known["phone"] = normalize_phone(phone) or phone
+        reporter = {k: v for k, v in (r.model_dump() | known).items() if v}
         return {"sender": msg.sender, "reporter": reporter, "reply_context": msg.reply_context}
 
 

@@ -88,12 +88,12 @@ def message_from_update(update: Update, account: str) -> InboundMessage | None:
     unsupported = _unsupported(msg)
     if not text and not files and msg.location is None and msg.contact is None and unsupported is None:
         return None  # service messages: member joined, pinned, …
+    own = msg.contact if msg.contact is not None and msg.contact.user_id == user.id else None
     reporter = ReporterInfo(
         name=" ".join(p for p in (user.first_name, user.last_name) if p) or None,
         handle=f"@{user.username}" if user.username else None,
+        phone=own.phone_number if own is not None else None,  # the citizen shared their own number
     )
-    if msg.contact is not None and msg.contact.user_id == user.id:
-        reporter.phone = msg.contact.phone_number  # the citizen shared their own number
     # identity (user id, chat id) stays in sender/reporter, never in metadata
     metadata: dict[str, Any] = {"chat_type": str(chat.type), "message_id": msg.message_id}
     if files:
