@@ -255,13 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
              "reporter's contact and a confidential text are never shown.")
     sh.add_argument("tracking_id", metavar="TRACKING_ID", help="the 10-digit tracking ID the citizen was given")
     sh.add_argument("--json", action="store_true", help="the same as JSON (ISO times with their offset)")
-    rd = add("retry-dead", cmd_retry_dead, "queue dead forwards and failed receipts again",
-             "Queue again what gave up: forwards to the central store that became dead letters, and receipts\n"
-             "and replies that failed (a peer down longer than receipts.retry_hours, a refused send). Each is\n"
-             "tried afresh by a running gateway. Prints what it queued, per kind; an unknown tracking ID is\n"
-             "reported and the command exits 1; something that is not a tracking ID queues nothing (exit 2).")
+    rd = add("retry-dead", cmd_retry_dead, "queue dead forwards, failed receipts and citizens' answers again",
+             "Queue again what gave up: forwards to the central store that became dead letters, receipts,\n"
+             "replies and updates that failed (a peer down longer than receipts.retry_hours, a refused send),\n"
+             "and citizens' answers the store never took or that were held. Each is tried afresh by a running\n"
+             "gateway. Prints what it queued, per kind; an unknown tracking ID is reported and the command\n"
+             "exits 1; something that is not a tracking ID queues nothing (exit 2).")
     rd.add_argument("tracking_ids", nargs="*", metavar="TRACKING_ID",
-                    help="only these complaints' forwards and receipts (default: all that gave up)")
+                    help="only what these complaints have (default: all that gave up)")
     b = add("bench", cmd_bench, "benchmarks, as ratios against a baseline measured in the same run",
             "Benchmarks on a temporary data folder with free ports (not your data): sms (Kannel webhook, wrk),\n"
             "smtp (the SMTP listener), ocr (letters). Each prints its ratio to a no-op baseline of the same run.")
