@@ -31,7 +31,7 @@ from channels.message import InboundMessage, PrivacyHint, Rejected
 
 log = logging.getLogger(__name__)
 
-REPLY_TO_DIFFERS = "reply_to_differs"  # metadata: the sender (Reply-To) is not the From address
+SENDER_NOT_FROM = "sender_not_from"  # metadata: the sender (Reply-To, the envelope) is not the From address
 SUSPICIOUS_FROM = "suspicious_from"  # review reason: From/Reply-To hides another address or a header line
 
 __all__ = ["MailCompleter", "raw_message", "read_privacy_tags"]
@@ -168,9 +168,10 @@ class MailCompleter:
         answered = thread or answered_message_id(p.in_reply_to, p.references)
         kind = "reply" if verdict.kind == "complaint" and answered else verdict.kind
         metadata = dict(msg.metadata, parsed=True)
-        if sender and p.from_addr and sender != p.from_addr:
-            # the answers go to Reply-To, but nothing vouches that it wrote: it does not answer for a reporter
-            metadata[REPLY_TO_DIFFERS] = True
+        if sender and sender != p.from_addr:
+            # the answers go to Reply-To (or the envelope sender when From is unusable), but nothing vouches
+            # that it wrote (DMARC checks From only): such a mail does not answer for a reporter
+            metadata[SENDER_NOT_FROM] = True
         if p.html_only:
             metadata["html"] = True
         if verdict.kind == "complaint" and not body and not p.attachments:

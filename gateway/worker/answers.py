@@ -73,8 +73,8 @@ async def find_answer(
 
 
 def _owns(normalizer: Normalizer, complaint: dict[str, Any] | None, msg: InboundMessage) -> bool:
-    if msg.metadata.get("reply_to_differs"):
-        return False  # a mail whose Reply-To names the reporter and whose From does not (no check vouches for it)
+    if msg.metadata.get("sender_not_from"):
+        return False  # a mail whose Reply-To or envelope names the reporter and whose From does not
     return bool(complaint and complaint["reporter_ref"]) and complaint["reporter_ref"] in normalizer.refs_of(msg)  # type: ignore[index]
 
 

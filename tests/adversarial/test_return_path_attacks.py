@@ -234,7 +234,7 @@ def test_words_that_only_look_like_a_spelled_out_address_stay(harmless: str) -> 
 
 
 # --- a mail that names the reporter only in Reply-To -------------------------------------------------------
-def _mail(r: Rig, tmp_path: Any, *headers: str, body: str) -> int:
+def _mail(r: Rig, tmp_path: Any, *headers: str, body: str, envelope: str = "bounce@evil.example") -> int:
     import asyncio
 
     from channels.email.complete import MailCompleter, raw_message
@@ -242,7 +242,7 @@ def _mail(r: Rig, tmp_path: Any, *headers: str, body: str) -> int:
 
     raw = ("\r\n".join([*headers, "Content-Type: text/plain; charset=utf-8"]) + "\r\n\r\n" + body).encode()
     blobs = BlobStore(tmp_path / "blobs")
-    msg = raw_message("email.smtp", "pengaduan@pemkot-contoh.go.id", raw, blobs, "bounce@evil.example")
+    msg = raw_message("email.smtp", "pengaduan@pemkot-contoh.go.id", raw, blobs, envelope)
     return asyncio.run(r._send(MailCompleter(blobs).fill(msg, raw)))
 
 
@@ -400,3 +400,17 @@ async def test_replayed_pushes_do_not_hurry_the_retries_of_a_failing_store(tmp_p
             await poller.close()
             journal.close()
     assert len(asked) == 1
+
+
+@pytest.mark.parametrize("from_header", [None, "From: warga.canary@contoh.id, orang@evil.example",
+                                         'From: "warga.canary@contoh.id" <orang@evil.example>'])
+def test_the_envelope_sender_does_not_answer_for_the_reporter(rig: Rig, tmp_path: Any, from_header: str | None) -> None:  # noqa: F811
+    """Without a usable From the mail's sender is the SMTP envelope's, which anyone sets: no answer for them."""
+    owner = "warga.canary@contoh.id"
+    first = _mail(rig, tmp_path, f"From: Warga <{owner}>", "To: pengaduan@pemkot-contoh.go.id",
+                  "Subject: Lampu jalan mati", "Message-ID: <asli-4@contoh.id>", body=FIRST_MAIL)
+    tid = _ticket(rig, first)
+    headers = [h for h in (from_header, "To: pengaduan@pemkot-contoh.go.id", "Message-ID: <palsu-2@evil.example>",
+                           "Subject: tanggapan") if h]
+    _mail(rig, tmp_path, *headers, body=f"BALAS {tid} {PLEA}", envelope=owner)
+    assert rig.journal.responses_for(tid) == []
