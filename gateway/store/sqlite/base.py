@@ -13,8 +13,9 @@ from gateway.store.vault import Sealer
 
 
 class Files:
-    """``gateway.db`` (inbound and pollers' cursors: written only by the acknowledging process, so its group
-    commit never waits on the worker) and ``gateway-state.db`` (the rest: written by the worker and the CLI).
+    """``gateway.db`` (inbound and pollers' cursors: written by the acknowledging process, and by whatever
+    journals a letter as a channel does: the worker's hot folder, ``scan``) and ``gateway-state.db`` (the rest:
+    the worker, the CLI and the console; the intake only logs a poller's set-aside input there).
 
     Writers are opened on first write, so a process only ever writes the file it owns.
     """
