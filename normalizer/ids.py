@@ -8,10 +8,11 @@ a random step (RFC 9562 §6.2, method 2 "monotonic random").
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 import uuid
+
+from normalizer.randomness import random_bits
 
 __all__ = ["uuid7", "uuid7_ms"]
 
@@ -26,13 +27,13 @@ def _next(now_ms: int) -> tuple[int, int]:
     with _lock:
         if now_ms > _last_ms:
             # Top bit clear leaves room to count up within the same millisecond.
-            rand = secrets.randbits(_RAND_BITS - 1)
+            rand = random_bits(_RAND_BITS - 1)
         else:
             now_ms = _last_ms
-            rand = _last_rand + 1 + secrets.randbits(20)
+            rand = _last_rand + 1 + random_bits(20)
             if rand >> _RAND_BITS:  # exhausted this ms: borrow the next one
                 now_ms += 1
-                rand = secrets.randbits(_RAND_BITS - 1)
+                rand = random_bits(_RAND_BITS - 1)
         _last_ms, _last_rand = now_ms, rand
         return now_ms, rand
 

@@ -1,6 +1,6 @@
 """Tracking IDs: what the citizen sees and types back (``CEK 1234567890``).
 
-A tracking ID is 9 random digits (first one non-zero, drawn from ``secrets`` so
+A tracking ID is 9 random digits (first one non-zero, drawn from the kernel CSPRNG, so
 IDs are not enumerable) followed by a Damm check digit. Damm catches every
 single-digit error and every adjacent transposition, so a mistyped ID is
 answered "check the number" instead of silently looking up someone else's
@@ -10,12 +10,13 @@ complaint. The Damm table comes from python-stdnum.
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 from stdnum import damm
+
+from normalizer.randomness import random_below
 
 __all__ = ["TRACKING_ID_LENGTH", "TrackingCheck", "TrackingError", "check_tracking_id", "new_tracking_id"]
 
@@ -65,7 +66,7 @@ class TrackingCheck:
 
 def new_tracking_id() -> str:
     """A fresh 10-digit tracking ID: 9 random digits (first non-zero) + Damm check digit."""
-    body = str(secrets.randbelow(9 * 10**8) + 10**8)
+    body = str(random_below(9 * 10**8) + 10**8)
     return body + damm.calc_check_digit(body)
 
 
