@@ -1,4 +1,4 @@
-"""``lapor-gateway user add|passwd|disable|list`` and ``lapor-gateway console``.
+"""``lapor-gateway user add|passwd|disable|enable|list`` and ``lapor-gateway console``.
 
 Users live in ``console.db`` in the data folder (:mod:`gateway.store.sqlite.console`); the console reads them at
 every sign-in, so a user added while ``run`` runs can sign in at once. ``--password-stdin`` reads one line (its
@@ -47,6 +47,23 @@ def _password(args: argparse.Namespace) -> str | None:
     return password
 
 
+def _set_disabled(store: Any, name: str, disable: bool) -> int:
+    """Disable or enable a user; the last active admin is never disabled (nobody could manage users then)."""
+    user = store.user(name)
+    if user is None:
+        print(f"lapor-gateway: no user {name}", file=sys.stderr)
+        return 1
+    if disable and user["role"] == "admin" and not user["disabled"]:
+        others = [u for u in store.users() if u["role"] == "admin" and not u["disabled"] and u["name"] != name]
+        if not others:
+            print(f"lapor-gateway: {name} is the last active admin; nothing changed (add another admin first: "
+                  "`user add NAME --role admin`)", file=sys.stderr)
+            return 1
+    store.set_disabled(name, disable)
+    print(f"{name} disabled (signed out everywhere)" if disable else f"{name} enabled (may sign in again)")
+    return 0
+
+
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.console.auth import TOTP_ROLES, hash_password, new_totp_secret, totp_uri
 
@@ -64,12 +81,8 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                 last = shown_time(u["last_login"], settings.service.timezone) if u["last_login"] else "-"
                 print(f"{u['name']:<20} {u['role']:<11} {state:<9} {'yes' if u['totp_confirmed'] else 'no':<5} {last}")
             return 0
-        if args.action == "disable":
-            if not store.set_disabled(args.name, True):
-                print(f"lapor-gateway: no user {args.name}", file=sys.stderr)
-                return 1
-            print(f"{args.name} disabled (signed out everywhere)")
-            return 0
+        if args.action in ("disable", "enable"):
+            return _set_disabled(store, args.name, args.action == "disable")
         if args.action == "passwd" and store.user(args.name) is None:
             print(f"lapor-gateway: no user {args.name}", file=sys.stderr)
             return 1
@@ -86,7 +99,8 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                 from gateway.console.pages_login import INITIAL_PASSWORD_FILE
 
                 (settings.data.dir / INITIAL_PASSWORD_FILE).unlink(missing_ok=True)
-            print(f"{args.name}: password changed")
+            still = " (still disabled: `user enable` lets them sign in)" if store.user(args.name)["disabled"] else ""
+            print(f"{args.name}: password changed{still}")
             return 0
         secret = new_totp_secret() if args.role in TOTP_ROLES else None
         if not store.add_user(args.name, args.role, hash_password(password, settings.console), totp_secret=secret):
@@ -96,6 +110,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         if secret:
             print(f"two-step sign-in (TOTP) is required for {args.role}; add this to the authenticator app:")
             print(totp_uri(secret, args.name))
+            print(f"or type its secret: {secret}")
         return 0
     finally:
         store.close()
@@ -111,14 +126,14 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 def register(add: Callable[..., argparse.ArgumentParser], bind: Callable[[Any], Any]) -> None:
     from gateway.console.auth import ROLES
 
-    user = add("user", bind(cmd_user), "the console's users: add, passwd, disable, list",
+    user = add("user", bind(cmd_user), "the console's users: add, passwd, disable, enable, list",
                "The operator console's users (in console.db in the data folder). Roles: scanner (scan upload,\n"
                "desk entry, their own entries), operator (+ intake log, review, failures, reports), supervisor\n"
                "(+ reveal with a reason, the audit log), admin (+ users). Supervisors and admins need TOTP.\n"
                "  user add NAME --role operator --password-stdin\n"
-               "  user passwd NAME      user disable NAME      user list")
+               "  user passwd NAME    user disable NAME    user enable NAME    user list")
     actions = user.add_subparsers(dest="action", required=True, metavar="ACTION",
-                                  help="add, passwd, disable or list (`user ACTION --help` for each)")
+                                  help="add, passwd, disable, enable or list (`user ACTION --help` for each)")
     a = actions.add_parser("add", help="add a user with a role (supervisor and admin: prints the TOTP URI)",
                            description="Add a user; the password is asked twice, or read with --password-stdin.")
     a.add_argument("name", metavar="NAME", help="the user name: 1-64 letters, digits, '.', '_' or '-'")
@@ -130,6 +145,9 @@ def register(add: Callable[..., argparse.ArgumentParser], bind: Callable[[Any], 
     d = actions.add_parser("disable", help="disable a user and end their sessions",
                            description="Disable a user: their sessions end and they cannot sign in.")
     d.add_argument("name", metavar="NAME", help="the user to disable")
+    e = actions.add_parser("enable", help="let a disabled user sign in again",
+                           description="Enable a disabled user: they may sign in again with their password.")
+    e.add_argument("name", metavar="NAME", help="the user to enable")
     actions.add_parser("list", help="list the users, their roles and last sign-in", description="List the users.")
     add("console", bind(cmd_console), "the operator console alone (run starts it; console.host:console.port)",
         "The operator console on console.host:console.port (default 127.0.0.1:8081); `run` starts it as a child\n"

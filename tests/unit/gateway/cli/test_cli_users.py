@@ -9,7 +9,7 @@ from pathlib import Path
 from gateway.console.auth import verify_password
 from gateway.settings import ConsoleSettings
 from gateway.store.sqlite.console import open_console_store
-from tests.gateway_proc import REPO
+from tests.gateway_proc import REPO, GatewayProcess
 from tests.unit.gateway.cli.cli_data import cli, new_gateway
 
 COST = ConsoleSettings(password_time_cost=1, password_memory_cost=8, password_parallelism=1)
@@ -56,3 +56,38 @@ def test_without_a_terminal_the_password_must_come_from_stdin(tmp_path: Path) ->
     gw = new_gateway(tmp_path)
     r = cli(gw, "user", "add", "rina")
     assert r.returncode == 2 and "--password-stdin" in r.stderr
+
+
+def _user_cli(gw: GatewayProcess, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=REPO, env=gw.env, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_last_active_admin_is_never_disabled_and_enable_undoes_disable(tmp_path: Path) -> None:
+    gw = new_gateway(tmp_path)
+    for name in ("kepala", "wakil"):
+        assert _user_cli(gw, "user", "add", name, "--role", "admin", "--password-stdin",
+                   stdin="kata sandi panjang\n").returncode == 0
+    assert _user_cli(gw, "user", "disable", "wakil").returncode == 0
+    r = _user_cli(gw, "user", "disable", "kepala")  # nobody could manage the users any more
+    assert r.returncode == 1 and "last active admin" in r.stderr and "--role admin" in r.stderr
+    r = _user_cli(gw, "user", "passwd", "wakil", "--password-stdin", stdin="yang baru sekali\n")
+    assert r.returncode == 0 and "still disabled" in r.stdout
+    r = _user_cli(gw, "user", "enable", "wakil")
+    assert r.returncode == 0 and "wakil enabled" in r.stdout
+    assert _user_cli(gw, "user", "disable", "kepala").returncode == 0  # another admin is active now
+    assert _user_cli(gw, "user", "enable", "nobody").returncode == 1
+    store = open_console_store(gw.data_dir)
+    try:
+        assert not store.user("wakil")["disabled"] and store.user("kepala")["disabled"]  # type: ignore[index]
+    finally:
+        store.close()
+
+
+def test_user_add_prints_the_totp_secret_on_a_line_that_fits_a_terminal(tmp_path: Path) -> None:
+    gw = new_gateway(tmp_path)
+    r = _user_cli(gw, "user", "add", "sari", "--role", "supervisor", "--password-stdin", stdin="kata sandi panjang\n")
+    assert r.returncode == 0
+    secret = r.stdout.split("secret=", 1)[1].split("&", 1)[0]
+    line = next(x for x in r.stdout.splitlines() if "type its secret" in x)
+    assert secret in line and len(line) <= 80
