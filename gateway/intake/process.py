@@ -282,8 +282,11 @@ async def serve(settings: Settings, stop: asyncio.Event, config: str | None = No
     try:
         await gw.start()
         await stop.wait()
+        log.info("stopping: intake closes, then the children (what was acknowledged is kept)")
     finally:
+        began = time.monotonic()
         await gw.stop()
+        log.info("stopped in %.1f s", time.monotonic() - began)
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes | None:
