@@ -2,6 +2,7 @@
 exists, a careless or hostile central store.
 
 The router cases use the real journal and router of tests/unit/gateway/worker/test_answers.py.
+Over 400 lines: one place for the return path's abusive cases, each a short reproduction of one attack.
 """
 
 from __future__ import annotations
