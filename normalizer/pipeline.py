@@ -17,6 +17,7 @@ masked that way for every report.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -62,20 +63,24 @@ class Normalized:
 
 def contact_key(msg: InboundMessage) -> str | None:
     """The normalised contact a reporter_ref is derived from; the same phone on SMS and WhatsApp matches."""
-    r = msg.reporter
-    if spec_for(msg.channel).sender_is == "phone" and msg.sender:
-        phone = normalize_phone(msg.sender)
-        return f"phone:{phone or msg.sender}"
-    if spec_for(msg.channel).sender_is == "email" and msg.sender:
-        return f"email:{normalize_email(msg.sender) or msg.sender.lower()}"
+    return _contact_key(msg.channel, msg.sender, msg.reporter)
+
+
+def _contact_key(channel: str, sender: str | None, r: ReporterInfo) -> str | None:
+    sender_is = spec_for(channel).sender_is
+    if sender_is == "phone" and sender:
+        phone = normalize_phone(sender)
+        return f"phone:{phone or sender}"
+    if sender_is == "email" and sender:
+        return f"email:{normalize_email(sender) or sender.lower()}"
     if r.phone and (p := normalize_phone(r.phone)):
         return f"phone:{p}"
     if r.email and (e := normalize_email(r.email)):
         return f"email:{e}"
     if r.nik:
         return f"nik:{r.nik}"
-    if msg.sender:
-        return f"{msg.channel}:{msg.sender}"
+    if sender:
+        return f"{channel}:{sender}"
     return None
 
 
@@ -94,24 +99,45 @@ def mask_contact(contact: str | None, anonymous: bool) -> str:
     return f"{kind}:" + (value[:2] + "***" if len(value) > 4 else "***")
 
 
+class Contact(NamedTuple):
+    """A sender's :func:`contact_key` and its two reporter refs (named, anonymous)."""
+
+    key: str | None
+    ref: str | None
+    anonymous_ref: str | None
+
+
 class Normalizer:
     def __init__(self, reporter_key: str, duplicate_window_s: float = 24 * 3600) -> None:
         self._key = reporter_key.encode()
         self.duplicate_window_s = duplicate_window_s
+        # the worker asks a message's refs 4-6 times (the batch's sender reads, the complaint's, the
+        # record's, a command's check): worked out once per sender, for the last few hundred senders
+        self._contact = functools.lru_cache(maxsize=512)(self._work_out_contact)
+
+    def contact(self, msg: InboundMessage) -> Contact:
+        # what contact_key reads, and nothing else: the reporter is frozen, so hashable
+        return self._contact(msg.channel, msg.sender, msg.reporter)
+
+    def _work_out_contact(self, channel: str, sender: str | None, reporter: ReporterInfo) -> Contact:
+        key = _contact_key(channel, sender, reporter)
+        if key is None:
+            return Contact(None, None, None)
+        return Contact(key, self._hmac(key), self._hmac("anonymous|" + key))
+
+    def _hmac(self, key: str) -> str:
+        return hmac.new(self._key, key.encode(), hashlib.sha256).hexdigest()
 
     def reporter_ref(self, msg: InboundMessage, *, anonymous: bool = False) -> str | None:
         """HMAC of the contact. Anonymous reports get a ref of their own domain: the store may group
         one citizen's anonymous reports, but cannot link them to the same citizen's named ones."""
-        key = contact_key(msg)
-        if key is None:
-            return None
-        if anonymous:
-            key = "anonymous|" + key
-        return hmac.new(self._key, key.encode(), hashlib.sha256).hexdigest()
+        c = self.contact(msg)
+        return c.anonymous_ref if anonymous else c.ref
 
     def refs_of(self, msg: InboundMessage) -> set[str]:
         """Both refs a contact may have filed under (for 'only the reporter may ask')."""
-        return {r for r in (self.reporter_ref(msg), self.reporter_ref(msg, anonymous=True)) if r}
+        c = self.contact(msg)
+        return {r for r in (c.ref, c.anonymous_ref) if r}
 
     def build(
         self,
@@ -159,8 +185,8 @@ class Normalizer:
             if location is not None and location.text:
                 location = location.model_copy(update={"text": _mask(masker, location.text)})
             attachments = [a.model_copy(update={"filename": None}) for a in attachments]
-        contact = contact_key(msg)
-        ref = self.reporter_ref(msg, anonymous=anonymous)
+        contact, named_ref, anonymous_ref = self.contact(msg)
+        ref = anonymous_ref if anonymous else named_ref
         review = list(msg.review_reasons)
         if not is_substantive(body) and not msg.attachments:
             review.append("no_substance")
