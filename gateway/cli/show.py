@@ -113,9 +113,7 @@ def _summary(out: dict[str, Any], timezone: str) -> Table:
     line("received", shown_time(rec.get("received_at"), timezone))
     line("forwarded", shown_time(out["forwarded_at"], timezone) if out["forwarded_at"] else None)
     line("rejected because" if out["state"] == "rejected" else "review reason", out.get("review_reason"))
-    store = out["central_store"] or {}
-    if store:
-        line("central store", f"{safe_text(store.get('status'))} · received {shown_time(store.get('received_at'), timezone)}")
+    line("central store", _store_status(out, timezone))
     if out["attempts"] or out["last_error"]:
         line("attempts", f"{out['attempts']} · last error: {safe_text(out['last_error']) or '-'}")
     line("privacy", " · ".join(flags) + (f" (from {safe_text(privacy.get('source'))})" if flags else "") or "none")
@@ -143,6 +141,21 @@ def _summary(out: dict[str, Any], timezone: str) -> Table:
     return grid
 
 
+def _store_status(out: dict[str, Any], timezone: str) -> str | None:
+    """The store's status as the gateway last heard it: the latest update's, else its answer to the forward
+    (which alone would read 'received' for ever, however far the agency has got)."""
+    store = out["central_store"] or {}
+    took = f"took it {shown_time(store.get('received_at'), timezone)}" if store else ""
+    told = [e for e in out["conversation"] if e.get("what") == "update" and e.get("status")]
+    if told:
+        last = max(told, key=lambda e: e.get("update_id") or 0)
+        now = f"{safe_text(last['status'])} (update {last.get('update_id')}, {shown_time(last.get('created_at'), timezone)})"
+        return f"{now} · {took}" if took else now
+    if not store:
+        return None
+    return f"{safe_text(store.get('status'))} · {took}"
+
+
 def _timeline(out: dict[str, Any], timezone: str) -> Table:
     t = Table(box=None, pad_edge=False, title_justify="left", show_header=True)
     for col, kw in (("time", {"no_wrap": True}), ("state", {"no_wrap": True}), ("channel", {}), ("detail", {})):
@@ -153,6 +166,23 @@ def _timeline(out: dict[str, Any], timezone: str) -> Table:
     return t
 
 
+def _sends(console: Console, head: Text, r: dict[str, Any], timezone: str) -> None:
+    """The rest of a receipt's or a conversation entry's lines: attempts, when, delivery, error, its text."""
+    if r.get("attempts"):
+        head.append_text(safe_cell(f" · {r['attempts']} attempt(s)"))
+    console.print(head)
+    for label, key in (("created", "created_at"), ("sent", "sent_at"), ("delivered", "delivered_at")):
+        if r.get(key):
+            console.print(safe_cell(f"    {label:<10} {r[key]} {zone_label(timezone)}"))
+    if r.get("delivery_status"):
+        console.print(safe_cell(f"    {'delivery':<10} {r['delivery_status']}"))
+    if r.get("last_error"):
+        console.print(safe_cell(f"    {'error':<10} {r['last_error']}"))
+    text = Text("    ")
+    text.append_text(safe_cell(r.get("text") or "(no text)", "italic", newlines=True))
+    console.print(text)
+
+
 def _receipts(console: Console, out: dict[str, Any], timezone: str) -> None:
     if not out["receipts"]:
         console.print("  none")
@@ -160,19 +190,7 @@ def _receipts(console: Console, out: dict[str, Any], timezone: str) -> None:
         head = Text("  ")
         head.append_text(safe_cell(f"{r['kind']} via {safe_text(r['channel'])}", "bold"))
         head.append_text(safe_cell(f" · {r['state']}"))
-        if r.get("attempts"):
-            head.append_text(safe_cell(f" · {r['attempts']} attempt(s)"))
-        console.print(head)
-        for label, key in (("created", "created_at"), ("sent", "sent_at"), ("delivered", "delivered_at")):
-            if r.get(key):
-                console.print(safe_cell(f"    {label:<10} {r[key]} {zone_label(timezone)}"))
-        if r.get("delivery_status"):
-            console.print(safe_cell(f"    {'delivery':<10} {r['delivery_status']}"))
-        if r.get("last_error"):
-            console.print(safe_cell(f"    {'error':<10} {r['last_error']}"))
-        text = Text("    ")
-        text.append_text(safe_cell(r.get("text") or "(no text)", "italic", newlines=True))
-        console.print(text)
+        _sends(console, head, r, timezone)
 
 
 def _conversation(console: Console, out: dict[str, Any], timezone: str) -> None:
@@ -187,19 +205,7 @@ def _conversation(console: Console, out: dict[str, Any], timezone: str) -> None:
         else:
             head.append_text(safe_cell(f"{safe_text(e['what'])} via {safe_text(e.get('channel'))}", "bold"))
         head.append_text(safe_cell(f" · {e.get('state')}"))
-        if e.get("attempts"):
-            head.append_text(safe_cell(f" · {e['attempts']} attempt(s)"))
-        console.print(head)
-        for label, key in (("created", "created_at"), ("sent", "sent_at"), ("delivered", "delivered_at")):
-            if e.get(key):
-                console.print(safe_cell(f"    {label:<10} {e[key]} {zone_label(timezone)}"))
-        if e.get("delivery_status"):
-            console.print(safe_cell(f"    {'delivery':<10} {e['delivery_status']}"))
-        if e.get("last_error"):
-            console.print(safe_cell(f"    {'error':<10} {e['last_error']}"))
-        text = Text("    ")
-        text.append_text(safe_cell(e.get("text") or "(no text)", "italic", newlines=True))
-        console.print(text)
+        _sends(console, head, e, timezone)
 
 
 def show(settings: Settings, tracking_id: str, *, as_json: bool) -> int:
