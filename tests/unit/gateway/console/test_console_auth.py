@@ -246,3 +246,31 @@ def test_argon2_cost_is_a_setting_with_a_secure_default() -> None:
         ConsoleSettings(password_memory_cost=16, password_parallelism=4)  # argon2 needs 8 KiB per lane
     with pytest.raises(ValidationError):
         ConsoleSettings(password_time_cost=0)
+
+
+async def test_console_db_is_never_read_on_the_event_loop(env: Env) -> None:
+    """Every console.db call of a sign-in, a page and a sign-out runs in a worker thread, not the loop's."""
+    import threading
+
+    from gateway.store.sqlite.console import ConsoleTables
+
+    loop_thread = threading.get_ident()
+    calls: list[tuple[str, bool]] = []
+    for name in [n for n in vars(ConsoleTables) if not n.startswith("_") and callable(getattr(env.store, n))]:
+        method = getattr(env.store, name)
+
+        def spy(*args: object, _m: object = method, _n: str = name, **kwargs: object) -> object:
+            calls.append((_n, threading.get_ident() == loop_thread))
+            return _m(*args, **kwargs)  # type: ignore[operator]
+
+        setattr(env.store, name, spy)
+    env.add_user("ana", "operator")
+    calls.clear()
+    r = await env.login("ana")
+    assert r.status == 303
+    assert (await env.client.get("/console/audit")).status == 403
+    token = await env.csrf("/console/")
+    await env.client.post("/console/logout", data={"csrf_token": token}, allow_redirects=False)
+    names = {n for n, _ in calls}
+    assert {"user", "create_session", "session", "audit", "failures_since", "end_session"} <= names
+    assert [n for n, on_loop in calls if on_loop] == []
