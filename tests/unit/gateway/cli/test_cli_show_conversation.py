@@ -67,3 +67,18 @@ def test_a_confidential_complaints_answers_are_not_printed(gw):
         out = cli(gw, "show", *args)
         assert out.returncode == 0, out.stderr
         assert ANSWER not in out.stdout and "(confidential: not shown)" in out.stdout
+
+
+def test_the_central_store_line_is_the_latest_status_heard_not_the_forwards_answer(gw):
+    tid = add_complaint(gw, {"body": "jembatan putus"}, receipts=_rows(9, "sent"))
+    j = journal(gw)
+    j.state_writer.write_sync(lambda c: c.execute(
+        "UPDATE complaints SET central_answer=? WHERE tracking_id=?",
+        (json.dumps({"status": "received", "received_at": "2026-12-02T01:15:03+00:00"}), tid)))
+    j.close()
+    out = cli(gw, "show", tid, columns=160)
+    assert out.returncode == 0, out.stderr
+    [line] = [x for x in out.stdout.splitlines() if x.startswith("central store")]
+    # update 9 said in_progress: the forward's 'received' is when the store took it, not where it is now
+    assert "in_progress (update 9," in line and "took it 2026-12-02T08:15:03+07:00" in line
+    assert "received ·" not in line
