@@ -30,16 +30,11 @@ class RateLimitTables(Files):
         ready = self._rate_schema_ready
 
         def write(conn: sqlite3.Connection) -> Claim:
-            if not ready:
-                for statement in SCHEMA:  # one by one: executescript would commit the writer's batch
-                    conn.execute(statement)
+            _ensure_schema(conn, ready)
             state = conn.execute("SELECT state FROM receipts WHERE id=?", (receipt_id,)).fetchone()
             if state is None or state[0] != "pending":
                 return Claim("gone")  # settled meanwhile (a delivery report, a review decision)
-            if horizon:
-                conn.execute("DELETE FROM rate_sends WHERE at<=?", (now - horizon,))
-            over = [(c, free) for c in checks if (free := _slot_free_at(conn, c, now)) is not None]
-            drop = next((c for c, _free in over if not c.defer), None)
+            over, drop = _over(conn, checks, now, horizon)
             if drop is not None:
                 conn.execute("UPDATE receipts SET state='rate_limited', last_error=? WHERE id=?",
                              (f"rate limit {drop.name}", receipt_id))
@@ -52,8 +47,7 @@ class RateLimitTables(Files):
                 for c, _free in over:
                     _note_once(conn, c, now, channel, tracking_id)
                 return Claim("deferred", latest.name, free)
-            counted = [int(conn.execute("INSERT INTO rate_sends(key, at) VALUES (?,?)", (c.key, now)).lastrowid or 0)
-                       for c in checks]
+            counted = _count(conn, checks, now)
             conn.execute("UPDATE receipts SET state='sending', last_error=NULL, next_at=0 WHERE id=?", (receipt_id,))
             return Claim("send", counted=counted)
 
@@ -67,16 +61,11 @@ class RateLimitTables(Files):
         ready = self._rate_schema_ready
 
         def write(conn: sqlite3.Connection) -> Claim:
-            if not ready:
-                for statement in SCHEMA:
-                    conn.execute(statement)
+            _ensure_schema(conn, ready)
             state = conn.execute("SELECT state FROM citizen_responses WHERE id=?", (response_id,)).fetchone()
             if state is None or state[0] != "pending":
                 return Claim("gone")
-            if horizon:
-                conn.execute("DELETE FROM rate_sends WHERE at<=?", (now - horizon,))
-            over = [(c, free) for c in checks if (free := _slot_free_at(conn, c, now)) is not None]
-            drop = next((c for c, _free in over if not c.defer), None)
+            over, drop = _over(conn, checks, now, horizon)
             if drop is not None:
                 conn.execute("UPDATE citizen_responses SET state='held', last_error=? WHERE id=?",
                              (f"rate limit {drop.name}: over {drop.limit} per {drop.window:g} s", response_id))
@@ -86,8 +75,7 @@ class RateLimitTables(Files):
                 latest, free = max(over, key=lambda o: o[1])
                 conn.execute("UPDATE citizen_responses SET next_at=? WHERE id=?", (free, response_id))
                 return Claim("deferred", latest.name, free)
-            counted = [int(conn.execute("INSERT INTO rate_sends(key, at) VALUES (?,?)", (c.key, now)).lastrowid or 0)
-                       for c in checks]
+            counted = _count(conn, checks, now)
             return Claim("send", counted=counted)
 
         claim = await self.state_writer.write(write)
@@ -100,13 +88,8 @@ class RateLimitTables(Files):
         ready = self._rate_schema_ready
 
         def write(conn: sqlite3.Connection) -> Claim:
-            if not ready:
-                for statement in SCHEMA:
-                    conn.execute(statement)
-            if horizon:
-                conn.execute("DELETE FROM rate_sends WHERE at<=?", (now - horizon,))
-            over = [(c, free) for c in checks if (free := _slot_free_at(conn, c, now)) is not None]
-            drop = next((c for c, _free in over if not c.defer), None)
+            _ensure_schema(conn, ready)
+            over, drop = _over(conn, checks, now, horizon)
             if drop is not None:
                 _note_once(conn, drop, now, channel, tracking_id)
                 return Claim("limited", drop.name)
@@ -115,8 +98,7 @@ class RateLimitTables(Files):
                 for c, _free in over:
                     _note_once(conn, c, now, channel, tracking_id)
                 return Claim("deferred", latest.name, free)
-            counted = [int(conn.execute("INSERT INTO rate_sends(key, at) VALUES (?,?)", (c.key, now)).lastrowid or 0)
-                       for c in checks]
+            counted = _count(conn, checks, now)
             return Claim("send", counted=counted)
 
         claim = await self.state_writer.write(write)
@@ -131,6 +113,27 @@ class RateLimitTables(Files):
         await self.state_writer.write(
             lambda c: c.execute(f"DELETE FROM rate_sends WHERE id IN ({marks})", counted), savepoint=False
         )
+
+
+def _ensure_schema(conn: sqlite3.Connection, ready: bool) -> None:
+    if not ready:
+        for statement in SCHEMA:  # one by one: executescript would commit the writer's batch
+            conn.execute(statement)
+
+
+def _over(conn: sqlite3.Connection, checks: list[RateCheck], now: float,
+          horizon: float) -> tuple[list[tuple[RateCheck, float]], RateCheck | None]:
+    """The checks with no room now (each with when its next slot frees), and the first of them that drops."""
+    if horizon:
+        conn.execute("DELETE FROM rate_sends WHERE at<=?", (now - horizon,))
+    over = [(c, free) for c in checks if (free := _slot_free_at(conn, c, now)) is not None]
+    return over, next((c for c, _free in over if not c.defer), None)
+
+
+def _count(conn: sqlite3.Connection, checks: list[RateCheck], now: float) -> list[int]:
+    """One send counted under every check; the ids, to give back if it does not happen."""
+    return [int(conn.execute("INSERT INTO rate_sends(key, at) VALUES (?,?)", (c.key, now)).lastrowid or 0)
+            for c in checks]
 
 
 def _slot_free_at(conn: sqlite3.Connection, check: RateCheck, now: float) -> float | None:
