@@ -254,6 +254,26 @@ STATES: dict[str, tuple[str, str]] = {
     "dead_letter": ("Gagal diteruskan", "Forward gave up"),
     "retry_dead": ("Dikirim ulang", "Queued again"),
     "retry_receipt": ("Tanda terima dikirim ulang", "Receipt queued again"),
+    # the return path (issue 15): the agency's updates to the citizen, the citizen's answers to the store
+    "update_queued": ("Kabar instansi diantrekan", "Agency's update queued"),
+    "update_sent": ("Kabar instansi terkirim", "Agency's update sent"),
+    "update_failed": ("Kabar instansi gagal", "Agency's update failed"),
+    "update_rate_limited": ("Kabar ditahan (terlalu banyak)", "Update held (too many)"),
+    "citizen_response": ("Jawaban warga diterima", "Citizen's answer received"),
+    "response_forwarded": ("Jawaban warga diteruskan", "Citizen's answer forwarded"),
+    "response_dead_letter": ("Jawaban warga gagal diteruskan", "Citizen's answer gave up"),
+    "response_rate_limited": ("Jawaban warga ditahan (terlalu banyak)", "Citizen's answer held (too many)"),
+    "response_rejected": ("Jawaban warga tidak dikirim (pengaduan ditolak)",
+                          "Citizen's answer not sent (complaint rejected)"),
+    "retry_held_response": ("Jawaban warga dikirim ulang", "Citizen's answer queued again"),
+    "answer_refused": ("Jawaban tanpa nomor tiket atau isi", "Answer without a ticket number or text"),
+    "held_for_review": ("Ditahan untuk ditinjau", "Held for review"),
+    "status_query": ("Cek status", "Status query"),
+    "help": ("Minta petunjuk", "Asked for help"),
+    "held_sent": ("Pemberitahuan terkirim", "Notice sent"),
+    "details_sent": ("Permintaan rincian terkirim", "Request for details sent"),
+    "details_received": ("Rincian diterima", "Details received"),
+    "waiting_for_details": ("Menunggu rincian", "Waiting for details"),
 }
 
 
