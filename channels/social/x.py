@@ -198,6 +198,19 @@ class XMentionsPoller:
         await accept(msg)
         return True
 
+    async def _accept_newer(self, accept: Accept, items: list[Any], users: dict[str, dict[str, Any]],
+                            last: str | None, cursor: str, read: Any) -> int:
+        """Accept the items newer than ``last``, moving the ``cursor`` past each; how many were accepted."""
+        count = 0
+        for item in items:
+            iid = item_id(item)
+            if last and iid is not None and iid <= int(last):
+                continue
+            count += await self._accept_item(accept, item, read, users)
+            if iid is not None:
+                await self.cursors.set(cursor, str(iid))
+        return count
+
     async def poll_mentions(self, accept: Accept) -> int:
         """One round over every mention newer than the stored since_id; returns how many were accepted."""
         since = await self.cursors.get("since_id")
@@ -205,15 +218,7 @@ class XMentionsPoller:
             self.client.get_users_mentions, id=self.user_id, since_id=since, expansions=["author_id"],
             user_fields=["username", "name"], tweet_fields=TWEET_FIELDS,
         )
-        count = 0
-        for tweet in tweets:
-            tid = item_id(tweet)
-            if since and tid is not None and tid <= int(since):
-                continue
-            count += await self._accept_item(accept, tweet, message_from_mention, users)
-            if tid is not None:
-                await self.cursors.set("since_id", str(tid))
-        return count
+        return await self._accept_newer(accept, tweets, users, since, "since_id", message_from_mention)
 
     async def poll_dms(self, accept: Accept) -> int:
         """DM events have no since_id: page back until the last event seen, accept the newer ones."""
@@ -222,15 +227,7 @@ class XMentionsPoller:
             self.client.get_direct_message_events, stop_at=int(last) if last else None, event_types="MessageCreate",
             dm_event_fields=DM_FIELDS, expansions=["sender_id"], user_fields=["username", "name"], user_auth=False,
         )
-        count = 0
-        for event in events:
-            eid = item_id(event)
-            if last and eid is not None and eid <= int(last):
-                continue
-            count += await self._accept_item(accept, event, message_from_dm, users)
-            if eid is not None:
-                await self.cursors.set("dm_last_id", str(eid))
-        return count
+        return await self._accept_newer(accept, events, users, last, "dm_last_id", message_from_dm)
 
     async def poll_once(self, accept: Accept) -> int:
         n = await self.poll_mentions(accept)
