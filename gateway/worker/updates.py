@@ -280,6 +280,9 @@ def next_cursor(cursor: int, items: list[Any], next_after: int) -> int:
     return max(cursor, max(ids) if ids else next_after if next_after <= MAX_UPDATE_ID else cursor)
 
 
+EARLIEST_FEED_TIME = 946684800.0  # 2000-01-01: an earlier time in the feed is a store bug
+
+
 def store_statuses(items: list[Any], now: float) -> list[tuple[str, str, float, int]]:
     """(tracking ID, status, when the store set it, update_id) of every readable item, told or not: what the
     monthly report knows of the store. An item without a readable time is dated ``now`` (when we read it)."""
@@ -295,14 +298,16 @@ def store_statuses(items: list[Any], now: float) -> list[tuple[str, str, float, 
 
 
 def feed_time(at: str | None, now: float) -> float:
-    """The store's ISO time as epoch seconds; ``now`` when absent, unreadable, without a zone or in the future."""
+    """The store's ISO time as epoch seconds; ``now`` when absent, unreadable, without a zone, in the future or
+    before 2000 (a store bug must not make a complaint resolved before it was sent)."""
     try:
         when = datetime.fromisoformat(str(at))
     except ValueError:
         return now
     if when.tzinfo is None:
         return now
-    return min(when.timestamp(), now)
+    seconds = when.timestamp()
+    return seconds if EARLIEST_FEED_TIME <= seconds <= now else now
 
 
 def addresses(receipts: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,6 +4,9 @@ report's "resolved" reads that, not the notices."""
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from gateway.store.records import ComplaintRow, InboundOutcome
 from gateway.store.sqlite.journal import Journal
 from normalizer.ids import uuid7
@@ -38,3 +41,21 @@ async def test_every_status_read_is_kept_told_or_not(journal: Journal, store) ->
     before = journal.store_statuses([told])
     await journal.record_updates([], [], 0, statuses=[(told, "verifying", 1.0, 1)])
     assert journal.store_statuses([told]) == before
+
+
+def test_the_stores_time_is_read_or_else_now() -> None:
+    from gateway.worker.updates import feed_time
+
+    now = 1_900_000_000.0
+    assert feed_time("2026-12-02T10:00:00+07:00", now) == 1_796_180_400.0
+    assert feed_time("2026-12-02T03:00:00Z", now) == 1_796_180_400.0
+    for bad in (None, "", "kemarin", "2026-12-02T10:00:00", "9999-12-31T23:59:59+00:00", "\ud800",
+                "0001-01-01T00:00:00+14:00"):
+        assert feed_time(bad, now) == now  # absent, unreadable, without a zone, in the future or long past
+
+
+@given(st.text(max_size=60))
+def test_any_text_as_the_stores_time_is_a_time_not_after_now(text: str) -> None:
+    from gateway.worker.updates import feed_time
+
+    assert 946684800.0 <= feed_time(text, 1_900_000_000.0) <= 1_900_000_000.0
