@@ -66,7 +66,11 @@ def _as_worker(env: Env, inbound_id: int, channel: str) -> str:
     return tid
 
 
-async def test_a_desk_entry_is_journaled_then_shows_its_tracking_id_and_receipt(env: Env, intake: Gateway) -> None:
+async def test_a_desk_entry_is_journaled_then_shows_its_tracking_id_and_receipt(env: Env, intake: Gateway,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import gateway.console.pages_desk as pages_desk
+
+    monkeypatch.setattr(pages_desk, "WAIT_FOR_TRACKING", 0.3)  # no worker here: each wait runs to its end
     await env.login("rina")
     token = await env.csrf("/console/new")
     r = await env.client.post("/console/new", allow_redirects=False, data={
