@@ -33,11 +33,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "bad_otp": ("Kode autentikator salah.", "Wrong authenticator code."),
     "throttled": ("Terlalu banyak percobaan yang salah. Coba lagi dalam {seconds} detik.",
                   "Too many wrong attempts. Try again in {seconds} seconds."),
+    "current_password": ("Kata sandi saat ini", "Current password"),
     "new_password": ("Kata sandi baru", "New password"),
     "new_password_confirm": ("Ulangi kata sandi baru", "New password again"),
     "change_password": ("Ganti kata sandi", "Change password"),
-    "must_change": ("Kata sandi awal harus diganti sebelum melanjutkan.",
-                    "The initial password must be changed before you go on."),
+    "must_change": ("Kata sandi awal harus diganti sebelum melanjutkan: ketik kata sandi yang baru saja Anda pakai "
+                    "untuk masuk, lalu kata sandi baru dua kali.",
+                    "The initial password must be changed before you go on: type the password you just signed in "
+                    "with, then a new one twice."),
     "password_short": ("Kata sandi minimal 12 karakter.", "A password has at least 12 characters."),
     "password_mismatch": ("Kedua kata sandi baru tidak sama.", "The two new passwords differ."),
     "password_same": ("Kata sandi baru harus berbeda dari yang lama.", "The new password must differ from the old."),
