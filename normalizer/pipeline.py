@@ -63,10 +63,22 @@ class Normalized:
 
 def contact_key(msg: InboundMessage) -> str | None:
     """The normalised contact a reporter_ref is derived from; the same phone on SMS and WhatsApp matches."""
-    return _contact_key(msg.channel, msg.sender, msg.reporter)
+    return _contact_key(msg.channel, msg.sender, msg.reporter, member_of(msg))
 
 
-def _contact_key(channel: str, sender: str | None, r: ReporterInfo) -> str | None:
+def member_of(msg: InboundMessage) -> str | None:
+    """Who wrote in a shared chat (a Telegram group's ``from.id``), when that is not the chat itself.
+
+    Every member of a group writes from the same chat: the chat alone would let any of them answer
+    for, or ask ``CEK`` on, another member's complaint. In a private chat the chat is the user (None).
+    """
+    member = msg.reply_context.get("from_id") if msg.reply_context else None
+    if member is None or str(member) == msg.sender:
+        return None
+    return str(member)
+
+
+def _contact_key(channel: str, sender: str | None, r: ReporterInfo, member: str | None = None) -> str | None:
     sender_is = spec_for(channel).sender_is
     if sender_is == "phone" and sender:
         phone = normalize_phone(sender)
@@ -79,6 +91,8 @@ def _contact_key(channel: str, sender: str | None, r: ReporterInfo) -> str | Non
         return f"email:{e}"
     if r.nik:
         return f"nik:{r.nik}"
+    if sender and member:
+        return f"{channel}:{sender}/{member}"  # one member of a shared chat, not the chat
     if sender:
         return f"{channel}:{sender}"
     return None
@@ -117,10 +131,11 @@ class Normalizer:
 
     def contact(self, msg: InboundMessage) -> Contact:
         # what contact_key reads, and nothing else: the reporter is frozen, so hashable
-        return self._contact(msg.channel, msg.sender, msg.reporter)
+        return self._contact(msg.channel, msg.sender, msg.reporter, member_of(msg))
 
-    def _work_out_contact(self, channel: str, sender: str | None, reporter: ReporterInfo) -> Contact:
-        key = _contact_key(channel, sender, reporter)
+    def _work_out_contact(self, channel: str, sender: str | None, reporter: ReporterInfo,
+                          member: str | None = None) -> Contact:
+        key = _contact_key(channel, sender, reporter, member)
         if key is None:
             return Contact(None, None, None)
         return Contact(key, self._hmac(key), self._hmac("anonymous|" + key))

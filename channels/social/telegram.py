@@ -104,6 +104,9 @@ def message_from_update(update: Update, account: str) -> InboundMessage | None:
         metadata["location"] = {"lat": msg.location.latitude, "lon": msg.location.longitude}
     if chat.type != "private":
         metadata["reply_visibility"] = "public"  # a group sees the reply: public-safe text only
+    reply_context: dict[str, Any] = {"chat_id": chat.id, "message_id": msg.message_id}
+    if chat.type != "private":
+        reply_context["from_id"] = user.id  # a group's members share its chat: who wrote is the reporter
     answers: str | None = None
     if msg.reply_to_message is not None:
         metadata["in_reply_to_message_id"] = msg.reply_to_message.message_id
@@ -118,7 +121,7 @@ def message_from_update(update: Update, account: str) -> InboundMessage | None:
         received_at=msg.edit_date if edited and msg.edit_date else msg.date,
         text=text,
         reporter=reporter,
-        reply_context={"chat_id": chat.id, "message_id": msg.message_id},
+        reply_context=reply_context,
         metadata=metadata,
         kind="edit" if edited else "reply" if answers else "complaint",
         related=str(msg.message_id) if edited else answers,

@@ -29,9 +29,21 @@ def replied_in_chat(*files: str) -> Callable[[Intake], None]:
     return check
 
 
+def from_the_member(user_id: int | None) -> Callable[[Intake], None]:
+    """Who wrote, kept beside the chat in a group (its members share the chat); a private chat is the user."""
+
+    def check(intake: Intake) -> None:
+        replied_in_chat()(intake)
+        for msg in intake.messages:
+            assert msg.reply_context.get("from_id") == user_id
+            assert "from_id" not in msg.metadata and str(user_id) not in str(msg.metadata)
+
+    return check
+
+
 # every citizen update: the private chat of @canary_warga; /anonim and /rahasia are the normaliser's keyword step
 Update = partial(Case, account=ACCOUNT, sender="612345678", reporter={"handle": "@canary_warga"}, privacy=None,
-                 suppress=False, check=replied_in_chat())
+                 suppress=False, check=from_the_member(None))
 
 TABLE = Table(CHANNEL, [
     Update("plain text", "message__text", text="jln rusak dpn pasar kramat, sdh 3 bln tdk diperbaiki",
@@ -49,9 +61,10 @@ TABLE = Table(CHANNEL, [
            metadata={"location": {"lat": -6.200012, "lon": 106.816635}}),
     Update("voice note kept for an operator", "message__voice", text="", metadata={"unsupported_media": "voice"}),
     Update("group chat: reply must be public-safe", "message__group", sender="-1001987654321",
-           text="@lapor1708_bot got sampah menumpuk di RW 05", metadata={"reply_visibility": "public"}),
+           text="@lapor1708_bot got sampah menumpuk di RW 05", metadata={"reply_visibility": "public"},
+           check=from_the_member(612345678)),
     Update("message from a bot: taken, never answered", "message__from_bot", sender="-1001987654321",
-           reporter={"handle": "@echo_bot"}, suppress=True),
+           reporter={"handle": "@echo_bot"}, suppress=True, check=from_the_member(5550001)),
     Update("edited message recorded as an edit", "edited_message__text", external_id="730100012",
            kind="edit", related="101"),
     Update("reply to our message: the router finds its ticket by our provider id", "message__reply_to_ours",
