@@ -1,0 +1,44 @@
+"""/console/health in the page's words: it showed 'Status: degraded', channels 'ok' and counts as
+'forwarded: 2 · review: 1' in an Indonesian page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from gateway.console import pages_health
+from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, make_env
+
+
+@pytest.fixture
+async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
+    e = await make_env(tmp_path, monkeypatch)
+    yield e
+    await close_env(e)
+
+
+async def test_the_health_page_says_its_states_in_words(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "degraded", "problems": ["receipts: sms failing"], "channels": {
+            "sms.kannel": {"state": "ok", "error": None, "since": None},
+            "email.imap": {"state": "off", "error": "login refused", "since": None}}})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    intake = TestServer(app)
+    await intake.start_server()
+    monkeypatch.setattr(pages_health, "intake_url", lambda _settings, path: str(intake.make_url(path)))
+    try:
+        add_complaint(env, {"body": "jalan rusak"}, state="forwarded")
+        env.add_user("ops", "operator")
+        await env.login("ops")
+        page = await (await env.client.get("/console/health")).text()
+    finally:
+        await intake.close()
+    assert "ada gangguan" in page and '<small class="code">degraded</small>' in page
+    assert ">berfungsi<" in page and ">mati<" in page and "receipts: sms failing" in page
+    assert "Diteruskan: 1" in page and "forwarded: 1" not in page
