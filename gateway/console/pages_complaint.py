@@ -76,6 +76,7 @@ def _view(request: web.Request, row: dict[str, Any], out: dict[str, Any], **extr
         confidential=bool(row["confidential"]) or bool(privacy.get("confidential")),
         in_review=row["state"] in REVIEW_STATES and role_at_least(role, "operator"),
         may_reveal=role_at_least(role, "supervisor"), category=(record.get("category_suggestion") or [{}])[0],
+        is_letter=str(record.get("channel") or row.get("channel") or "").startswith("letters"),  # OCR, page images
         **extra)
 
 

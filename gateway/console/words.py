@@ -22,6 +22,15 @@ _REASONS: list[tuple[re.Pattern[str], tuple[str, str]]] = [
      ("Halaman {0}: tulisan sulit dibaca mesin (keyakinan {1}%, perlu {2}%)",
       "Page {0}: the writing is hard for the machine to read ({1}% sure, {2}% needed)")),
     (re.compile(r"no complaint text found"), ("Isi pengaduan tidak ditemukan", "No complaint text was found")),
+    # the return path's (issue 15): a BALAS/INFO/reply the gateway would not post as the reporter's answer
+    (re.compile(r"follow_up_of_unknown"),
+     ("Menjawab nomor tiket yang tidak dikenal atau milik pelapor lain: ditahan, bukan jawaban pelapor",
+      "Answers a ticket number that is unknown or someone else's: held, not the reporter's answer")),
+    (re.compile(r"follow_up_id_invalid"),
+     ("Nomor tiket dalam BALAS/INFO tidak sah: seluruh pesan menjadi pengaduan baru",
+      "The ticket number in BALAS/INFO is not valid: the whole message became a new complaint")),
+    (re.compile(r"no_substance"), ("Isinya terlalu sedikit untuk ditindaklanjuti", "Too little text to act on")),
+    (re.compile(r"empty mail"), ("Surel tanpa isi", "An email with no text")),
 ]
 _BLANK = re.compile(r"page (\d+): blank")
 _ACCOUNTS = {"counter": ("loket", "counter"), "box": ("kotak pengaduan", "complaint box")}
