@@ -133,7 +133,7 @@ class BenchGateway:
 @contextmanager
 def bench_gateway(work: Path, **env: str) -> Iterator[BenchGateway]:
     """``lapor-gateway run`` with the embedded central store, free ports and fresh secrets."""
-    http_port, central_port, smtp_port = free_port(), free_port(), free_port()
+    http_port, central_port, smtp_port, console_port = free_port(), free_port(), free_port(), free_port()
     full = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")},
         "LAPOR_DATA__DIR": str(work / "data"),
@@ -141,6 +141,7 @@ def bench_gateway(work: Path, **env: str) -> Iterator[BenchGateway]:
         "LAPOR_CENTRAL__PORT": str(central_port),
         "LAPOR_CENTRAL__URL": f"http://127.0.0.1:{central_port}",
         "LAPOR_SMTP__PORT": str(smtp_port),
+        "LAPOR_CONSOLE__PORT": str(console_port),  # not 8081: a gateway of yours may be running beside
         "LAPOR_CENTRAL__HMAC_KEY": secrets.token_urlsafe(24),
         "LAPOR_CENTRAL__API_TOKEN": secrets.token_urlsafe(24),
         "LAPOR_PRIVACY__REPORTER_HMAC_KEY": secrets.token_urlsafe(24),
