@@ -34,6 +34,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "throttled": ("Terlalu banyak percobaan yang salah. Coba lagi dalam {seconds} detik.",
                   "Too many wrong attempts. Try again in {seconds} seconds."),
     "current_password": ("Kata sandi saat ini", "Current password"),
+    "follow_up_of": ("Menjawab / lanjutan dari", "Answers / follows up"),
+    "duplicate_of": ("Mungkin sama dengan", "Possibly the same as"),
     "new_password": ("Kata sandi baru", "New password"),
     "new_password_confirm": ("Ulangi kata sandi baru", "New password again"),
     "change_password": ("Ganti kata sandi", "Change password"),

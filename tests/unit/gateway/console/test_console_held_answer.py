@@ -29,6 +29,8 @@ async def test_an_sms_held_for_review_reads_as_an_sms(env: Env) -> None:
     assert '<label for="c-body">Isi pengaduan</label>' in page and "Teks hasil OCR" not in page
     assert '<h3 id="pages-h">Lampiran</h3>' in page and "Gambar halaman" not in page
     assert "milik pelapor lain" in page and 'title="follow_up_of_unknown"' in page
+    # which ticket it named, one click away (the reviewer compares the two)
+    assert '<a href="/console/complaints/4509948496">4509948496</a>' in page
     queue = await (await env.client.get("/console/review")).text()
     row = re.search(rf"<tr><td><a href=\"/console/complaints/{tid}\">.*?</tr>", queue, re.S)
     assert row is not None and '<td class="num">-</td>' in row.group(0)
