@@ -11,8 +11,11 @@ number; Kannel's fallback id hashes phone and text) becomes an HMAC under the
 gateway's key (:meth:`Normalizer.anonymous_external_id`), the reporter is
 absent, file names are dropped, and body, subject and location text are
 masked for personal data of any shape and for this reporter's own name,
-handle, address and numbers (:mod:`normalizer.identity`). ``body_public`` is
-masked that way for every report.
+handle, address and numbers (:mod:`normalizer.identity`), their closing
+signature block dropped (:mod:`normalizer.signature`: "Salam, Budi S., Jl.
+Melati 7"; the vault keeps the original body). ``body_public`` is masked that
+way for every report, signature dropped too; a named report's ``body`` keeps
+its signature, which the agency may use to reach them.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from normalizer.keywords import extract_privacy_keywords
 from normalizer.language import detect_language
 from normalizer.pii import mask_pii, normalize_email, normalize_phone
 from normalizer.record import CategorySuggestion, Complaint, Location, OcrInfo, Privacy
+from normalizer.signature import strip_signature
 from normalizer.similarity import near_duplicate
 from normalizer.text import clean_text, collapse_duplicated_concatenation, is_substantive
 
@@ -195,7 +199,7 @@ class Normalizer:
             # does a file name ("scan KTP Budi.jpg"): the agency gets them masked, the originals
             # stay in the sealed vault
             identity["original_body"] = body
-            body = _mask(masker, body)
+            body = _mask(masker, strip_signature(body))  # "Salam,\nBudi S.\nJl. Melati 7" names and locates
             subject = _mask(masker, subject) if subject else None
             if location is not None and location.text:
                 location = location.model_copy(update={"text": _mask(masker, location.text)})
@@ -220,7 +224,7 @@ class Normalizer:
             privacy=Privacy(anonymous=anonymous, confidential=confidential, source=source),
             subject=subject,
             body=body,
-            body_public=None if confidential else _mask(masker, body),
+            body_public=None if confidential else _mask(masker, strip_signature(body)),
             language=detect_language(analysed),
             category_suggestion=[
                 CategorySuggestion(category=c, confidence=round(p, 3)) for c, p in suggest_categories(analysed)
@@ -240,7 +244,7 @@ class Normalizer:
         body = clean_text(canonical(collapse_duplicated_concatenation(text or ""))).strip()
         if not anonymous:
             return body
-        return _mask(_masker(self._identity(msg)["reporter"]), body)
+        return _mask(_masker(self._identity(msg)["reporter"]), strip_signature(body))
 
     def anonymous_external_id(self, msg: InboundMessage) -> str:
         """The id an anonymous record is forwarded under: stable (the store stays idempotent on it) and
