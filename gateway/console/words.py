@@ -49,7 +49,9 @@ _RECEIPT_STATES = {"queued": ("Dalam antrean", "Queued"), "sending": ("Sedang di
                    "printed": ("Dicetak", "Printed"), "failed": ("Gagal", "Failed"),
                    "retrying": ("Dicoba lagi", "Retrying"), "suppressed": ("Tidak dikirim", "Not sent"),
                    "pending": ("Dalam antrean", "Queued"), "held": ("Ditahan sampai ditinjau", "Held until reviewed"),
-                   "cancelled": ("Dibatalkan", "Cancelled")}
+                   "cancelled": ("Dibatalkan", "Cancelled"),
+                   "rate_limited": ("Tidak dikirim (terlalu banyak dalam satu jam)", "Not sent (too many in one hour)"),
+                   "unsure": ("Belum pasti terkirim (menunggu laporan kirim)", "Not sure it went (waiting for a report)")}
 _RESPONSE_STATES = {"held": ("Ditahan (terlalu banyak dalam satu jam)", "Held (too many in one hour)"),
                     "dead_letter": ("Gagal diteruskan", "Forward gave up"), "rejected": ("Ditolak", "Rejected")}
 

@@ -1,0 +1,41 @@
+"""The complaint page's conversation says each message's state in words: the agency's update read 'pending'
+(and 'rate_limited') in an Indonesian page while the citizen's answers beside it read 'Diteruskan'."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gateway.store.records import ReceiptRow
+from tests.unit.gateway.cli.cli_data import add_complaint
+from tests.unit.gateway.console.console_env import Env, close_env, make_env
+
+
+@pytest.fixture
+async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
+    e = await make_env(tmp_path, monkeypatch)
+    e.add_user("ops", "operator")
+    await e.login("ops")
+    yield e
+    await close_env(e)
+
+
+def _update(update_id: int, state: str) -> ReceiptRow:
+    return ReceiptRow(dedup_key=f"update:{update_id}:r", kind="update", channel="sms.kannel",
+                      target={"to": "6281200000077", "reply_context": {"update_id": update_id}},
+                      body={"text": f"LAPOR! jawaban instansi {update_id}", "public": False,
+                            "update": {"update_id": update_id, "kind": "response", "status": "verifying"}},
+                      state=state)
+
+
+async def test_the_agencys_updates_state_is_in_words(env: Env) -> None:
+    tid = await asyncio.to_thread(add_complaint, env.gw, {"body": "jalan rusak"}, state="forwarded",
+                                  receipts=[_update(1, "pending"), _update(2, "rate_limited")])
+    page = await (await env.client.get(f"/console/complaints/{tid}")).text()
+    conversation = page.split('<h2>Percakapan</h2>', 1)[1].split("</table>", 1)[0]
+    assert 'Dalam antrean <small class="code">pending</small>' in conversation
+    assert 'terlalu banyak dalam satu jam) <small class="code">rate_limited</small>' in conversation
+    assert "<td>pending" not in conversation
