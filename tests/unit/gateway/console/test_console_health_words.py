@@ -1,4 +1,4 @@
-"""/console/health in the page's words: it showed 'Status: degraded', channels 'ok' and counts as
+"""/console/health and /console/users in the page's words: it showed 'Status: degraded', channels 'ok' and counts as
 'forwarded: 2 · review: 1' in an Indonesian page."""
 
 from __future__ import annotations
@@ -42,3 +42,14 @@ async def test_the_health_page_says_its_states_in_words(env: Env, monkeypatch: p
     assert "ada gangguan" in page and '<small class="code">degraded</small>' in page
     assert ">berfungsi<" in page and ">mati<" in page and "receipts: sms failing" in page
     assert "Diteruskan: 1" in page and "forwarded: 1" not in page
+
+
+async def test_the_users_page_names_the_roles_in_words(env: Env) -> None:
+    """It listed 'scanner', 'supervisor' and offered them bare, 'scanner' first and chosen, in an Indonesian page."""
+    env.add_user("kepala", "admin")
+    env.add_user("sri", "scanner")
+    await env.login("kepala")
+    page = await (await env.client.get("/console/users")).text()
+    assert 'Pemindai <small class="code">scanner</small>' in page
+    assert '<option value="operator" selected>Operator: juga log masuk' in page
+    assert '<option value="supervisor">Penyelia: juga membuka identitas' in page
