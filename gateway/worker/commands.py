@@ -27,6 +27,9 @@ HELP_WORDS = {"/start", "/help", "help", "bantuan", "menu", "info"}
 StatusLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 _EMPTY_ANSWER = ("Tanggapan Anda kosong. Kirim BALAS, nomor tiket, lalu tanggapan Anda.",
                  "Your answer is empty. Send BALAS, the ticket number, then your answer.")
+# an answer_refused event's detail: why (the intake log showed the bare state, with nothing to go on)
+_REFUSED = {"missing_id": "BALAS without a ticket number", "missing_text": "BALAS with no text after the number",
+            "empty": "an empty answer (no text, no attachment)"}
 
 
 class Commands:
@@ -75,7 +78,9 @@ class Commands:
         review: list[str] = []
         if command is not None and command.verb == "balas" and command.error in ("missing_id", "missing_text"):
             reason = self.templates.pick(command.message_id, command.message_en)
-            return self._reply(inbound_id, msg, "bad_answer", {"reason": reason}, "answer_refused")
+            out = self._reply(inbound_id, msg, "bad_answer", {"reason": reason}, "answer_refused")
+            out.events[0].detail = _REFUSED[command.error]  # why, for the operator (no ticket: it may be anyone's)
+            return out
         if command is not None and command.verb in ("info", "balas") and command.error:
             # the whole text stays the complaint: nothing the citizen wrote is lost
             review.append("follow_up_id_invalid")
@@ -112,7 +117,9 @@ class Commands:
             return await self._complaint(inbound_id, msg, answer.text, tid, [])
         if not answer.text.strip() and not msg.attachments:
             reason = self.templates.pick(*_EMPTY_ANSWER)
-            return self._reply(inbound_id, msg, "bad_answer", {"reason": reason}, "answer_refused", tid)
+            out = self._reply(inbound_id, msg, "bad_answer", {"reason": reason}, "answer_refused", tid)
+            out.events[0].detail = _REFUSED["empty"]
+            return out
         row = response_row(self.normalizer, msg, answer)
         out = self._reply(inbound_id, msg, "response_received", {"tracking_id": tid}, "citizen_response", tid)
         out.events[0].contact = masked_contact(msg, row.anonymous)

@@ -194,6 +194,8 @@ def test_balas_without_an_id_is_explained(rig: Rig) -> None:
     assert "BALAS" in reply and "10 angka" in reply
     assert list(rig.complaints()) == [tid] and rig.journal.responses_for(tid) == []
     assert rig.states(inbound) == "answered"
+    (event,) = rig.journal.events_matching(states=["answer_refused"])
+    assert event["detail"] == "BALAS without a ticket number" and not event["contact"]
 
 
 def test_balas_with_an_id_but_no_text_is_explained(rig: Rig) -> None:
@@ -201,6 +203,8 @@ def test_balas_with_an_id_but_no_text_is_explained(rig: Rig) -> None:
     inbound = rig.send(f"BALAS {tid}")
     (reply,) = rig.replies(inbound)
     assert "tanggapan" in reply.lower() and rig.journal.responses_for(tid) == []
+    (event,) = rig.journal.events_matching(states=["answer_refused"])  # why, and not whose ticket
+    assert event["detail"] == "BALAS with no text after the number" and not event["tracking_id"]
 
 
 def test_bad_check_digit_keeps_the_whole_text_as_a_complaint_for_review(rig: Rig) -> None:
