@@ -20,12 +20,13 @@ from tests.e2e.social.conftest import (  # noqa: F401 - module_gateway, social_f
     wa_message,
     wa_payload,
 )
-from tests.e2e_helpers import tracking_ids_in
+from tests.e2e_helpers import tracking_ids_in, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 
 pytestmark = [pytest.mark.peer]
 
 TG_OWNER, TG_OTHER = 5200001, 5200002
+TG_GROUP, TG_MEMBER = -1005200009, 5200003
 WA_OWNER = "6281288800001"
 
 
@@ -80,6 +81,22 @@ def test_telegram_reply_to_our_receipt_and_balas(gw: GatewayProcess, social_fake
     assert post_telegram(gw, other)[0] == 200
     (theirs,) = wait_until(lambda: tg_chat(social_fakes, TG_OTHER), 30, what="the other chat's receipt")
     assert tid not in theirs["text"] and len(citizen_texts(gw, tid)) == 2
+
+
+def test_in_a_telegram_group_only_the_member_who_filed_answers(gw: GatewayProcess,
+                                                               social_fakes: SocialFakes) -> None:  # noqa: F811
+    """Every member of a group writes from its chat: another member's /balas is held, the reporter's counts."""
+    group = {"chat_id": TG_GROUP, "chat_type": "supergroup"}
+    filed = tg_update("Got di RW 05 tersumbat sampah, air meluap ke jalan", user_id=TG_OWNER, username=None, **group)
+    assert post_telegram(gw, filed)[0] == 200
+    tid = wait_record(gw, str(filed["update_id"]))["tracking_id"]
+    stranger = tg_update(f"/balas {tid} sudah beres, tutup saja", user_id=TG_MEMBER, username=None, **group)
+    assert post_telegram(gw, stranger)[0] == 200
+    owner = tg_update(f"/balas {tid} belum beres, masih meluap", user_id=TG_OWNER, username=None, **group)
+    assert post_telegram(gw, owner)[0] == 200
+    # the worker takes them in order: when the reporter's is in the store, the member's was decided
+    wait_until(lambda: citizen_texts(gw, tid), 30, what="the reporter's /balas in the store")
+    assert citizen_texts(gw, tid) == ["belum beres, masih meluap"]
 
 
 def test_whatsapp_reply_to_our_receipt(gw: GatewayProcess, social_fakes: SocialFakes) -> None:  # noqa: F811
