@@ -292,7 +292,7 @@ STATES: dict[str, tuple[str, str]] = {
     "held_sent": ("Pemberitahuan terkirim", "Notice sent"),
     "details_sent": ("Permintaan rincian terkirim", "Request for details sent"),
     "details_received": ("Rincian diterima", "Details received"),
-    "waiting_for_details": ("Menunggu rincian", "Waiting for details"),
+    "waiting_for_details": ("Rincian diminta dari pelapor", "Details asked of the reporter"),
 }
 
 

@@ -31,6 +31,7 @@ _REASONS: list[tuple[re.Pattern[str], tuple[str, str]]] = [
       "The ticket number in BALAS/INFO is not valid: the whole message became a new complaint")),
     (re.compile(r"no_substance"), ("Isinya terlalu sedikit untuk ditindaklanjuti", "Too little text to act on")),
     (re.compile(r"empty mail"), ("Surel tanpa isi", "An email with no text")),
+    (re.compile(r"waiting_for_details"), ("Menunggu rincian dari pelapor", "Waiting for the reporter's details")),
 ]
 _BLANK = re.compile(r"page (\d+): blank")
 _ACCOUNTS = {"counter": ("loket", "counter"), "box": ("kotak pengaduan", "complaint box")}

@@ -21,3 +21,11 @@ def test_each_return_path_state_has_words_in_both_languages(state: str) -> None:
     assert words_id and words_en and words_id != words_en
     assert state not in (words_id, words_en)  # not the code again
     assert state in STATES  # so the log's state filter offers it too
+
+
+def test_waiting_for_details_reads_apart_from_awaiting_details() -> None:
+    """Both were 'Menunggu rincian' in the log's state filter: one is the event of asking, one the state."""
+    from gateway.console.words import reason_words
+
+    assert state_label("waiting_for_details", "id") != state_label("awaiting_details", "id")
+    assert reason_words("waiting_for_details", "id") == "Menunggu rincian dari pelapor"
