@@ -105,3 +105,17 @@ def test_raw_mail_of_anonymous_sender_not_in_clear_at_rest(email_gateway: Callab
     gw.stop()
     at_rest = b"".join(p.read_bytes() for p in (gw.data_dir / "blobs").rglob("*") if p.is_file())
     assert ANON_ADDR.encode() not in at_rest and ANON_NAME.encode() not in at_rest
+
+
+def test_anonymous_mails_closing_signature_is_not_forwarded(email_gateway: Callable[..., GatewayProcess]) -> None:
+    """'Salam, Sutrisno K., Jl. Flamboyan No. 9' under an [ANONIM] mail: the store gets neither, the place stays."""
+    gw = email_gateway()
+    body = ("Lampu PJU di depan SDN 3 Jl. Cempaka mati sebulan, anak-anak pulang les lewat jalan gelap.\r\n\r\n"
+            f"Salam,\r\nSutrisno K.\r\nJl. Flamboyan No. 9 RT 04\r\n{ANON_PHONE}\r\n\r\n"
+            "Pada Kam, 13 Mar 2025 pukul 09.00 LAPOR <lapor@example.go.id> menulis:\r\n> Terima kasih\r\n")
+    send(gw, mail("anon-sig-1@warga-contoh.id", f"{ANON_NAME} <{ANON_ADDR}>", "[ANONIM] Lampu PJU mati", body),
+         ANON_ADDR)
+    record = wait_record(gw, "anon-sig-1@warga-contoh.id")
+    assert record["privacy"]["anonymous"] is True
+    assert leaks(record, [*_identity_forms(), "Flamboyan", "Jl. Flamboyan No. 9"]) == []
+    assert "di depan SDN 3 Jl. Cempaka" in record["body"] and "[NAMA]" not in record["body"]
