@@ -8,7 +8,9 @@ Cuts at the first line that starts a quoted thread: Gmail's ``Pada … menulis:`
 signature separator and mobile footers (``Dikirim dari iPhone saya``) end the
 text too. Lines starting with ``>`` are dropped. If stripping would leave
 nothing (a citizen who wrote below the quote, or only quoted), the original
-text is kept.
+text is kept. A closing block without a delimiter ("Salam,\nBudi S.\nJl. Melati 7") stays:
+the normaliser drops it where the report turns out anonymous (:mod:`normalizer.signature`), which the
+mail alone cannot tell (the text may ask for it).
 """
 
 from __future__ import annotations
