@@ -86,6 +86,8 @@ def _signature_line(line: str) -> bool:
 def _opening(line: str) -> str | None:
     """What kind of signature block ``line`` opens: a ``footer``, a valediction ``named`` ("Salam, Budi"),
     ``bare`` ("Hormat saya,"), or a short ``phrase`` ("Terima kasih atas perhatiannya."); None if none."""
+    if len(line) > 4 * MAX_LINE_CHARS:
+        return None  # a paragraph, however it starts (and no regex over a megabyte line)
     if _FOOTER.match(line):
         return "footer"
     m = _VALEDICTION.match(line)

@@ -94,3 +94,9 @@ def test_a_long_run_of_valedictions_looks_at_the_last_lines_only() -> None:
     text = "Salam,\n" * 50_000 + "Budi"
     out = strip_signature(text)
     assert text.startswith(out) and out.count("\n") >= 50_000 - 10
+
+
+def test_a_megabyte_line_after_a_valediction_is_a_paragraph() -> None:
+    text = f"{COMPLAINT}\nSalam,\n" + "Budi " * 200_000
+    assert strip_signature(text) == text
+    assert strip_signature("Terima kasih " * 200_000) == "Terima kasih " * 200_000
