@@ -208,13 +208,17 @@ def _conversation(console: Console, out: dict[str, Any], timezone: str) -> None:
         _sends(console, head, e, timezone)
 
 
+_NOT_AN_ID = {"wrong_length": "it has 10 digits", "not_digits": "digits only", "bad_check_digit": "a digit is mistyped"}
+
+
 def show(settings: Settings, tracking_id: str, *, as_json: bool) -> int:
     from gateway.store import open_journal
     from normalizer.tracking import check_tracking_id
 
     check = check_tracking_id(tracking_id)
-    if not check.ok:
-        print(f"lapor-gateway: {check.message_en}", file=sys.stderr)
+    if not check.ok:  # the check's own message is the citizen's ('the number on your receipt')
+        print(f"lapor-gateway: {safe_text(tracking_id[:40])}: not a tracking ID ({_NOT_AN_ID[check.error]})",
+              file=sys.stderr)
         return 2
     tz = settings.service.timezone
     journal = open_journal(settings)

@@ -77,6 +77,9 @@ def test_show_never_prints_a_confidential_text_nor_an_anonymous_contact(gw):
 def test_show_refuses_a_bad_id_and_an_unknown_one(gw):
     bad = cli(gw, "show", "12345")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    # an operator's words, not the citizen's ('the number on your receipt'), within 80 columns
+    assert "12345: not a tracking ID (it has 10 digits)" in bad.stderr and "your receipt" not in bad.stderr
+    assert all(len(line) <= 80 for line in bad.stderr.splitlines())
     unknown = cli(gw, "show", new_tracking_id())
     assert unknown.returncode == 1 and "no complaint" in unknown.stderr
 
