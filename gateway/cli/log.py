@@ -40,8 +40,10 @@ STATE_STYLE = {
     "dead_letter": "bold red",
 }
 TRACKING_WIDTH = 10  # 9 random digits + the check digit
-STATE_WIDTH = len("external_id_conflict")  # the longest state the intake log holds, never wrapped
+STATE_WIDTH = len("response_rate_limited")  # the longest state the intake log holds, never wrapped
 WIDE = 150  # from here contact, category and flags have columns of their own
+SHARED_MIN = 40  # a shared last column narrower than this goes on lines of its own, under the row
+REST = "contact · category · flags · detail"
 FOLLOW_SECONDS = 0.5
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d|w)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -116,8 +118,15 @@ class Layout:
         if self.wide:
             head += [Column("contact", 16), Column("category", 20), Column("flags", 14)]
         used = sum(c.width for c in head) + self.gap * len(head)
-        self.columns = [*head, Column("detail" if self.wide else "contact · category · …",
-                                      max(self.width - used, 12))]
+        # narrow (80 columns): the shared cell would be ~20 cells and split words such as
+        # answer_from_other_contact; it goes instead on lines of its own, indented under the channel
+        self.below = not self.wide and self.width - used < SHARED_MIN
+        self.indent = head[0].width + self.gap
+        if self.below:
+            self.columns = head
+            self.rest_width = self.width - self.indent
+        else:
+            self.columns = [*head, Column("detail" if self.wide else REST, self.width - used)]
 
     def time_text(self, at: Any) -> str:
         try:
@@ -150,7 +159,20 @@ class Layout:
         return [*cells, Text(" · ").join(safe_cell(v) for v in rest if v not in (None, ""))]
 
     def lines(self, cells: list[Text], console: Console) -> list[Text]:
-        """The cells side by side, each wrapped inside its column; every line exactly ``width`` cells or less."""
+        """The cells side by side, each wrapped inside its column; every line ``width`` cells or less. In the
+        narrow layout the last cell follows on lines of its own, indented, wrapped between words."""
+        if not self.below:
+            return self._side_by_side(cells, console)
+        *head, rest = cells
+        out = self._side_by_side(head, console)
+        for part in [] if not rest.plain.strip() else rest.wrap(console, self.rest_width, overflow="fold"):
+            line = Text(" " * self.indent)
+            line.append_text(part)
+            line.rstrip()
+            out.append(line)
+        return out
+
+    def _side_by_side(self, cells: list[Text], console: Console) -> list[Text]:
         wrapped = []
         for cell, col in zip(cells, self.columns, strict=True):
             parts = list(cell.wrap(console, col.width, overflow="fold")) or [Text("")]
@@ -169,7 +191,8 @@ class Layout:
         return out
 
     def header(self, console: Console) -> list[Text]:
-        return self.lines([Text(c.name, style="bold") for c in self.columns], console)
+        names = [Text(c.name, style="bold") for c in self.columns]
+        return self.lines(names + ([Text(REST, style="bold")] if self.below else []), console)
 
 
 def _console() -> Console:

@@ -81,10 +81,49 @@ def test_log_at_80_columns_and_wider_never_splits_a_tracking_id(gw, width: int):
 def test_the_long_detail_wraps_inside_its_column_at_80(gw):
     out = cli(gw, "log", columns=80).stdout
     lines = out.splitlines()
-    detail_col = lines[0].index("contact")
+    indent = lines[0].index("channel")
+    assert lines[1].strip() == "contact · category · flags · detail" and lines[1].index("contact") == indent
     first = next(i for i, ln in enumerate(lines) if TIDS[0] in ln and "normalized" in ln)
-    assert lines[first + 1][:detail_col].strip() == ""  # the continuation line only fills the last column
-    assert "dilipat" in " ".join(lines[first:first + 12])
+    rest = [ln for ln in lines[first + 1:first + 4] if not re.match(r"\d", ln)][:2]
+    assert len(rest) == 2
+    assert all(ln[:indent].strip() == "" for ln in rest)  # the shared cell's lines sit under the row, indented
+    assert "pesan panjang yang harus dilipat di kolomnya" in " ".join(ln.strip() for ln in rest)
+
+
+NEW_STATES = [  # this session's return path: states and details an 80-column log must show whole
+    Event("central", "update_queued", TIDS[0], detail="update 41 (status_changed)", at=AT + 7400),
+    Event("sms.kannel", "update_sent", TIDS[0], contact="6281******001", detail="provider id 9912", at=AT + 7500),
+    Event("email.smtp.scan", "citizen_response", TIDS[1], contact="w***@example.id", at=AT + 7600),
+    Event("social.telegram", "answer_refused", None, detail="no_ticket_and_no_text", at=AT + 7700),
+    Event("social.whatsapp", "response_rate_limited", TIDS[3], detail="responses_per_complaint", at=AT + 7800),
+    Event("email.smtp.scan", "held_for_review", TIDS[2], detail="answer_from_other_contact", at=AT + 7900),
+    Event("sms.json", "response_dead_letter", TIDS[0], detail="central 503 after 12 attempts", at=AT + 8000),
+]
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_new_states_and_long_details_are_never_split_at_narrow_widths(gw, width: int):
+    log_events(gw, NEW_STATES)
+    done = cli(gw, "log", columns=width)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.rstrip("\n").split("\n")
+    assert all(cell_len(ln) <= width for ln in lines), max(lines, key=cell_len)
+    assert lines[0].split() == ["time", "WIB", "channel", "tracking", "state"]  # the header on one line, unwrapped
+    state_col = lines[0].index("state")
+    for e in NEW_STATES:
+        row = next(ln for ln in lines if re.search(rf"\b{e.state}\b", ln))
+        assert row.index(e.state) == state_col, row  # whole, in its column
+        if e.detail:
+            assert any(e.detail in ln for ln in lines), e.detail  # never split mid-word
+    for word in ("answer_from_other_contact", "responses_per_complaint", "no_ticket_and_no_text"):
+        assert sum(word in ln for ln in lines) == 1
+
+
+def test_every_console_state_fits_the_state_column() -> None:
+    from gateway.cli.log import STATE_WIDTH
+    from gateway.console.i18n import STATES
+
+    assert max(map(len, STATES)) <= STATE_WIDTH, max(STATES, key=len)
 
 
 def test_times_follow_service_timezone(gw):
