@@ -174,6 +174,8 @@ class MailCompleter:
             metadata[SENDER_NOT_FROM] = True
         if p.html_only:
             metadata["html"] = True
+        if verdict.message_id:  # which of our mails bounced or was auto-answered: its receipt row is marked
+            metadata["about_message_id"] = verdict.message_id
         if verdict.kind == "complaint" and not body and not p.attachments:
             review.append("empty mail")
         reply_context = {

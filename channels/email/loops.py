@@ -28,7 +28,13 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
-from channels.email.thread_ids import tracking_from_message_ids, tracking_from_subject, tracking_in_text
+from channels.email.thread_ids import (
+    our_message_id,
+    returned_message_id,
+    tracking_from_message_ids,
+    tracking_from_subject,
+    tracking_in_text,
+)
 
 __all__ = ["LoopVerdict", "classify"]
 
@@ -50,6 +56,8 @@ class LoopVerdict:
     kind: str = "complaint"  # complaint | bounce | auto_reply
     suppress: str | None = None  # reason no automatic receipt may be sent
     related: str | None = None  # tracking ID of our receipt this is about
+    # our mail it is about (the update or the receipt that bounced or was auto-answered), when it names it
+    message_id: str | None = None
 
 
 def _h(msg: Message, name: str) -> str:
@@ -88,14 +96,17 @@ def classify(
     from_daemon = bool(sender and _DAEMON.match(sender))
     if _is_dsn(msg) or ((from_daemon or null_sender) and _BOUNCE_SUBJECT.search(subject)):
         # the returned headers (or body) of a bounce carry our receipt's Message-ID
-        return LoopVerdict("bounce", "bounce", our_ref or tracking_in_text(raw.decode("latin-1")))
+        text = raw.decode("latin-1")
+        returned = returned_message_id(text)
+        related = tracking_in_text(returned) if returned else our_ref or tracking_in_text(text)
+        return LoopVerdict("bounce", "bounce", related, returned)
     own = tracking_in_text(_h(msg, "message-id"))
     if own:
         return LoopVerdict("auto_reply", "own_receipt", own)
     precedence = _h(msg, "precedence").lower()
     if _auto_submitted(msg) or precedence == "auto_reply" or _AUTO_SUBJECT.search(subject):
         if our_ref:
-            return LoopVerdict("auto_reply", "auto_reply", our_ref)
+            return LoopVerdict("auto_reply", "auto_reply", our_ref, our_message_id(_h(msg, "in-reply-to")))
         return LoopVerdict(suppress="auto_reply")
     if from_daemon:
         return LoopVerdict(suppress="mailer_daemon")

@@ -21,8 +21,10 @@ __all__ = [
     "damm_valid",
     "derived_message_id",
     "make_message_id",
+    "our_message_id",
     "receipt_message_id",
     "references_chain",
+    "returned_message_id",
     "tracking_from_message_ids",
     "tracking_from_subject",
     "tracking_in_text",
@@ -66,6 +68,28 @@ def tracking_in_text(text: str) -> str | None:
     """The tracking ID of the last of our Message-IDs found in ``text`` (last = nearest in a References chain)."""
     found = [m for m in _OUR_ID.findall(text or "") if damm_valid(m)]
     return found[-1] if found else None
+
+
+_RETURNED_ID = re.compile(r"^Message-ID:[ \t]*(<lapor\.(\d{10})\.[A-Za-z0-9_-]+@[^>\s]+>)",
+                          re.IGNORECASE | re.MULTILINE)
+
+
+def returned_message_id(text: str) -> str | None:
+    """Our Message-ID on a ``Message-ID:`` header line of ``text``: the mail a bounce returns.
+
+    Not any of our ids in the bounce: a returned update names our receipt in ``References`` too, and the
+    bounce is about the update. The last such line (the returned headers come after the bounce's own).
+    """
+    found = [m.group(1) for m in _RETURNED_ID.finditer(text or "") if damm_valid(m.group(2))]
+    return found[-1] if found else None
+
+
+def our_message_id(header: str | None) -> str | None:
+    """The first of our Message-IDs in ``header`` (an In-Reply-To value: the mail answered)."""
+    for m in _OUR_ID.finditer(header or ""):
+        if damm_valid(m.group(1)):
+            return m.group(0)
+    return None
 
 
 def tracking_from_message_ids(*headers: str | None) -> str | None:

@@ -223,7 +223,9 @@ class Router(Commands):
         if kind == "status":
             return self._delivery(inbound_id, msg, msg.related, msg.metadata.get("status", "?"))
         if kind in ("bounce", "auto_reply"):
-            return self._delivery(inbound_id, msg, msg.related, kind)
+            # the mail it is about (an update has its own Message-ID, its provider id), else the ticket's receipt
+            about = msg.metadata.get("about_message_id")
+            return self._delivery(inbound_id, msg, about if isinstance(about, str) else msg.related, kind)
         if kind == "malformed":  # an entry of a batch payload we could not read: kept for an operator
             reason = str(msg.metadata.get("reason") or "malformed entry")[:200]
             return InboundOutcome(inbound_id, "failed", events=[

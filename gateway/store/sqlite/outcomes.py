@@ -6,6 +6,7 @@ import sqlite3
 import time
 from typing import Any
 
+from channels.email.thread_ids import tracking_in_text
 from channels.registry import spec_for
 from gateway.store.records import Event, InboundOutcome, ReceiptRow
 from gateway.store.sqlite.base import Files, set_cursor_row
@@ -177,6 +178,10 @@ def _write_outcome(
             "SELECT id, channel FROM receipts WHERE id=? OR provider_id=? OR (tracking_id=? AND kind='receipt')",
             (rid, rid, rid),
         ).fetchall()
+        if not candidates and (tid := tracking_in_text(rid)):
+            # one of our Message-IDs that no row sent (a mail of an older version): the ticket's receipt
+            candidates = conn.execute(
+                "SELECT id, channel FROM receipts WHERE tracking_id=? AND kind='receipt'", (tid,)).fetchall()
         for (receipt_id,) in ((r[0],) for r in candidates if spec_for(r[1]).delivery_family == family):
             conn.execute(
                 "UPDATE receipts SET delivery_status=?, delivered_at=CASE WHEN ?='delivered' THEN ? ELSE delivered_at END, "
