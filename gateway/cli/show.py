@@ -14,7 +14,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -156,38 +157,70 @@ def _store_status(out: dict[str, Any], timezone: str) -> str | None:
     return f"{safe_text(store.get('status'))} · {took}"
 
 
-def _timeline(out: dict[str, Any], timezone: str) -> Table:
+def _event_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _timeline(out: dict[str, Any], width: int) -> Table:
+    """The events as ``log`` shows them: in the service's zone (named in the title), the date in each row from
+    100 columns, below that on a line of its own whenever it changes."""
+    roomy = width >= 100
     t = Table(box=None, pad_edge=False, title_justify="left", show_header=True)
     for col, kw in (("time", {"no_wrap": True}), ("state", {"no_wrap": True}), ("channel", {}), ("detail", {})):
         t.add_column(col, overflow="fold", **kw)
+    day = None
     for e in out["events"]:
         detail = " · ".join(safe_text(e.get(k)) for k in ("contact", "category", "flags", "detail") if e.get(k))
-        t.add_row(safe_cell(f"{e['at']}"), safe_cell(e["state"]), safe_cell(e["channel"]), safe_cell(detail))
+        at = _event_time(e["at"])
+        if at is None:
+            when = str(e["at"])
+        elif roomy:
+            when = at.strftime("%Y-%m-%d %H:%M:%S")
+        else:
+            when = at.strftime("%H:%M:%S")
+            if at.date() != day:
+                day = at.date()
+                t.add_row(Text(day.isoformat(), style="dim"), "", "", "")
+        t.add_row(safe_cell(when), safe_cell(e["state"]), safe_cell(e["channel"]), safe_cell(detail))
     return t
+
+
+def emit(console: Console, renderable: RenderableType = "") -> None:
+    """Print ``renderable`` with no trailing spaces on its lines (tables and padding fill them out)."""
+    for segments in console.render_lines(renderable, console.options, pad=False, new_lines=False):
+        line = Text.assemble(*((seg.text, seg.style) for seg in segments if not seg.control))
+        line.rstrip()
+        console.print(line, no_wrap=True, overflow="ignore", crop=False, highlight=False)
+
+
+def _indented(console: Console, text: Text) -> None:
+    """A line under a receipt's head that wraps at the same indent, not at column 0."""
+    emit(console, Padding(text, (0, 0, 0, 4)))
 
 
 def _sends(console: Console, head: Text, r: dict[str, Any], timezone: str) -> None:
     """The rest of a receipt's or a conversation entry's lines: attempts, when, delivery, error, its text."""
     if r.get("attempts"):
         head.append_text(safe_cell(f" · {r['attempts']} attempt(s)"))
-    console.print(head)
+    emit(console, Padding(head, (0, 0, 0, 2)))
     for label, key in (("created", "created_at"), ("sent", "sent_at"), ("delivered", "delivered_at")):
         if r.get(key):
-            console.print(safe_cell(f"    {label:<10} {r[key]} {zone_label(timezone)}"))
+            _indented(console, safe_cell(f"{label:<10} {r[key]} {zone_label(timezone)}"))
     if r.get("delivery_status"):
-        console.print(safe_cell(f"    {'delivery':<10} {r['delivery_status']}"))
+        _indented(console, safe_cell(f"{'delivery':<10} {r['delivery_status']}"))
     if r.get("last_error"):
-        console.print(safe_cell(f"    {'error':<10} {r['last_error']}"))
-    text = Text("    ")
-    text.append_text(safe_cell(r.get("text") or "(no text)", "italic", newlines=True))
-    console.print(text)
+        _indented(console, safe_cell(f"{'error':<10} {r['last_error']}"))
+    _indented(console, safe_cell(r.get("text") or "(no text)", "italic", newlines=True))
 
 
 def _receipts(console: Console, out: dict[str, Any], timezone: str) -> None:
     if not out["receipts"]:
         console.print("  none")
     for r in out["receipts"]:
-        head = Text("  ")
+        head = Text()
         head.append_text(safe_cell(f"{r['kind']} via {safe_text(r['channel'])}", "bold"))
         head.append_text(safe_cell(f" · {r['state']}"))
         _sends(console, head, r, timezone)
@@ -197,7 +230,7 @@ def _conversation(console: Console, out: dict[str, Any], timezone: str) -> None:
     if not out["conversation"]:
         console.print("  none")
     for e in out["conversation"]:
-        head = Text("  ")
+        head = Text()
         if e["what"] == "update":
             label = f"update {e.get('update_id')} ({safe_text(e.get('update_kind'))}"
             label += f", status {safe_text(e['status'])})" if e.get("status") else ")"
@@ -234,15 +267,15 @@ def show(settings: Settings, tracking_id: str, *, as_json: bool) -> int:
         print(safe_json(out, indent=2, ensure_ascii=False, default=str))  # no raw controls/bidi from a message
         return 0
     console = Console(highlight=False)
-    console.print(safe_cell(f"Complaint {out['tracking_id']}", "bold"))
-    console.print(_summary(out, tz))
+    emit(console, safe_cell(f"Complaint {out['tracking_id']}", "bold"))
+    emit(console, _summary(out, tz))
     console.print()
-    console.print(Text(f"Timeline ({len(out['events'])} events, {zone_label(tz)})", style="bold"))
-    console.print(_timeline(out, tz))
+    emit(console, Text(f"Timeline ({len(out['events'])} events, {zone_label(tz)})", style="bold"))
+    emit(console, _timeline(out, console.width))
     console.print()
-    console.print(Text(f"Receipts and replies ({len(out['receipts'])})", style="bold"))
+    emit(console, Text(f"Receipts and replies ({len(out['receipts'])})", style="bold"))
     _receipts(console, out, tz)
     console.print()
-    console.print(Text(f"Conversation ({len(out['conversation'])})", style="bold"))
+    emit(console, Text(f"Conversation ({len(out['conversation'])})", style="bold"))
     _conversation(console, out, tz)
     return 0

@@ -66,3 +66,16 @@ def test_a_confidential_complaints_answer_is_not_printed(gw):
         out = cli(gw, "show", *args)
         assert out.returncode == 0, out.stderr
         assert ANSWER not in out.stdout and "(confidential: not shown)" in out.stdout
+
+
+def test_at_80_columns_the_answer_and_its_error_stay_indented(gw):
+    tid = add_complaint(gw, {"body": "lampu mati"})
+    add_response(gw, tid, "dead_letter", "central store unreachable: ClientConnectorError " * 3)
+    out = cli(gw, "show", tid, columns=80)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("Conversation (1)")[1].splitlines()[1:]
+    assert all(len(ln) <= 80 and ln == ln.rstrip() for ln in lines)
+    assert lines[0].startswith("  citizen_response via sms.kannel · dead_letter")
+    body = [ln for ln in lines[1:] if ln.strip()]
+    assert len(body) >= 3 and all(ln.startswith("    ") for ln in body), body
+    assert ANSWER in " ".join(ln.strip() for ln in body)

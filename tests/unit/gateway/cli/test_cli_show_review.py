@@ -41,11 +41,33 @@ def test_show_is_readable_with_timeline_receipt_texts_and_zoned_times(gw):
     assert not out.lstrip().startswith("{")  # not JSON
     assert f"Complaint {tid}" in out and "Lampu jalan mati" in out and "Infrastruktur" in out
     assert "2026-12-02T08:15:02+07:00 WIB" in out  # the record's received_at (01:15:02 UTC), in service.timezone
-    assert "2025-12-02T08:15:02+07:00" in out  # the event's time, zoned
+    timeline = out.split("Timeline")[1].split("Receipts and replies")[0]
+    assert "\n2025-12-02\n" in timeline and "08:15:02" in timeline  # the event's time, zoned, as `log` shows it
     assert "Timeline (1 events, WIB)" in out and "normalized" in out
     assert f"CEK {tid} ke 1708" in out and "receipt via sms.kannel" in out and "pending" in out
     assert "6281200000001" not in out.split("Receipts and replies")[1]  # a receipt's address is never opened
     assert max(len(ln) for ln in out.splitlines()) <= 80
+
+
+def test_show_at_80_columns_short_times_indented_text_no_trailing_spaces(gw):
+    tid = new_tracking_id()
+    long_text = " ".join(["Laporan Anda sudah kami terima dan akan diteruskan ke instansi terkait."] * 3)
+    add_complaint(gw, {"tracking_id": tid, "body": "Lampu jalan mati"},
+                  receipts=[_receipt(long_text)],
+                  events=[Event("sms.kannel", "normalized", tid, detail="answer_from_other_contact", at=1764638102.0),
+                          Event("sms.kannel", "receipt_sent", tid, at=1764638102.0 + 86400)])
+    out = cli(gw, "show", tid, columns=80).stdout
+    lines = out.splitlines()
+    assert all(len(ln) <= 80 and ln == ln.rstrip() for ln in lines), [ln for ln in lines if ln != ln.rstrip()]
+    timeline = out.split("Timeline")[1].split("Receipts and replies")[0]
+    assert "+07:00" not in timeline and "\n2025-12-02\n" in timeline and "\n2025-12-03\n" in timeline
+    row = next(ln for ln in timeline.splitlines() if "normalized" in ln)
+    assert row.startswith("08:15:02 ") and "answer_from_other_contact" in row  # 9 columns for the time, not 25
+    receipt = out.split("Receipts and replies")[1].split("Conversation")[0].splitlines()
+    text_lines = [ln for ln in receipt if "Laporan" in ln or "instansi" in ln or "terkait" in ln]
+    assert len(text_lines) >= 3 and all(ln.startswith("    ") for ln in text_lines)  # wrapped at the indent
+    wide = cli(gw, "show", tid, columns=120).stdout.split("Timeline")[1]
+    assert "2025-12-02 08:15:02" in wide and "2025-12-03 08:15:02" in wide
 
 
 def test_show_json_has_iso_times_and_the_texts(gw):
