@@ -40,6 +40,7 @@ from tests.e2e_helpers import (
     wait_record,
 )
 from tests.gateway_proc import GatewayProcess, wait_until
+from tests.peers.dsn import dsn_for
 from tests.peers.ports import port_open
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
@@ -127,6 +128,30 @@ def test_email_answer_in_the_citizens_thread(gw: GatewayProcess, sink: ThreadedS
     assert len(sink.to(address)) == 2
     if address == ANON_MAIL:
         assert_absent([ANON_MAIL, "anon.canary"], {"store": store_view(gw, tid)})
+
+
+def test_a_bounced_email_answer_is_shown_failed_on_that_update(gw: GatewayProcess, sink: ThreadedSmtpSink) -> None:
+    """The citizen's mailbox is gone by the time the agency answers: the DSN comes back through the SMTP
+    listener and ``show`` marks that update bounced, the receipt that did arrive stays as it was."""
+    address = "hilang.jawab@contoh.id"
+    send(gw, mail("jawab-hilang@contoh.id", f"Warga <{address}>", "Trotoar rusak", "Trotoar Jl. Melati 9 ambles."),
+         address)
+    (receipt,) = sink.wait_to(address)
+    tid = tracking_from_message_ids(receipt.message["Message-ID"])
+    assert tid
+    respond(gw, tid, "Trotoar akan diperbaiki bulan ini.")
+    update = sink.wait_to(address, 2, timeout=40)[1]
+    send(gw, dsn_for(update.raw, f"pengaduan@{DOMAIN}", address), "")
+
+    def bounced() -> dict[str, Any] | None:
+        out = json.loads(gw.cli("show", tid, "--json").stdout)
+        return out if any(e.get("delivery_status") == "bounce" for e in out["conversation"]) else None
+
+    out = wait_until(bounced, 30, what="the bounce on the update")
+    [entry] = [e for e in out["conversation"] if e["what"] == "update"]
+    assert entry["delivery_status"] == "bounce"
+    assert [r.get("delivery_status") for r in out["receipts"]] == [None]
+    assert "bounce" in gw.cli("show", tid).stdout.split("Conversation", 1)[1]
 
 
 # --- Telegram --------------------------------------------------------------------------------------
