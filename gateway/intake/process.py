@@ -218,7 +218,7 @@ class Gateway:
             self.children.append(central)
             await asyncio.to_thread(wait_http, f"http://{s.central.host}:{s.central.port}/v1/complaints", central.proc,
                                     central.name)
-            log.info("reference central store on http://%s:%d (child process)", s.central.host, s.central.port)
+            # its own line says where it listens ("central store on ..."): not a second one here
         # the operator console, on its own listener: up (and its first admin made) before /healthz answers
         if self.spawn_children and s.console.enabled:
             console = Child("console", self._args("console"), nice=2)
@@ -226,7 +226,7 @@ class Gateway:
             try:  # a console that cannot start (its port taken) is logged and restarted; intake goes on
                 await asyncio.to_thread(wait_http, f"http://{s.console.host}:{s.console.port}/console/login",
                                         console.proc, console.name)
-                log.info("operator console on http://%s:%d/console/ (child process)", s.console.host, s.console.port)
+                # the child's own line says where it listens ("console on ..."): not a second one here
             except RuntimeError as exc:
                 log.error("console: %s; intake goes on, the console is started again", exc)
         # a refused check switches its channel off; one that failed otherwise leaves it on, checked again later
