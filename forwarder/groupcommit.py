@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import queue
 import sqlite3
 import threading
@@ -27,10 +28,28 @@ T = TypeVar("T")
 _STOP = object()
 
 
+PRIVATE = 0o600  # every SQLite file of a data folder, and its -wal and -shm: complaints and identities
+
+
+def private_files(path: Path | str) -> None:
+    """The database ``path`` and its -wal/-shm made 0600 (those that exist; another owner's are left)."""
+    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(OSError):
+            if os.stat(name).st_mode & 0o777 != PRIVATE:
+                os.chmod(name, PRIVATE)
+
+
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+    """A WAL connection. The file is made 0600 before SQLite opens it: SQLite gives a new -wal and -shm the
+    database's own mode, so a database created 0644 (the umask) and chmod-ed later left them readable."""
+    if not readonly:
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+    private_files(path)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
+    private_files(path)  # a -wal/-shm made earlier, under another mode
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
