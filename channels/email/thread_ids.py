@@ -70,7 +70,7 @@ def tracking_in_text(text: str) -> str | None:
     return found[-1] if found else None
 
 
-_RETURNED_ID = re.compile(r"^Message-ID:[ \t]*(<lapor\.(\d{10})\.[A-Za-z0-9_-]+@[^>\s]+>)",
+_RETURNED_ID = re.compile(r"^[ \t>]*Message-ID:[ \t]*(<lapor\.(\d{10})\.[A-Za-z0-9_-]+@[^>\s]+>)",
                           re.IGNORECASE | re.MULTILINE)
 
 
@@ -78,7 +78,8 @@ def returned_message_id(text: str) -> str | None:
     """Our Message-ID on a ``Message-ID:`` header line of ``text``: the mail a bounce returns.
 
     Not any of our ids in the bounce: a returned update names our receipt in ``References`` too, and the
-    bounce is about the update. The last such line (the returned headers come after the bounce's own).
+    bounce is about the update. The last such line (the returned headers come after the bounce's own), quoted
+    with ``>`` or indented too (bounces that copy the mail into their text).
     """
     found = [m.group(1) for m in _RETURNED_ID.finditer(text or "") if damm_valid(m.group(2))]
     return found[-1] if found else None

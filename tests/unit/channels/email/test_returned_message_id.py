@@ -28,6 +28,13 @@ def test_the_returned_updates_own_id_not_the_receipt_it_references() -> None:
     assert our_message_id(f"{update} {receipt}") == update
 
 
+def test_a_bounce_that_quotes_the_mail_in_its_text() -> None:
+    tid = new_tracking_id()
+    update = derived_message_id(tid, "update|r2|9", DOMAIN)
+    assert returned_message_id(f"--- copy of the message ---\n> From: x\n> Message-ID: {update}\n") == update
+    assert returned_message_id(f"    Message-ID: {update}\r\n") == update
+
+
 def test_someone_elses_message_ids_and_bad_check_digits_are_not_ours() -> None:
     tid = new_tracking_id()
     wrong = tid[:-1] + str((int(tid[-1]) + 1) % 10)
