@@ -1,9 +1,10 @@
-"""``lapor-gateway user add|passwd|disable|enable|list`` and ``lapor-gateway console``.
+"""``lapor-gateway user add|passwd|disable|enable|reset-otp|list`` and ``lapor-gateway console``.
 
 Users live in ``console.db`` in the data folder (:mod:`gateway.store.sqlite.console`); the console reads them at
 every sign-in, so a user added while ``run`` runs can sign in at once. ``--password-stdin`` reads one line (its
 newline dropped); otherwise the password is asked twice at the terminal. Supervisors and admins get a TOTP
-secret: ``user add`` prints its ``otpauth://`` URI for the authenticator app.
+secret: ``user add`` prints its ``otpauth://`` URI for the authenticator app, and ``user reset-otp`` a fresh one
+when the device is lost (the user enrols it at the next sign-in).
 """
 
 from __future__ import annotations
@@ -64,8 +65,35 @@ def _set_disabled(store: Any, name: str, disable: bool) -> int:
     return 0
 
 
+def _print_totp(name: str, role: str, secret: str) -> None:
+    from gateway.console.auth import totp_uri
+
+    print(f"{role}s sign in in two steps (TOTP); add this to the authenticator app:")
+    print(totp_uri(secret, name))
+    print(f"or type its secret: {secret}")  # a short line of its own (the URI is too long to read out)
+
+
+def _reset_otp(store: Any, name: str) -> int:
+    from gateway.console.auth import TOTP_ROLES, new_totp_secret
+
+    user = store.user(name)
+    if user is None:
+        print(f"lapor-gateway: no user {name}", file=sys.stderr)
+        return 1
+    if user["role"] not in TOTP_ROLES:
+        print(f"lapor-gateway: {name} is {user['role']}: no two-step sign-in to reset", file=sys.stderr)
+        return 1
+    secret = new_totp_secret()
+    store.reset_totp(name, secret)
+    store.audit("cli", "totp_reset", reason=name)
+    print(f"{name}: authenticator reset; the old codes no longer work, signed out everywhere")
+    print("at the next sign-in they enrol the new secret below (its QR is shown then)")
+    _print_totp(name, user["role"], secret)
+    return 0
+
+
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.console.auth import TOTP_ROLES, hash_password, new_totp_secret, totp_uri
+    from gateway.console.auth import TOTP_ROLES, hash_password, new_totp_secret
 
     if args.action != "list" and not NAME.fullmatch(getattr(args, "name", None) or ""):
         print("lapor-gateway: a user name is 1-64 letters, digits, '.', '_' or '-'", file=sys.stderr)
@@ -83,6 +111,8 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.action in ("disable", "enable"):
             return _set_disabled(store, args.name, args.action == "disable")
+        if args.action == "reset-otp":
+            return _reset_otp(store, args.name)
         if args.action == "passwd" and store.user(args.name) is None:
             print(f"lapor-gateway: no user {args.name}", file=sys.stderr)
             return 1
@@ -108,9 +138,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         print(f"{args.name} added as {args.role}")
         if secret:
-            print(f"two-step sign-in (TOTP) is required for {args.role}; add this to the authenticator app:")
-            print(totp_uri(secret, args.name))
-            print(f"or type its secret: {secret}")
+            _print_totp(args.name, args.role, secret)
         return 0
     finally:
         store.close()
@@ -126,14 +154,16 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 def register(add: Callable[..., argparse.ArgumentParser], bind: Callable[[Any], Any]) -> None:
     from gateway.console.auth import ROLES
 
-    user = add("user", bind(cmd_user), "the console's users: add, passwd, disable, enable, list",
+    user = add("user", bind(cmd_user), "the console's users: add, passwd, disable, enable, reset-otp, list",
                "The operator console's users (in console.db in the data folder). Roles: scanner (scan upload,\n"
                "desk entry, their own entries), operator (+ intake log, review, failures, reports), supervisor\n"
                "(+ reveal with a reason, the audit log), admin (+ users). Supervisors and admins need TOTP.\n"
                "  user add NAME --role operator --password-stdin\n"
-               "  user passwd NAME    user disable NAME    user enable NAME    user list")
+               "  user passwd NAME    user disable NAME    user enable NAME    user list\n"
+               "  user reset-otp NAME  (a lost authenticator: a new TOTP secret)")
     actions = user.add_subparsers(dest="action", required=True, metavar="ACTION",
-                                  help="add, passwd, disable, enable or list (`user ACTION --help` for each)")
+                                  help="add, passwd, disable, enable, reset-otp or list (`user ACTION --help` for "
+                                       "each)")
     a = actions.add_parser("add", help="add a user with a role (supervisor and admin: prints the TOTP URI)",
                            description="Add a user; the password is asked twice, or read with --password-stdin.")
     a.add_argument("name", metavar="NAME", help="the user name: 1-64 letters, digits, '.', '_' or '-'")
@@ -148,6 +178,11 @@ def register(add: Callable[..., argparse.ArgumentParser], bind: Callable[[Any], 
     e = actions.add_parser("enable", help="let a disabled user sign in again",
                            description="Enable a disabled user: they may sign in again with their password.")
     e.add_argument("name", metavar="NAME", help="the user to enable")
+    r = actions.add_parser("reset-otp", help="a lost authenticator: a new TOTP secret (prints its URI)",
+                           description="Reset a supervisor's or admin's two-step sign-in: a new TOTP secret, its "
+                                       "otpauth:// URI printed; the old codes stop working, their sessions end, "
+                                       "and they enrol the new secret at the next sign-in.")
+    r.add_argument("name", metavar="NAME", help="the user whose authenticator was lost")
     actions.add_parser("list", help="list the users, their roles and last sign-in", description="List the users.")
     add("console", bind(cmd_console), "the operator console alone (run starts it; console.host:console.port)",
         "The operator console on console.host:console.port (default 127.0.0.1:8081); `run` starts it as a child\n"

@@ -216,6 +216,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "last_login": ("Terakhir masuk", "Last sign-in"),
     "totp": ("Dua langkah", "Two-step"),
     "user_added": ("Pengguna ditambahkan.", "User added."),
+    "reset_otp": ("Atur ulang autentikator", "Reset authenticator"),
+    "totp_reset": ("Autentikator diatur ulang: pengguna keluar dari semua sesi dan mendaftarkan autentikator baru "
+                   "saat masuk berikutnya.", "Authenticator reset: the user is signed out everywhere and enrols a "
+                   "new one at the next sign-in."),
     "user_exists": ("Nama itu sudah dipakai.", "That name is taken."),
     "bad_name": ("Nama: huruf, angka, titik, garis; 1–64 karakter.", "Name: letters, digits, . _ -; 1–64 characters."),
     "mine_title": ("Entri saya", "My entries"),
@@ -234,6 +238,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "login_throttled": ("Percobaan ditahan", "Attempt held back"),
     "password_changed": ("Kata sandi diganti", "Password changed"),
     "totp_enrolled": ("Autentikator diaktifkan", "Authenticator enrolled"),
+    "totp_reset": ("Autentikator diatur ulang", "Authenticator reset"),
     "reveal": ("Identitas / isi rahasia dibuka", "Identity / confidential text revealed"),
     "review_approved": ("Tinjauan disetujui", "Review approved"),
     "review_rejected": ("Tinjauan ditolak", "Review rejected"),

@@ -1,5 +1,6 @@
 """``/console/audit`` (supervisor): sign-ins, reveals, reviews, retries; ``/console/users`` (admin): the users,
-adding one, disabling or enabling one. The users are the same as ``lapor-gateway user`` manages."""
+adding one, disabling or enabling one, resetting a lost authenticator. The users are the same as
+``lapor-gateway user`` manages."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 
 @page("admin")
 async def users_page(request: web.Request) -> web.StreamResponse:
-    return render(request, "users.html", users=await console_of(request).db.users(), roles=ROLES)
+    return render(request, "users.html", users=await console_of(request).db.users(), roles=ROLES,
+                  totp_roles=TOTP_ROLES)
 
 
 @page("admin")
@@ -51,7 +53,7 @@ async def add_user(request: web.Request) -> web.StreamResponse:
         else:
             error = "user_exists"
     return render(request, "users.html", status=400 if error else 200, users=await c.db.users(), roles=ROLES,
-                  error=(error, {}) if error else None)
+                  totp_roles=TOTP_ROLES, error=(error, {}) if error else None)
 
 
 @page("admin")
@@ -65,8 +67,25 @@ async def set_disabled(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/console/users")
 
 
+@page("admin")
+async def reset_otp(request: web.Request) -> web.StreamResponse:
+    """A lost authenticator: a fresh secret the user enrols at the next sign-in (its QR shown then, to them
+    alone), their sessions ended; never the admin's own (it would end the session doing it)."""
+    c = console_of(request)
+    form = await request.post()
+    name = form.get("username")
+    user = await c.db.user(name) if isinstance(name, str) and name != request[USER]["name"] else None
+    if user is None or user["role"] not in TOTP_ROLES:
+        raise web.HTTPSeeOther("/console/users")
+    await c.db.reset_totp(name, new_totp_secret())
+    await audit(request, "totp_reset", reason=name)
+    request[FLASH] = "totp_reset"
+    return render(request, "users.html", users=await c.db.users(), roles=ROLES, totp_roles=TOTP_ROLES)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/console/audit", audit_page)
     app.router.add_get("/console/users", users_page)
     app.router.add_post("/console/users", add_user)
     app.router.add_post("/console/users/disable", set_disabled)
+    app.router.add_post("/console/users/reset-otp", reset_otp)

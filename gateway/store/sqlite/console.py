@@ -134,6 +134,13 @@ class ConsoleTables:
         return self._write("UPDATE users SET totp_secret=?, totp_confirmed=? WHERE name=?",
                            (secret, int(confirmed), name)) == 1
 
+    def reset_totp(self, name: str, secret: str) -> bool:
+        """A lost authenticator: a fresh secret, unconfirmed (the user enrols again at the next sign-in), and
+        every session of the user ended (a lost phone may be a stolen one)."""
+        n = self._write("UPDATE users SET totp_secret=?, totp_confirmed=0 WHERE name=?", (secret, name))
+        self._write("DELETE FROM sessions WHERE user=?", (name,))
+        return n == 1
+
     def use_totp_step(self, name: str, step: int) -> bool:
         """Mark a TOTP time step used; False when it (or a later one) was used already (no replay)."""
         return self._write("UPDATE users SET totp_last_step=? WHERE name=? AND totp_last_step<?",

@@ -91,3 +91,42 @@ def test_user_add_prints_the_totp_secret_on_a_line_that_fits_a_terminal(tmp_path
     secret = r.stdout.split("secret=", 1)[1].split("&", 1)[0]
     line = next(x for x in r.stdout.splitlines() if "type its secret" in x)
     assert secret in line and len(line) <= 80
+
+
+def test_reset_otp_gives_a_fresh_secret_enrolled_at_the_next_sign_in(tmp_path: Path) -> None:
+    gw = new_gateway(tmp_path)
+    r = _user_cli(gw, "user", "add", "sari", "--role", "supervisor", "--password-stdin", stdin="kata sandi panjang\n")
+    old = r.stdout.split("secret=", 1)[1].split("&", 1)[0]
+    store = open_console_store(gw.data_dir)
+    try:
+        store.set_totp("sari", old, confirmed=True)  # enrolled, then the phone is lost
+        store.create_session("h" * 64, "sari", "full", 1.0)
+    finally:
+        store.close()
+    r = cli(gw, "user", "reset-otp", "sari", columns=80)
+    assert r.returncode == 0, r.stderr
+    assert "otpauth://totp/LAPOR%21%20gateway:sari?secret=" in r.stdout
+    new = r.stdout.split("secret=", 1)[1].split("&", 1)[0]
+    assert new != old
+    line = next(x for x in r.stdout.splitlines() if "type its secret" in x)
+    assert line.endswith(new) and len(line) <= 80
+    assert all(len(x) <= 80 for x in r.stdout.splitlines() if "otpauth://" not in x)
+    store = open_console_store(gw.data_dir)
+    try:
+        row = store.user("sari")
+        assert row["totp_secret"] == new and not row["totp_confirmed"]  # type: ignore[index]
+        assert store.session("h" * 64) is None  # signed out everywhere
+        first = store.audit_entries()[0]
+        assert (first["action"], first["reason"], first["user"]) == ("totp_reset", "sari", "cli")
+    finally:
+        store.close()
+
+
+def test_reset_otp_of_an_unknown_user_or_a_role_without_totp(tmp_path: Path) -> None:
+    gw = new_gateway(tmp_path)
+    _user_cli(gw, "user", "add", "rina", "--role", "operator", "--password-stdin", stdin="dua belas huruf!\n")
+    r = cli(gw, "user", "reset-otp", "nobody")
+    assert r.returncode == 1 and "no user nobody" in r.stderr
+    r = cli(gw, "user", "reset-otp", "rina")
+    assert r.returncode == 1 and "no two-step sign-in" in r.stderr and "otpauth" not in r.stdout
+    assert cli(gw, "user", "reset-otp", "../x").returncode == 2
