@@ -161,21 +161,32 @@ async def test_show_puts_the_bounce_on_the_update_in_the_conversation(rig: Rig) 
     assert [r.get("delivery_status") for r in out["receipts"]] == [None]
 
 
-@pytest.mark.parametrize("subject", ["Out of Office: Re: [LAPOR {tid}] Jalan berlubang",
-                                     "Balasan otomatis: Re: [LAPOR {tid}] Jalan berlubang"])
-async def test_an_out_of_office_to_an_update_is_neither_a_response_nor_a_complaint(rig: Rig, subject: str) -> None:
+OUT_OF_OFFICE = "Saya sedang cuti sampai 20 Maret. Untuk hal mendesak hubungi kantor."
+
+
+@pytest.mark.parametrize(("subject", "threaded"), [
+    ("Out of Office: Re: [LAPOR {tid}] Jalan berlubang", True),
+    ("Balasan otomatis: Re: [LAPOR {tid}] Jalan berlubang", True),
+    ("Automatic reply: Re: [LAPOR {tid}] Jalan berlubang", False),  # no In-Reply-To, no Auto-Submitted
+], ids=["out-of-office", "balasan-otomatis", "subject-only"])
+async def test_an_out_of_office_to_an_update_is_neither_a_response_nor_a_complaint(rig: Rig, subject: str,
+                                                                                   threaded: bool) -> None:
     tid, _receipt, update = await rig.complaint_answered()
     before = rig.complaint_count()
-    inbound = await rig.mail(plain(f"From: Warga <{CITIZEN}>", f"To: {OURS}", f"Subject: {subject.format(tid=tid)}",
-                                   "Message-ID: <ooo-1@contoh.id>", "Auto-Submitted: auto-replied",
-                                   f"In-Reply-To: {update.message['Message-ID']}",
-                                   f"References: <asli-1@contoh.id> {update.message['Message-ID']}",
-                                   body="Saya sedang cuti sampai 20 Maret. Untuk hal mendesak hubungi kantor."), CITIZEN)
+    headers = [f"From: Warga <{CITIZEN}>", f"To: {OURS}", f"Subject: {subject.format(tid=tid)}",
+               "Message-ID: <ooo-1@contoh.id>"]
+    if threaded:
+        headers += ["Auto-Submitted: auto-replied", f"In-Reply-To: {update.message['Message-ID']}",
+                    f"References: <asli-1@contoh.id> {update.message['Message-ID']}"]
+    inbound = await rig.mail(plain(*headers, body=OUT_OF_OFFICE), CITIZEN)
     assert rig.complaint_count() == before
     assert rig.journal.reader.one("SELECT count(*) FROM citizen_responses")[0] == 0
     state = rig.journal.reader.one("SELECT state FROM processed WHERE inbound_id=?", (inbound,))[0]
     assert state == "recorded"
     # nothing sent back to an auto-responder: the receipt and the update only
+    await rig.deliver_all()
     assert len(rig.sink.messages) == 2
-    # the update reached a mailbox (its auto-responder answered it), not the receipt: not failed
-    assert [u["delivery_status"] for u in rig.journal.updates_for(tid)] == ["auto_reply"]
+    assert rig.journal.reader.one("SELECT count(*) FROM receipts")[0] == 2
+    if threaded:  # the update reached a mailbox (its auto-responder answered it): not failed
+        assert [u["delivery_status"] for u in rig.journal.updates_for(tid)] == ["auto_reply"]
+    assert "bounce" not in [u["delivery_status"] for u in rig.journal.updates_for(tid)]
