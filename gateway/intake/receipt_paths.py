@@ -112,7 +112,10 @@ class ReceiptPaths:
         for family, (when, why) in self.unreachable.items():
             recorded = paths.get(family)
             if recorded is None or (self.checked_at is not None and recorded["updated"] < self.checked_at):
-                out[family] |= {"up": False, "since": when, "reason": f"unreachable at start-up ({why})"}
+                # down before this start too: it has been failing since then, not since the restart
+                was = recorded.get("since") if recorded is not None and recorded.get("up") is False else None
+                first = min(float(was), when) if isinstance(was, int | float) else when
+                out[family] |= {"up": False, "since": first, "reason": f"unreachable at start-up ({why})"}
         return out
 
     def problems(self) -> list[str]:

@@ -26,6 +26,15 @@ _DUE = (
 )
 
 
+def _path_value(conn: sqlite3.Connection, family: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT value FROM cursors WHERE key=?", (PATH_KEY + family,)).fetchone()
+    try:
+        value = json.loads(row[0]) if row else None
+    except (ValueError, TypeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 class ReceiptTables(Files):
     def due_receipts(self, limit: int) -> list[dict[str, Any]]:
         rows = self.reader.rows(_DUE, (time.time(), limit))
@@ -86,10 +95,16 @@ class ReceiptTables(Files):
     # --- receipt paths (one per sender family) -------------------------------------------------
     async def set_receipt_path(self, family: str, up: bool, since: float, reason: str | None = None) -> int:
         """Record the last attempts on a path; when it comes back, its failing receipts are due at once
-        (answer: how many)."""
+        (answer: how many). A path still down keeps its first failure's time, across restarts (a restarted
+        worker writes "down" again on its first attempt)."""
 
         def write(conn: sqlite3.Connection) -> int:
-            value = json.dumps({"up": up, "since": since, "reason": reason})
+            first = since
+            if not up:
+                was = _path_value(conn, family)
+                if was is not None and was.get("up") is False and isinstance(was.get("since"), int | float):
+                    first = min(float(was["since"]), since)
+            value = json.dumps({"up": up, "since": first, "reason": reason})
             set_cursor_row(conn, PATH_KEY + family, value, time.time())
             if not up:
                 return 0
