@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from channels.registry import spec_for
 from gateway.cli.show import gather
 from gateway.console.app import audit, console_of, data, page
 from gateway.console.auth import role_at_least
@@ -76,7 +77,8 @@ def _view(request: web.Request, row: dict[str, Any], out: dict[str, Any], **extr
         confidential=bool(row["confidential"]) or bool(privacy.get("confidential")),
         in_review=row["state"] in REVIEW_STATES and role_at_least(role, "operator"),
         may_reveal=role_at_least(role, "supervisor"), category=(record.get("category_suggestion") or [{}])[0],
-        is_letter=str(record.get("channel") or row.get("channel") or "").startswith("letters"),  # OCR, page images
+        # a channel read by OCR (letters, faxes): the page shows the OCR text and page images
+        is_letter=spec_for(str(record.get("channel") or row.get("channel") or "")).hold_when_unsure,
         **extra)
 
 
