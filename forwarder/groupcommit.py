@@ -43,8 +43,11 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     """A WAL connection. The file is made 0600 before SQLite opens it: SQLite gives a new -wal and -shm the
     database's own mode, so a database created 0644 (the umask) and chmod-ed later left them readable."""
     if not readonly:
+        # O_EXCL: only a file that does not exist yet is opened here. Closing a descriptor of a database this
+        # process already has open would drop every POSIX lock SQLite holds on it (locks are per process),
+        # and another process's reads of the WAL then go wrong (the worker stopped seeing new messages).
         with contextlib.suppress(OSError):
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE))
     private_files(path)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
