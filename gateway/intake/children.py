@@ -26,6 +26,9 @@ PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent(nice: int) -> None:
+    # Ctrl-C reaches the whole process group: a child still importing would die of it with a traceback.
+    # Ignored until the child sets its own handler; the parent stops its children with SIGTERM anyway.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if nice:
