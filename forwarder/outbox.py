@@ -194,17 +194,24 @@ class Outbox:
     async def run(self) -> None:
         sem = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
-        while True:
-            due = await asyncio.to_thread(self.due, self.concurrency * 8)
-            fresh = [d for d in due if d[0] not in self._inflight]
-            for row_id, tracking_id, body, attempts in fresh:
-                await sem.acquire()
-                self._inflight.add(row_id)
-                t = asyncio.create_task(self._deliver(sem, row_id, tracking_id, body, attempts))
-                tasks.add(t)
-                t.add_done_callback(tasks.discard)
-            if not fresh:
-                await self.wake.wait()
+        try:
+            while True:
+                due = await asyncio.to_thread(self.due, self.concurrency * 8)
+                fresh = [d for d in due if d[0] not in self._inflight]
+                for row_id, tracking_id, body, attempts in fresh:
+                    await sem.acquire()
+                    self._inflight.add(row_id)
+                    t = asyncio.create_task(self._deliver(sem, row_id, tracking_id, body, attempts))
+                    tasks.add(t)
+                    t.add_done_callback(tasks.discard)
+                if not fresh:
+                    await self.wake.wait()
+        finally:
+            # stopped: the posts in flight stop with it (a row not marked is simply due again at the next start),
+            # instead of going on with a client that is being closed
+            for t in list(tasks):
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _deliver(self, sem: asyncio.Semaphore, row_id: str, tracking_id: str, body: str, attempts: int) -> None:
         try:
