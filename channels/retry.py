@@ -46,6 +46,9 @@ class Wakeup:
 
         A wake-up that came while nobody waited (new work during the last round) returns at once: cleared
         after waking, not before, so it is not lost (the store's push while the poller reads the feed)."""
+        # asyncio.timeout, not wait_for: on Python 3.11 a cancellation arriving in the loop turn the event was
+        # set is dropped by wait_for (it returns the event's result), and a worker told to stop runs on
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), self.idle_seconds)
+            async with asyncio.timeout(self.idle_seconds):
+                await self._event.wait()
         self._event.clear()

@@ -172,6 +172,7 @@ class Outbox:
         self.backoff = backoff or Backoff()
         self.wake = Wakeup(idle_seconds)
         self._inflight: set[str] = set()
+        self._ended_while_reading: set[str] = set()
         self.delivered = 0
 
     def due(self, limit: int) -> list[tuple[str, str, str, int]]:
@@ -196,8 +197,12 @@ class Outbox:
         tasks: set[asyncio.Task[None]] = set()
         try:
             while True:
+                # a row whose try ended while due() read is left to the next read: this one may show it as it was
+                # before that try (posted twice, its attempts counted from a stale number)
+                self._ended_while_reading = set()
                 due = await asyncio.to_thread(self.due, self.concurrency * 8)
-                fresh = [d for d in due if d[0] not in self._inflight]
+                ended, self._ended_while_reading = self._ended_while_reading, set()
+                fresh = [d for d in due if d[0] not in self._inflight and d[0] not in ended]
                 for row_id, tracking_id, body, attempts in fresh:
                     await sem.acquire()
                     self._inflight.add(row_id)
@@ -231,6 +236,7 @@ class Outbox:
             log.exception("%s: unexpected error for %s", self.name, tracking_id)
         finally:
             self._inflight.discard(row_id)
+            self._ended_while_reading.add(row_id)
             sem.release()
             self.wake.set()
 

@@ -58,7 +58,8 @@ async def serve_console(settings: Settings, stop: asyncio.Event) -> None:
             await asyncio.to_thread(store.end_sessions_before, now - c.session_max_hours * 3600,
                                     now - c.session_minutes * 60)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+                async with asyncio.timeout(SWEEP_SECONDS):  # not wait_for: it can drop a cancellation (3.11)
+                    await stop.wait()
     finally:
         await runner.cleanup()
         console.close()

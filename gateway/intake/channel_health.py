@@ -91,7 +91,8 @@ class ChannelHealth:
     async def _run(self, entry: Entry) -> None:
         check = self._checks[id(entry.obj)]
         try:
-            line = await asyncio.wait_for(check.check(), self.timeout)
+            async with asyncio.timeout(self.timeout):  # not wait_for: it can drop a cancellation (3.11)
+                line = await check.check()
         except Refused as exc:
             self._set(entry, "off", str(exc))
             log.error("%s; %s switched off", exc, entry.name)
