@@ -100,7 +100,7 @@ def render_answer_pdf(
     timezone: str = DEFAULT_TIMEZONE,
 ) -> Path:
     """Write the answer letter to ``path`` (written beside it, then renamed: a half-written PDF never shows)."""
-    from reportlab.lib.enums import TA_JUSTIFY
+    from reportlab.lib.enums import TA_JUSTIFY, TA_RIGHT
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -123,14 +123,14 @@ def render_answer_pdf(
          [p(words["attachment"]), p(":"), p(words["none"])],
          [p(words["subject"]), p(":"), Paragraph(f"<b>{escape(words['about'].format(tid=tid))}</b>",
                                                  ParagraphStyle("b", parent=text, fontName=bold))]],
-        colWidths=[24 * mm, 4 * mm, 92 * mm], hAlign="LEFT",
+        colWidths=[24 * mm, 4 * mm, 142 * mm], hAlign="LEFT",
     )
     meta.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                               ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
-    top = Table([[meta, p(f"{place}, {date_line}" if place else date_line)]], colWidths=[120 * mm, 45 * mm], hAlign="LEFT")
-    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "RIGHT"),
-                             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    story: list = [top, Spacer(1, 9 * mm), p(words["to"])]
+    # place and date on their own line at the right, above Nomor / Lampiran / Perihal (as official letters are
+    # laid out): beside them, the subject had 92 mm and the ticket number broke over two lines in DejaVu Serif
+    dated = p(f"{place}, {date_line}" if place else date_line, ParagraphStyle("dated", parent=text, alignment=TA_RIGHT))
+    story: list = [dated, Spacer(1, 4 * mm), meta, Spacer(1, 9 * mm), p(words["to"])]
     story += [p(line) for line in to.lines(words)]
     story.append(Spacer(1, 8 * mm))
     for chunk in body[:MAX_BODY_CHARS].replace("\r", "").split("\n\n"):
