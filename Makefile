@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# test files run in this many processes (pytest-xdist), a file's tests in one: most of a test's time is spent
+# waiting on peers and child processes, so two workers on two cores take a third of the time of one
+TEST_WORKERS ?= 2
 
 # what `run` needs (letters OCR) and what the integration tests start as real peers
 DEBS_RUN  := tesseract-ocr tesseract-ocr-ind poppler-utils fonts-dejavu-core
@@ -30,7 +33,7 @@ run: $(STAMP) debs-run
 
 test: $(STAMP) debs-test
 	$(VENV)/bin/ruff check .
-	OMP_THREAD_LIMIT=1 $(PY) -m pytest -q -p no:cacheprovider
+	OMP_THREAD_LIMIT=1 $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
