@@ -32,6 +32,8 @@ MIN_REPEATED_PREFIX = 40
 
 def clean_text(s: str) -> str:
     """NFC, CRLF → LF, no control chars except newline, collapsed spaces, ≤ 2 consecutive blank lines, trimmed."""
+    # Not gateway.worker.update_texts.clean: that one words an agency's answer for a phone (quotes folded
+    # for GSM-7, layout kept); this one keeps the citizen's characters and evens out the spacing of the record.
     s = unicodedata.normalize("NFC", s or "")
     s = _LINE_BREAKS.sub("\n", s).translate(_INVISIBLE)
     s = _CONTROL.sub("", s)

@@ -41,6 +41,8 @@ class UpdateText:
 
 def clean(text: str) -> str:
     """The agency's words as a message may carry them: no control or bidi characters, no lone surrogates."""
+    # Not normalizer.text.clean_text: that one readies a citizen's text for the record (spaces collapsed, NFC);
+    # these words go out to a phone as the agency laid them out, folded towards GSM-7 and stripped of bidi.
     return _CONTROLS.sub("", text[:MAX_TEXT].translate(_FOLD)).strip()
 
 
