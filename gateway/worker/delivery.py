@@ -44,9 +44,10 @@ class CountedSms:
             raise PeerUnavailable(f"rate limit {claim.rule} (the SMS fallback); tried again later")
         try:
             return await self.sms.send(receipt)
-        except PeerUnavailable:
+        except PeerUnavailable as exc:
             await self.limits.give_back(claim)  # not sent: the retry must not count twice
-            raise
+            # said as the SMS path's fault: WhatsApp's own API is fine, the operator looks at Kannel
+            raise PeerUnavailable(f"the SMS fallback: {exc}") from exc
 
 
 def attach_delivery(senders: Iterable[ReceiptSender], journal: DeliveryLookups, *, language: str = "id",

@@ -8,6 +8,7 @@ import base64
 from pathlib import Path
 
 from channels.base import OutboundReceipt
+from channels.message import PeerUnavailable
 from channels.social.whatsapp_graph import GraphApi, WhatsappReceiptSender
 from gateway.store.records import InboundOutcome, ReceiptRow
 from gateway.store.sqlite.journal import Journal
@@ -86,4 +87,28 @@ async def test_the_fallback_counts_toward_sms_per_minute(tmp_path: Path) -> None
         assert await deliver(j, worker, wa_update(3, fake.phone_number_id), 3) == "pending"  # waits, not lost
         await wa.close()
     assert len(sms.sent) == 1
+    j.close()
+
+
+class DownSms(Sms):
+    async def send(self, receipt: OutboundReceipt) -> str:
+        raise PeerUnavailable("Kannel sendsms unreachable (ClientConnectorError)")
+
+
+async def test_the_fallback_down_is_said_as_the_sms_paths_fault_and_waits(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
+    sms = DownSms()
+    async with FakeGraph() as fake:
+        wa = WhatsappReceiptSender(GraphApi(fake.access_token, fake.phone_number_id, fake.base_url))
+        limits = RateLimits(j, default_rules(10, 100, updates_per_recipient_per_hour=1), secret="k")
+        attach_delivery([sms, wa], j, limits=limits)
+        worker = ReceiptWorker(j, [sms, wa], limits=limits)
+        assert await deliver(j, worker, wa_update(1, fake.phone_number_id), 1) == "pending"  # tried again later
+        await wa.close()
+    (row,) = [r for r in j.receipts_for(TID) if r["channel"] == "social.whatsapp"]
+    assert row["state"] == "pending" and "the SMS fallback: Kannel sendsms unreachable" in row["last_error"]
+    assert fake.sent_messages == []
+    # not sent, so not counted: the number's one update an hour is still there for the retry
+    claim = await limits.count("sms", "update", "0" + WA_ID[2:], "social.whatsapp", TID)
+    assert claim.outcome == "send"
     j.close()
