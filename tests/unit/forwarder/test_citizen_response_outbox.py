@@ -5,7 +5,6 @@ down, become dead letters after the attempts, and ``retry-dead`` queues them aga
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -15,25 +14,16 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from channels.message import InboundMessage
 from channels.retry import Backoff
 from forwarder.central import build_central_app
 from forwarder.outbox import CentralClient
 from forwarder.responses import ResponseForwarder
 from gateway.store.sqlite.journal import Journal
-from gateway.store.vault import Sealer
-from gateway.worker.router import Router
-from gateway.worker.templates import Templates
-from normalizer.pipeline import Normalizer
 from tests.peers.ports import free_port
+from tests.unit.sms_feed import feed, sms_router
 
 HMAC_KEY, API_TOKEN = "outbox-hmac", "outbox-token"
-VAULT_KEY = base64.urlsafe_b64encode(b"o" * 32).decode()
 NUMBER = "6281277700001"
-
-
-async def no_status(_tid: str) -> dict[str, Any] | None:
-    return None
 
 
 @pytest.fixture
@@ -42,19 +32,6 @@ async def store(tmp_path: Path) -> AsyncIterator[TestServer]:
     await server.start_server()
     yield server
     await server.close()
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Any:
-    j = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
-    yield j
-    j.close()
-
-
-async def feed(journal: Journal, router: Router, text: str, n: int) -> None:
-    await journal.accept(InboundMessage(channel="sms.kannel", account="1708", external_id=f"x{n}", sender=NUMBER,
-                                        text=text))
-    await router.process(journal.due_inbound(router.cursor, 100))
 
 
 async def until(what: str, check: Callable[[], Any], rounds: int = 400) -> Any:
@@ -66,10 +43,10 @@ async def until(what: str, check: Callable[[], Any], rounds: int = 400) -> Any:
 
 
 async def test_waits_for_its_complaint_backs_off_dies_and_is_queued_again(journal: Journal, store: TestServer) -> None:
-    router = Router(journal, Normalizer("ref-key"), Templates("id"), {}, no_status)
-    await feed(journal, router, "Trotoar di Jl. Merdeka amblas sepanjang lima meter dekat halte", 1)
+    router = sms_router(journal)
+    await feed(journal, router, "Trotoar di Jl. Merdeka amblas sepanjang lima meter dekat halte", 1, NUMBER)
     tid = journal.reader.one("SELECT tracking_id FROM complaints")[0]
-    await feed(journal, router, f"BALAS {tid} amblasnya makin dalam, ada anak jatuh", 2)
+    await feed(journal, router, f"BALAS {tid} amblasnya makin dalam, ada anak jatuh", 2, NUMBER)
 
     assert journal.due_responses(10) == []  # the store does not have the complaint yet
     up = CentralClient(str(store.make_url("")), HMAC_KEY, api_token=API_TOKEN)

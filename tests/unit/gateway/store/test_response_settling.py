@@ -4,50 +4,21 @@ its complaint when ``retry-dead`` queues that again."""
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from channels.message import InboundMessage
 from gateway.cli.show import citizen_responses
 from gateway.store.sqlite.journal import Journal
-from gateway.store.vault import Sealer
-from gateway.worker.router import Router
-from gateway.worker.templates import Templates
-from normalizer.pipeline import Normalizer
+from tests.unit.sms_feed import feed, sms_router
 
-VAULT_KEY = base64.urlsafe_b64encode(b"s" * 32).decode()
 NUMBER = "6281277700042"
-
-
-async def no_status(_tid: str) -> dict[str, Any] | None:
-    return None
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
-    yield j
-    j.close()
-
-
-async def feed(journal: Journal, router: Router, text: str, n: int) -> None:
-    await journal.accept(InboundMessage(channel="sms.kannel", account="1708", external_id=f"s{n}", sender=NUMBER,
-                                        text=text))
-    await router.process(journal.due_inbound(router.cursor, 100))
 
 
 async def complaint_with_response(journal: Journal, state: str | None = None) -> tuple[str, str]:
     """A complaint (moved to ``state`` first when given) and a citizen response on it: (tracking ID, complaint id)."""
-    router = Router(journal, Normalizer("ref-key"), Templates("id"), {}, no_status)
-    await feed(journal, router, "Lampu jalan di Jl. Kenanga mati sejak seminggu, gelap sekali malam hari", 1)
+    router = sms_router(journal)
+    await feed(journal, router, "Lampu jalan di Jl. Kenanga mati sejak seminggu, gelap sekali malam hari", 1, NUMBER)
     cid, tid = journal.reader.one("SELECT id, tracking_id FROM complaints")
     if state is not None:
         journal.state_writer.write_sync(lambda c: c.execute("UPDATE complaints SET state=? WHERE id=?", (state, cid)))
-    await feed(journal, router, f"BALAS {tid} sekarang tiang lampunya juga miring", 2)
+    await feed(journal, router, f"BALAS {tid} sekarang tiang lampunya juga miring", 2, NUMBER)
     [resp] = journal.responses_for(tid)
     assert resp["state"] == "pending"
     return tid, cid
@@ -98,10 +69,10 @@ async def test_a_failed_forward_that_will_be_retried_leaves_the_response_waiting
 
 
 async def test_an_answer_on_a_complaint_already_dead_joins_it_in_the_dead_letters(journal: Journal) -> None:
-    router = Router(journal, Normalizer("ref-key"), Templates("id"), {}, no_status)
-    await feed(journal, router, "Saluran air di Jl. Melati tersumbat sampah, banjir tiap hujan", 1)
+    router = sms_router(journal)
+    await feed(journal, router, "Saluran air di Jl. Melati tersumbat sampah, banjir tiap hujan", 1, NUMBER)
     cid, tid = journal.reader.one("SELECT id, tracking_id FROM complaints")
     await journal.mark_forward_failed(cid, "central store answered 422: bad record", 0.0, dead=True)
-    await feed(journal, router, f"BALAS {tid} sudah tiga hari airnya tidak surut", 2)
+    await feed(journal, router, f"BALAS {tid} sudah tiga hari airnya tidak surut", 2, NUMBER)
     assert [(r["state"], r["last_error"]) for r in journal.responses_for(tid)] == [
         ("dead_letter", "its complaint is a dead letter")]

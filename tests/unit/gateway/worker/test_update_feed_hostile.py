@@ -3,9 +3,7 @@ what a malformed page says. The feed is served by a small aiohttp app on a real 
 
 from __future__ import annotations
 
-import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +14,9 @@ from hypothesis import strategies as st
 
 from channels.message import PeerUnavailable, Rejected
 from gateway.store.sqlite.journal import Journal
-from gateway.store.vault import Sealer
 from gateway.worker.templates import Templates
 from gateway.worker.update_texts import UpdateTexts
 from gateway.worker.updates import UpdateFeed, UpdatePoller, next_cursor
-
-VAULT_KEY = base64.urlsafe_b64encode(b"h" * 32).decode()
 
 
 class Feed:
@@ -59,12 +54,6 @@ async def closing():
 
 made: list[UpdatePoller] = []
 
-
-@pytest.fixture
-def journal(tmp_path: Path):
-    j = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
-    yield j
-    j.close()
 
 
 def poller(j: Journal, url: str, **kw: Any) -> UpdatePoller:

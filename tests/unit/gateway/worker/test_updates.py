@@ -8,7 +8,6 @@ real receipt worker to a stand-in sender that records what it got.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from channels.message import PeerUnavailable
 from forwarder.central import serve_central
 from gateway.store.records import ComplaintRow, InboundOutcome, ReceiptRow
 from gateway.store.sqlite.journal import Journal
-from gateway.store.vault import Sealer
 from gateway.worker.rate_limits import RateLimits, default_rules
 from gateway.worker.receipts import ReceiptWorker
 from gateway.worker.templates import Templates
@@ -32,7 +30,6 @@ from normalizer.ids import uuid7
 from tests.peers.ports import free_port
 from tests.unit.forwarder.central.conftest import API_TOKEN, HMAC_KEY, body_of, make_complaint, post_headers
 
-VAULT_KEY = base64.urlsafe_b64encode(b"u" * 32).decode()
 PHONE = "6281277700042"
 ANON_PHONE = "6281299912345"  # the canary: an anonymous reporter's number
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -111,12 +108,6 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     yield s
     await s.close()
 
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    j = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
-    yield j
-    j.close()
 
 
 def poller(j: Journal, store: Store, **kw: Any) -> UpdatePoller:
