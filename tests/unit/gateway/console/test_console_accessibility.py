@@ -10,14 +10,13 @@ pages as the app renders them, read with html.parser.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from gateway.console.reports_page import COLOURS as CHART_COLOURS
-from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, make_env
+from tests.unit.gateway.console.console_env import Env, add_complaint
 
 CSS = Path(__file__).parents[4] / "gateway" / "console" / "static" / "console.css"
 TEXT, LARGE, UI = 4.5, 3.0, 3.0
@@ -219,11 +218,9 @@ PAGES = ["/console/", "/console/review", "/console/dead-letters", "/console/new"
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    e = await make_env(tmp_path, monkeypatch)
-    e.add_user("admin2", "admin")
-    yield e
-    await close_env(e)
+def env(env: Env) -> Env:
+    env.add_user("admin2", "admin")
+    return env
 
 
 async def page(env: Env, path: str) -> Page:

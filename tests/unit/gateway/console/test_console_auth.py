@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pyotp
@@ -18,13 +17,6 @@ PAGES = ["/console/", "/console/review", "/console/dead-letters", "/console/new"
          "/console/mine", "/console/enrol"]
 FEEDS = ["/console/events", "/console/complaints/1234567897/attachments/0",
          "/console/complaints/1234567897/receipt.pdf"]
-
-
-@pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    e = await make_env(tmp_path, monkeypatch)
-    yield e
-    await close_env(e)
 
 
 async def test_signed_out_pages_redirect_to_login_and_feeds_answer_401(env: Env) -> None:

@@ -4,23 +4,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from gateway.store.records import ReceiptRow
 from tests.unit.gateway.cli.cli_data import add_complaint
-from tests.unit.gateway.console.console_env import Env, close_env, make_env
-
-
-@pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    e = await make_env(tmp_path, monkeypatch)
-    e.add_user("ops", "operator")
-    await e.login("ops")
-    yield e
-    await close_env(e)
+from tests.unit.gateway.console.console_env import Env
 
 
 def _update(update_id: int, state: str) -> ReceiptRow:
@@ -31,10 +18,10 @@ def _update(update_id: int, state: str) -> ReceiptRow:
                       state=state)
 
 
-async def test_the_agencys_updates_state_is_in_words(env: Env) -> None:
-    tid = await asyncio.to_thread(add_complaint, env.gw, {"body": "jalan rusak"}, state="forwarded",
+async def test_the_agencys_updates_state_is_in_words(operator_env: Env) -> None:
+    tid = await asyncio.to_thread(add_complaint, operator_env.gw, {"body": "jalan rusak"}, state="forwarded",
                                   receipts=[_update(1, "pending"), _update(2, "rate_limited")])
-    page = await (await env.client.get(f"/console/complaints/{tid}")).text()
+    page = await (await operator_env.client.get(f"/console/complaints/{tid}")).text()
     conversation = page.split('<h2>Percakapan</h2>', 1)[1].split("</table>", 1)[0]
     assert 'Dalam antrean <small class="code">pending</small>' in conversation
     assert 'terlalu banyak dalam satu jam) <small class="code">rate_limited</small>' in conversation

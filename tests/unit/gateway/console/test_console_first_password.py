@@ -3,20 +3,8 @@ beside 'Kata sandi baru', and a new admin could not tell it wanted the one in da
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from gateway.console.process import ensure_admin
-from tests.unit.gateway.console.console_env import Env, close_env, make_env
-
-
-@pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    e = await make_env(tmp_path, monkeypatch)
-    yield e
-    await close_env(e)
+from tests.unit.gateway.console.console_env import Env
 
 
 async def test_the_forced_change_names_the_current_password(env: Env) -> None:

@@ -3,22 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from gateway.console import pages_health
-from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, make_env
-
-
-@pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    e = await make_env(tmp_path, monkeypatch)
-    yield e
-    await close_env(e)
+from tests.unit.gateway.console.console_env import Env, add_complaint
 
 
 async def test_the_health_page_says_its_states_in_words(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:

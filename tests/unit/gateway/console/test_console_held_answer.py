@@ -5,40 +5,27 @@ the code 'follow_up_of_unknown'."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-
-from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, make_env
+from tests.unit.gateway.console.console_env import Env, add_complaint
 
 
-@pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    e = await make_env(tmp_path, monkeypatch)
-    e.add_user("ops", "operator")
-    await e.login("ops")
-    yield e
-    await close_env(e)
-
-
-async def test_an_sms_held_for_review_reads_as_an_sms(env: Env) -> None:
-    tid = add_complaint(env, {"body": "saya bukan pelapor", "needs_review": ["follow_up_of_unknown"],
-                              "follow_up_of": "4509948496"}, state="review")
-    page = await (await env.client.get(f"/console/complaints/{tid}")).text()
+async def test_an_sms_held_for_review_reads_as_an_sms(operator_env: Env) -> None:
+    tid = add_complaint(operator_env, {"body": "saya bukan pelapor", "needs_review": ["follow_up_of_unknown"],
+                                       "follow_up_of": "4509948496"}, state="review")
+    page = await (await operator_env.client.get(f"/console/complaints/{tid}")).text()
     assert '<label for="c-body">Isi pengaduan</label>' in page and "Teks hasil OCR" not in page
     assert '<h3 id="pages-h">Lampiran</h3>' in page and "Gambar halaman" not in page
     assert "milik pelapor lain" in page and 'title="follow_up_of_unknown"' in page
     # which ticket it named, one click away (the reviewer compares the two)
     assert '<a href="/console/complaints/4509948496">4509948496</a>' in page
-    queue = await (await env.client.get("/console/review")).text()
+    queue = await (await operator_env.client.get("/console/review")).text()
     row = re.search(rf"<tr><td><a href=\"/console/complaints/{tid}\">.*?</tr>", queue, re.S)
     assert row is not None and '<td class="num">-</td>' in row.group(0)
     assert "milik pelapor lain" in row.group(0)
 
 
-async def test_a_letter_held_for_review_still_speaks_of_ocr_and_pages(env: Env) -> None:
-    tid = add_complaint(env, {"body": "surat", "channel": "letters.scan", "account": "counter",
-                              "needs_review": ["no complaint text found"]}, state="review")
-    page = await (await env.client.get(f"/console/complaints/{tid}")).text()
+async def test_a_letter_held_for_review_still_speaks_of_ocr_and_pages(operator_env: Env) -> None:
+    tid = add_complaint(operator_env, {"body": "surat", "channel": "letters.scan", "account": "counter",
+                                       "needs_review": ["no complaint text found"]}, state="review")
+    page = await (await operator_env.client.get(f"/console/complaints/{tid}")).text()
     assert '<label for="c-body">Teks hasil OCR</label>' in page and '<h3 id="pages-h">Gambar halaman</h3>' in page

@@ -7,7 +7,6 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -17,21 +16,24 @@ from gateway.store.records import ComplaintRow, InboundOutcome
 from gateway.store.sqlite.journal import Journal
 from normalizer.tracking import new_tracking_id
 from tests.unit.gateway.cli.cli_data import journal as open_journal
-from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, loop_runner, make_env
+from tests.unit.gateway.console.console_env import Env, add_complaint, loop_runner
 
 TRACKING = re.compile(r'id="tracking-id">(\d{10})<')
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
+def console_settings() -> dict[str, str]:
     from tests.peers.ports import free_port
 
-    e = await make_env(tmp_path, monkeypatch, LAPOR_HTTP__PORT=str(free_port()))
-    e.add_user("rina", "scanner")
-    e.add_user("tono", "scanner")
-    e.add_user("ana", "operator")
-    yield e
-    await close_env(e)
+    return {"LAPOR_HTTP__PORT": str(free_port())}
+
+
+@pytest.fixture
+def env(env: Env) -> Env:
+    env.add_user("rina", "scanner")
+    env.add_user("tono", "scanner")
+    env.add_user("ana", "operator")
+    return env
 
 
 @pytest.fixture

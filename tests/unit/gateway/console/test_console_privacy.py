@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from gateway.store.records import Event
 from normalizer.tracking import new_tracking_id
-from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, make_env
+from tests.unit.gateway.console.console_env import Env, add_complaint
 
 CANARY_PHONE = "6281299887766"
 CANARY_NAME = "Kanari Sutrisno"
@@ -22,12 +20,10 @@ HOSTILE = ('<script>alert(1)</script> "><img src=x onerror=alert(2)> <svg/onload
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    e = await make_env(tmp_path, monkeypatch)
-    e.add_user("ana", "operator")
-    e.add_user("sri", "supervisor")
-    yield e
-    await close_env(e)
+def env(env: Env) -> Env:
+    env.add_user("ana", "operator")
+    env.add_user("sri", "supervisor")
+    return env
 
 
 def anonymous_complaint(env: Env, state: str = "normalized") -> str:

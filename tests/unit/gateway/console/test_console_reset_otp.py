@@ -4,23 +4,19 @@ sign-in, their sessions ended, an audit entry; CSRF like every other action, and
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pyotp
 import pytest
 
-from tests.unit.gateway.console.console_env import Env, close_env, make_env
+from tests.unit.gateway.console.console_env import Env
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    e = await make_env(tmp_path, monkeypatch)
-    e.add_user("adi", "admin")
-    e.add_user("sri", "supervisor")
-    e.add_user("ana", "operator")
-    yield e
-    await close_env(e)
+def env(env: Env) -> Env:
+    env.add_user("adi", "admin")
+    env.add_user("sri", "supervisor")
+    env.add_user("ana", "operator")
+    return env
 
 
 def _token(page: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +14,19 @@ import pytest
 from gateway.console.words import human_size, reason_words
 from gateway.store.records import Event
 from tests.unit.gateway.cli.cli_data import cli
-from tests.unit.gateway.console.console_env import Env, add_complaint, close_env, make_env
+from tests.unit.gateway.console.console_env import Env, add_complaint
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Env]:
-    e = await make_env(tmp_path, monkeypatch, LAPOR_LETTERS__INBOX=str(tmp_path / "inbox"))
-    e.add_user("ana", "operator")
-    e.add_user("rina", "scanner")
-    yield e
-    await close_env(e)
+def console_settings(tmp_path: Path) -> dict[str, str]:
+    return {"LAPOR_LETTERS__INBOX": str(tmp_path / "inbox")}
+
+
+@pytest.fixture
+def env(env: Env) -> Env:
+    env.add_user("ana", "operator")
+    env.add_user("rina", "scanner")
+    return env
 
 
 def test_words_for_reasons_and_sizes() -> None:
