@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -69,8 +70,9 @@ class SendsmsRecorder:
         return [q.get("text", "") for q in list(self.sent) if q.get("to") == number]
 
 
-@pytest.fixture
-def sendsms() -> Iterator[SendsmsRecorder]:
+@contextmanager
+def sendsms_recorder() -> Iterator[SendsmsRecorder]:
+    """A started :class:`SendsmsRecorder`, shut down and its socket closed on the way out."""
     rec = SendsmsRecorder()
     rec.thread.start()
     try:
@@ -78,6 +80,12 @@ def sendsms() -> Iterator[SendsmsRecorder]:
     finally:
         rec.server.shutdown()
         rec.server.server_close()
+
+
+@pytest.fixture
+def sendsms() -> Iterator[SendsmsRecorder]:
+    with sendsms_recorder() as rec:
+        yield rec
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """The return path through the three real processes: a gateway with a real Kannel, the reference store
-run on its own (so it outlives a kill -9 of the gateway) and pushing its wake-up to the gateway."""
+run on its own (so it outlives a kill -9 of the gateway) and pushing its wake-up to the gateway.
+
+The social fakes and the module's ``lapor-gateway run`` (``social_fakes``, ``module_gateway``) are the social
+family's fixtures, offered here to the chat and channel tests."""
 
 from __future__ import annotations
 
@@ -13,11 +16,27 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.social.conftest import module_gateway, social_fakes  # noqa: F401 - fixtures for this folder
+from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import REPO, GatewayProcess, wait_until
 from tests.peers.kannel import KannelPeer
 from tests.peers.ports import free_port
 
 SHORTCODE = "1708"
+
+
+def store_post(gw: GatewayProcess, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A POST to the gateway's central store with its API token: (HTTP status, the JSON answer)."""
+    req = urllib.request.Request(
+        gw.central_url + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {gw.env['LAPOR_CENTRAL__API_TOKEN']}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status, json.loads(r.read())
+
+
+def citizen_responses(gw: GatewayProcess, tid: str) -> list[dict[str, Any]]:
+    """The citizen's answers on ``tid`` as the store lists them (``responses``, ``by: citizen``)."""
+    return [r for r in gw.central_get(f"/v1/complaints/{tid}")["responses"] if r["by"] == "citizen"]
 
 
 @dataclass
@@ -37,20 +56,30 @@ class ReturnRig:
             self.central.terminate()
             self.central.wait(20)
 
-    def store_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        req = urllib.request.Request(
-            self.gateway.central_url + path, data=json.dumps(body).encode(), method="POST",
-            headers={"Authorization": f"Bearer {self.gateway.env['LAPOR_CENTRAL__API_TOKEN']}",
-                     "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
-
     def respond(self, tracking_id: str, text: str, **extra: Any) -> int:
-        return int(self.store_post(f"/v1/complaints/{tracking_id}/responses",
-                                   {"kind": "response", "text": text, **extra})["update_id"])
+        status, answer = store_post(self.gateway, f"/v1/complaints/{tracking_id}/responses",
+                                    {"kind": "response", "text": text, **extra})
+        assert status == 201, answer
+        return int(answer["update_id"])
 
     def to(self, number: str) -> list[str]:
         return [m.text for m in self.kannel.mt_messages() if m.receiver == number]
+
+    def complaint(self, number: str, text: str) -> str:
+        """An SMS complaint: its tracking ID from the receipt, once the store has it."""
+        self.kannel.inject(number, SHORTCODE, text)
+        mt = self.kannel.wait_for_mt(lambda m: m.receiver == number, timeout=30)
+        [tid] = tracking_ids_in(mt.text)
+        wait_until(lambda: self.gateway.central_get(f"/v1/complaints/{tid}"), timeout=30,
+                   what="complaint in the store")
+        return tid
+
+    def next_sms(self, number: str, text: str) -> str:
+        """``text`` from ``number``, and the next SMS the gateway sends back to it."""
+        before = len(self.to(number))
+        self.kannel.inject(number, SHORTCODE, text)
+        wait_until(lambda: len(self.to(number)) > before, timeout=30, what=f"an SMS to {number}")
+        return self.to(number)[before]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,17 +17,9 @@ import pytest
 
 from channels.email.thread_ids import tracking_from_message_ids
 from tests.e2e.email.conftest import DOMAIN, mail, send
-from tests.e2e.letters.conftest import LETTER, SendsmsRecorder, drop, letter_text_pdf
-from tests.e2e.social.conftest import (  # noqa: F401 - module_gateway, social_fakes: fixtures
-    SocialFakes,
-    module_gateway,
-    post_telegram,
-    post_whatsapp,
-    social_fakes,
-    tg_update,
-    wa_message,
-    wa_payload,
-)
+from tests.e2e.letters.conftest import LETTER, SendsmsRecorder, drop, letter_text_pdf, sendsms_recorder
+from tests.e2e.return_path.conftest import store_post
+from tests.e2e.social.conftest import SocialFakes, post_telegram, post_whatsapp, tg_update, wa_message, wa_payload
 from tests.e2e_helpers import (
     ThreadedSmtpSink,
     assert_absent,
@@ -60,17 +51,12 @@ def sink() -> Iterator[ThreadedSmtpSink]:
 
 @pytest.fixture(scope="module")
 def sendsms() -> Iterator[SendsmsRecorder]:
-    rec = SendsmsRecorder()
-    rec.thread.start()
-    try:
+    with sendsms_recorder() as rec:
         yield rec
-    finally:
-        rec.server.shutdown()
-        rec.server.server_close()
 
 
 @pytest.fixture(scope="module")
-def gw(social_fakes: SocialFakes, module_gateway: Callable[[dict[str, str]], GatewayProcess],  # noqa: F811
+def gw(social_fakes: SocialFakes, module_gateway: Callable[[dict[str, str]], GatewayProcess],
        sink: ThreadedSmtpSink, sendsms: SendsmsRecorder) -> GatewayProcess:
     for uid in (X_NAMED, X_ANON):
         social_fakes.x.call(social_fakes.fx.add_user, uid, f"warga_{uid}", f"Warga {uid}")
@@ -90,12 +76,9 @@ def respond(gw: GatewayProcess, tracking_id: str, text: str, status: str | None 
     """An agency officer's answer, recorded in the store (``POST /v1/complaints/{id}/responses``)."""
     wait_until(lambda: gw.central_get(f"/v1/complaints/{tracking_id}"), 30, what=f"{tracking_id} in the store")
     body = {"kind": "response", "text": text} | ({"status": status} if status else {})
-    req = urllib.request.Request(
-        f"{gw.central_url}/v1/complaints/{tracking_id}/responses", data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": f"Bearer {gw.env['LAPOR_CENTRAL__API_TOKEN']}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        assert r.status == 201
-        return int(json.loads(r.read())["update_id"])
+    code, answer = store_post(gw, f"/v1/complaints/{tracking_id}/responses", body)
+    assert code == 201
+    return int(answer["update_id"])
 
 
 def store_view(gw: GatewayProcess, tracking_id: str) -> str:
@@ -160,7 +143,7 @@ def test_a_bounced_email_answer_is_shown_failed_on_that_update(gw: GatewayProces
 @pytest.mark.parametrize(("user", "text"), [(TG_NAMED, "Got mampet di Jl. Anggrek 7 sejak kemarin"),
                                             (TG_ANON, "/anonim pungli parkir di pasar Cibeureum tiap hari")],
                          ids=["named", "anonymous"])
-def test_telegram_answer_in_the_chat(gw: GatewayProcess, social_fakes: SocialFakes, user: int, text: str) -> None:  # noqa: F811
+def test_telegram_answer_in_the_chat(gw: GatewayProcess, social_fakes: SocialFakes, user: int, text: str) -> None:
     tg = social_fakes.tg
     update = tg_update(text, user_id=user, username=None)
     assert post_telegram(gw, update)[0] == 200
@@ -202,7 +185,7 @@ def wa_complaint(gw: GatewayProcess, fakes: SocialFakes, wa_id: str, text: str, 
 @pytest.mark.parametrize(("wa_id", "text"), [(WA_NAMED, "Sampah menumpuk di TPS Jl. Melati, bau sekali"),
                                              (WA_ANON, "ANONIM oknum petugas minta uang di loket KTP")],
                          ids=["named", "anonymous"])
-def test_whatsapp_fresh_chat_gets_the_answer_as_text(gw: GatewayProcess, social_fakes: SocialFakes,  # noqa: F811
+def test_whatsapp_fresh_chat_gets_the_answer_as_text(gw: GatewayProcess, social_fakes: SocialFakes,
                                                      wa_id: str, text: str) -> None:
     tid = wa_complaint(gw, social_fakes, wa_id, text)
     answer = f"Sampah sudah diangkut hari ini (truk {1 + (wa_id == WA_ANON)})."
@@ -214,7 +197,7 @@ def test_whatsapp_fresh_chat_gets_the_answer_as_text(gw: GatewayProcess, social_
         assert_absent([WA_ANON, WA_ANON[2:]], {"store": store_view(gw, tid)})
 
 
-def test_whatsapp_after_24_hours_gets_the_template(gw: GatewayProcess, social_fakes: SocialFakes) -> None:  # noqa: F811
+def test_whatsapp_after_24_hours_gets_the_template(gw: GatewayProcess, social_fakes: SocialFakes) -> None:
     """The citizen's message is 30 hours old (Meta's timestamp): only the template may go."""
     tid = wa_complaint(gw, social_fakes, WA_OLD, "Jembatan gantung di Desa Sukamaju putus talinya",
                        at=time.time() - 30 * 3600)
@@ -229,7 +212,7 @@ def test_whatsapp_after_24_hours_gets_the_template(gw: GatewayProcess, social_fa
 
 
 def test_whatsapp_window_reopened_by_a_later_message_gets_text(gw: GatewayProcess,
-                                                               social_fakes: SocialFakes) -> None:  # noqa: F811
+                                                               social_fakes: SocialFakes) -> None:
     """The complaint is 30 hours old, but the citizen asked for its status an hour ago: free text again."""
     tid = wa_complaint(gw, social_fakes, WA_LATER, "Drainase di Jl. Cempaka tersumbat, banjir tiap hujan",
                        at=time.time() - 30 * 3600)
@@ -250,7 +233,7 @@ def test_whatsapp_window_reopened_by_a_later_message_gets_text(gw: GatewayProces
 @pytest.mark.parametrize(("author", "text"), [(X_NAMED, "trotoar di Jl. Braga rusak parah, banyak yang jatuh"),
                                               (X_ANON, "ANONIM ada pungli di terminal Leuwipanjang")],
                          ids=["named", "anonymous"])
-def test_x_answer_only_by_dm(gw: GatewayProcess, social_fakes: SocialFakes, author: str, text: str) -> None:  # noqa: F811
+def test_x_answer_only_by_dm(gw: GatewayProcess, social_fakes: SocialFakes, author: str, text: str) -> None:
     fx = social_fakes.fx
     tweet = social_fakes.x.call(fx.add_mention, author, f"@{fx.username} {text}")
 
@@ -271,7 +254,7 @@ def test_x_answer_only_by_dm(gw: GatewayProcess, social_fakes: SocialFakes, auth
         assert_absent([f"warga_{X_ANON}", f"Warga {X_ANON}"], {"store": store_view(gw, tid)})
 
 
-def test_x_confidential_answer_stays_private(gw: GatewayProcess, social_fakes: SocialFakes) -> None:  # noqa: F811
+def test_x_confidential_answer_stays_private(gw: GatewayProcess, social_fakes: SocialFakes) -> None:
     """RAHASIA: the answer's words reach the citizen's DMs and nowhere else (no tweet, log, event or metric)."""
     fx = social_fakes.fx
     tweet = social_fakes.x.call(fx.add_mention, X_ANON, f"@{fx.username} RAHASIA kepala desa menjual tanah kas desa")

@@ -10,16 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.social.conftest import (  # noqa: F401 - module_gateway, social_fakes: fixtures
-    SocialFakes,
-    module_gateway,
-    post_telegram,
-    post_whatsapp,
-    social_fakes,
-    tg_update,
-    wa_message,
-    wa_payload,
-)
+from tests.e2e.return_path.conftest import citizen_responses
+from tests.e2e.social.conftest import SocialFakes, post_telegram, post_whatsapp, tg_update, wa_message, wa_payload
 from tests.e2e_helpers import tracking_ids_in, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 
@@ -31,13 +23,12 @@ WA_OWNER = "6281288800001"
 
 
 @pytest.fixture(scope="module")
-def gw(social_fakes: SocialFakes, module_gateway: Callable[[dict[str, str]], GatewayProcess]  # noqa: F811
-       ) -> GatewayProcess:
+def gw(social_fakes: SocialFakes, module_gateway: Callable[[dict[str, str]], GatewayProcess]) -> GatewayProcess:
     return module_gateway({**social_fakes.telegram_env(), **social_fakes.whatsapp_env()})
 
 
 def citizen_texts(gw: GatewayProcess, tid: str) -> list[str]:
-    return [r["text"] for r in gw.central_get(f"/v1/complaints/{tid}")["responses"] if r["by"] == "citizen"]
+    return [r["text"] for r in citizen_responses(gw, tid)]
 
 
 def receipt_provider_id(gw: GatewayProcess, tid: str) -> str:
@@ -52,7 +43,7 @@ def tg_chat(fakes: SocialFakes, chat: int) -> list[dict[str, Any]]:
     return [m for m in list(fakes.tg.sent_messages) if str(m.get("chat_id")) == str(chat)]
 
 
-def test_telegram_reply_to_our_receipt_and_balas(gw: GatewayProcess, social_fakes: SocialFakes) -> None:  # noqa: F811
+def test_telegram_reply_to_our_receipt_and_balas(gw: GatewayProcess, social_fakes: SocialFakes) -> None:
     assert post_telegram(gw, tg_update("Got mampet di Jl. Anggrek 7, air masuk rumah", user_id=TG_OWNER,
                                        username=None))[0] == 200
     (receipt,) = wait_until(lambda: tg_chat(social_fakes, TG_OWNER), 30, what="the Telegram receipt")
@@ -84,7 +75,7 @@ def test_telegram_reply_to_our_receipt_and_balas(gw: GatewayProcess, social_fake
 
 
 def test_in_a_telegram_group_only_the_member_who_filed_answers(gw: GatewayProcess,
-                                                               social_fakes: SocialFakes) -> None:  # noqa: F811
+                                                               social_fakes: SocialFakes) -> None:
     """Every member of a group writes from its chat: another member's /balas is held, the reporter's counts."""
     group = {"chat_id": TG_GROUP, "chat_type": "supergroup"}
     filed = tg_update("Got di RW 05 tersumbat sampah, air meluap ke jalan", user_id=TG_OWNER, username=None, **group)
@@ -99,7 +90,7 @@ def test_in_a_telegram_group_only_the_member_who_filed_answers(gw: GatewayProces
     assert citizen_texts(gw, tid) == ["belum beres, masih meluap"]
 
 
-def test_whatsapp_reply_to_our_receipt(gw: GatewayProcess, social_fakes: SocialFakes) -> None:  # noqa: F811
+def test_whatsapp_reply_to_our_receipt(gw: GatewayProcess, social_fakes: SocialFakes) -> None:
     wa = social_fakes.wa
     message = wa_message(WA_OWNER, body="Sampah menumpuk di TPS Jl. Melati, bau sekali")
     assert post_whatsapp(gw, wa_payload(wa.phone_number_id, messages=[message]), wa.app_secret)[0] == 200

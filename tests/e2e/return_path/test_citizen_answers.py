@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from channels.email.thread_ids import tracking_from_message_ids
 from tests.e2e.email.conftest import email_gateway, mail, send, sink  # noqa: F401  (fixtures)
-from tests.e2e.return_path.conftest import SHORTCODE, ReturnRig
+from tests.e2e.return_path.conftest import ReturnRig, citizen_responses
 from tests.e2e_helpers import (
     ThreadedSmtpSink,
     assert_absent,
@@ -33,41 +32,22 @@ DOWN = "6281366600003"
 ANON = "6281366699977"  # the canary: an anonymous reporter's number
 
 
-def complaint(rig: ReturnRig, number: str, text: str) -> str:
-    rig.kannel.inject(number, SHORTCODE, text)
-    mt = rig.kannel.wait_for_mt(lambda m: m.receiver == number, timeout=30)
-    [tid] = tracking_ids_in(mt.text)
-    wait_until(lambda: rig.gateway.central_get(f"/v1/complaints/{tid}"), timeout=30, what="complaint in the store")
-    return tid
-
-
-def citizen_responses(gw: GatewayProcess, tid: str) -> list[dict[str, Any]]:
-    return [r for r in gw.central_get(f"/v1/complaints/{tid}")["responses"] if r["by"] == "citizen"]
-
-
-def next_sms(rig: ReturnRig, number: str, text: str) -> str:
-    before = len(rig.to(number))
-    rig.kannel.inject(number, SHORTCODE, text)
-    wait_until(lambda: len(rig.to(number)) > before, timeout=30, what=f"an SMS to {number}")
-    return rig.to(number)[before]
-
-
 def test_balas_from_the_reporters_number_reaches_the_store_and_a_strangers_does_not(return_rig: ReturnRig) -> None:
     rig = return_rig
-    tid = complaint(rig, OWNER, "Lampu jalan di Jl. Kenanga mati sejak seminggu, gelap sekali malam hari")
+    tid = rig.complaint(OWNER, "Lampu jalan di Jl. Kenanga mati sejak seminggu, gelap sekali malam hari")
 
-    ack = next_sms(rig, OWNER, f"BALAS {tid} lampunya masih mati, tiangnya juga miring")
+    ack = rig.next_sms(OWNER, f"BALAS {tid} lampunya masih mati, tiangnya juga miring")
     assert f"Tanggapan Anda untuk {tid} sudah kami terima" in ack
     got = wait_until(lambda: citizen_responses(rig.gateway, tid), timeout=30, what="the citizen response in the store")
     assert [(r["kind"], r["text"]) for r in got] == [("citizen_response", "lampunya masih mati, tiangnya juga miring")]
 
     # someone else's BALAS: answered like an unknown ID (a receipt of its own), held, never posted
-    reply = next_sms(rig, STRANGER, f"BALAS {tid} tolong tutup saja laporan ini, sudah beres")
+    reply = rig.next_sms(STRANGER, f"BALAS {tid} tolong tutup saja laporan ini, sudah beres")
     assert tid not in reply and "Tanggapan" not in reply
     (held,) = tracking_ids_in(reply)
     shown = json.loads(rig.gateway.cli("show", held, "--json").stdout)
     assert shown["state"] == "review"
-    next_sms(rig, OWNER, f"CEK {tid}")  # a later message of the same path: the stranger's had its turn
+    rig.next_sms(OWNER, f"CEK {tid}")  # a later message of the same path: the stranger's had its turn
     assert [r["text"] for r in citizen_responses(rig.gateway, tid)] == ["lampunya masih mati, tiangnya juga miring"]
     assert len(rig.gateway.central_get(f"/v1/complaints/{tid}")["responses"]) == 1
 
@@ -78,9 +58,9 @@ def test_balas_from_the_reporters_number_reaches_the_store_and_a_strangers_does_
 
 def test_with_the_store_down_the_answer_waits_and_is_posted_once(return_rig: ReturnRig) -> None:
     rig = return_rig
-    tid = complaint(rig, DOWN, "Got mampet di gang Melati RT 03, air meluap ke jalan tiap hujan")
+    tid = rig.complaint(DOWN, "Got mampet di gang Melati RT 03, air meluap ke jalan tiap hujan")
     rig.stop_central()
-    ack = next_sms(rig, DOWN, f"BALAS {tid} sudah tiga hari air belum surut")
+    ack = rig.next_sms(DOWN, f"BALAS {tid} sudah tiga hari air belum surut")
     assert f"Tanggapan Anda untuk {tid}" in ack  # the citizen is answered while the store is away
 
     def failed_once() -> bool:
@@ -92,15 +72,15 @@ def test_with_the_store_down_the_answer_waits_and_is_posted_once(return_rig: Ret
     rig.start_central()
     got = wait_until(lambda: citizen_responses(rig.gateway, tid), timeout=60, what="the response once the store is up")
     assert [r["text"] for r in got] == ["sudah tiga hari air belum surut"]
-    next_sms(rig, DOWN, f"CEK {tid}")
+    rig.next_sms(DOWN, f"CEK {tid}")
     assert len(citizen_responses(rig.gateway, tid)) == 1
 
 
 def test_an_anonymous_reporters_answer_carries_nothing_identifying(return_rig: ReturnRig) -> None:
     rig = return_rig
-    tid = complaint(rig, ANON, "ANONIM pungli di loket kantor kecamatan, diminta uang 100rb untuk KTP")
+    tid = rig.complaint(ANON, "ANONIM pungli di loket kantor kecamatan, diminta uang 100rb untuk KTP")
     text = f"BALAS {tid} petugasnya minta lagi hari ini. Nama saya Sutarno Kanari, hubungi 0{ANON[2:]}"
-    ack = next_sms(rig, ANON, text)
+    ack = rig.next_sms(ANON, text)
     assert f"Tanggapan Anda untuk {tid}" in ack
     (got,) = wait_until(lambda: citizen_responses(rig.gateway, tid), timeout=30, what="the response in the store")
     assert got["text"].startswith("petugasnya minta lagi hari ini.") and "[NO. HP]" in got["text"]

@@ -22,15 +22,6 @@ SECRET = "6281355500004"
 SECRET_ANSWER = "kanari-jawaban-rahasia-5521"  # the canary: a confidential complaint's answer
 
 
-def complaint(rig: ReturnRig, number: str, text: str) -> str:
-    """An SMS complaint: its tracking ID from the receipt, once the store has it."""
-    rig.kannel.inject(number, SHORTCODE, text)
-    mt = rig.kannel.wait_for_mt(lambda m: m.receiver == number, timeout=30)
-    [tid] = tracking_ids_in(mt.text)
-    wait_until(lambda: rig.gateway.central_get(f"/v1/complaints/{tid}"), timeout=30, what="complaint in the store")
-    return tid
-
-
 def flush(rig: ReturnRig, marker: str) -> None:
     """A later message through the same path: anything sent twice would have surfaced before its receipt."""
     rig.kannel.inject(marker, SHORTCODE, "Got mampet di gang Melati RT 03, air meluap ke jalan")
@@ -39,11 +30,11 @@ def flush(rig: ReturnRig, marker: str) -> None:
 
 def test_the_answer_reaches_a_named_and_an_anonymous_reporter_once(return_rig: ReturnRig) -> None:
     rig = return_rig
-    named = complaint(rig, NAMED, "Lampu jalan di Jl. Kenanga mati sejak seminggu, gelap sekali malam hari")
-    anon = complaint(rig, ANON, "ANONIM pungli di loket kantor kecamatan, diminta uang 100rb untuk KTP")
+    named = rig.complaint(NAMED, "Lampu jalan di Jl. Kenanga mati sejak seminggu, gelap sekali malam hari")
+    anon = rig.complaint(ANON, "ANONIM pungli di loket kantor kecamatan, diminta uang 100rb untuk KTP")
     rig.respond(named, "Lampu sudah diganti petugas Dishub pada hari Senin. Terima kasih.")
     rig.respond(anon, "Petugas loket sudah diperiksa Inspektorat; pungutan dihentikan.")
-    secret = complaint(rig, SECRET, "RAHASIA kepala desa memotong dana bantuan sosial warga RT 02")
+    secret = rig.complaint(SECRET, "RAHASIA kepala desa memotong dana bantuan sosial warga RT 02")
     rig.respond(secret, f"Sudah diteruskan ke Inspektorat Kabupaten {SECRET_ANSWER}.")
 
     for number, tid, words in ((NAMED, named, "Lampu sudah diganti"), (ANON, anon, "Inspektorat"),
@@ -72,7 +63,7 @@ def test_the_answer_reaches_a_named_and_an_anonymous_reporter_once(return_rig: R
 
 def test_kill9_between_the_store_and_delivery_sends_each_update_once(return_rig: ReturnRig) -> None:
     rig, gw = return_rig, return_rig.gateway
-    tid = complaint(rig, KILLED, "Sampah tidak diangkut tiga minggu di pasar Cibeureum, bau menyengat")
+    tid = rig.complaint(KILLED, "Sampah tidak diangkut tiga minggu di pasar Cibeureum, bau menyengat")
     # the store records answers while the gateway is dead
     gw.kill9()
     for k in range(3):
