@@ -1,8 +1,7 @@
 """The console's own app in process (:mod:`tests.unit.gateway.console.console_env`), one per test.
 
-A module that needs more adds to these: settings by overriding ``console_settings``, users by overriding
-``env`` (``def env(env: Env) -> Env``: add them and return it); ``operator_env`` has the operator ``ops``
-signed in."""
+A module that needs more overrides ``console_settings`` (settings) or ``console_users`` (users, by role);
+``operator_env`` has the operator ``ops`` signed in."""
 
 from __future__ import annotations
 
@@ -21,8 +20,17 @@ def console_settings() -> dict[str, str]:
 
 
 @pytest.fixture
-async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, console_settings: dict[str, str]) -> AsyncIterator[Env]:
+def console_users() -> list[tuple[str, str]]:
+    """(name, role) of the users the console starts with."""
+    return []
+
+
+@pytest.fixture
+async def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, console_settings: dict[str, str],
+              console_users: list[tuple[str, str]]) -> AsyncIterator[Env]:
     e = await make_env(tmp_path, monkeypatch, **console_settings)
+    for name, role in console_users:
+        e.add_user(name, role)
     yield e
     await close_env(e)
 

@@ -218,9 +218,8 @@ PAGES = ["/console/", "/console/review", "/console/dead-letters", "/console/new"
 
 
 @pytest.fixture
-def env(env: Env) -> Env:
-    env.add_user("admin2", "admin")
-    return env
+def console_users() -> list[tuple[str, str]]:
+    return [("admin2", "admin")]
 
 
 async def page(env: Env, path: str) -> Page:

@@ -29,11 +29,8 @@ def console_settings() -> dict[str, str]:
 
 
 @pytest.fixture
-def env(env: Env) -> Env:
-    env.add_user("rina", "scanner")
-    env.add_user("tono", "scanner")
-    env.add_user("ana", "operator")
-    return env
+def console_users() -> list[tuple[str, str]]:
+    return [("rina", "scanner"), ("tono", "scanner"), ("ana", "operator")]
 
 
 @pytest.fixture
@@ -135,11 +132,12 @@ async def test_review_approve_reject_and_correct_are_audited(env: Env) -> None:
     r = await env.client.post(f"/console/complaints/{held}/approve", data={"csrf_token": token},
                               allow_redirects=False)
     assert r.status == 303 and env.console.open_journal().complaint_by_tracking(held)["state"] == "normalized"
-    r = await env.client.post(f"/console/complaints/{other}/reject", data={"csrf_token": token, "reason": "spam"},
+    r = await env.client.post(f"/console/complaints/{other}/reject", data={"csrf_token": token, "reason": "spam",
+                                                                          "because": "do_not_notify"},
                               allow_redirects=False)
     assert env.console.open_journal().complaint_by_tracking(other)["state"] == "rejected"
     entries = {(a["action"], a["tracking_id"]): a for a in env.store.audit_entries()}
-    assert entries[("review_rejected", other)]["reason"] == "spam" and entries[("review_rejected", other)]["user"] == "ana"
+    assert entries[("review_rejected", other)]["reason"] == "do_not_notify: spam" and entries[("review_rejected", other)]["user"] == "ana"
     assert ("review_approved", held) in entries and ("review_corrected", held) in entries
     r = await env.client.post(f"/console/complaints/{held}/approve", data={"csrf_token": token},
                               allow_redirects=False)  # not waiting any more: nothing happens

@@ -20,10 +20,8 @@ HOSTILE = ('<script>alert(1)</script> "><img src=x onerror=alert(2)> <svg/onload
 
 
 @pytest.fixture
-def env(env: Env) -> Env:
-    env.add_user("ana", "operator")
-    env.add_user("sri", "supervisor")
-    return env
+def console_users() -> list[tuple[str, str]]:
+    return [("ana", "operator"), ("sri", "supervisor")]
 
 
 def anonymous_complaint(env: Env, state: str = "normalized") -> str:

@@ -12,11 +12,8 @@ from tests.unit.gateway.console.console_env import Env
 
 
 @pytest.fixture
-def env(env: Env) -> Env:
-    env.add_user("adi", "admin")
-    env.add_user("sri", "supervisor")
-    env.add_user("ana", "operator")
-    return env
+def console_users() -> list[tuple[str, str]]:
+    return [("adi", "admin"), ("sri", "supervisor"), ("ana", "operator")]
 
 
 def _token(page: str) -> str:

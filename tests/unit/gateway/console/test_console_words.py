@@ -23,10 +23,8 @@ def console_settings(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def env(env: Env) -> Env:
-    env.add_user("ana", "operator")
-    env.add_user("rina", "scanner")
-    return env
+def console_users() -> list[tuple[str, str]]:
+    return [("ana", "operator"), ("rina", "scanner")]
 
 
 def test_words_for_reasons_and_sizes() -> None:
@@ -132,7 +130,8 @@ async def test_a_rejections_reason_is_kept_with_the_decision(env: Env) -> None:
     await env.login("ana")
     token = await env.csrf(f"/console/complaints/{tid}")
     r = await env.client.post(f"/console/complaints/{tid}/reject", allow_redirects=False,
-                              data={"csrf_token": token, "reason": "Bukan pengaduan: iklan <b>pinjol</b>"})
+                              data={"csrf_token": token, "reason": "Bukan pengaduan: iklan <b>pinjol</b>",
+                                    "because": "not_a_complaint"})
     assert r.status == 303
     assert env.console.open_journal().complaint_by_tracking(tid)["review_reason"] == "Bukan pengaduan: iklan <b>pinjol</b>"
     page = await (await env.client.get(f"/console/complaints/{tid}")).text()
