@@ -28,6 +28,7 @@ from channels.email.salvage import salvage
 from channels.email.scans import MailScans, merge
 from channels.email.thread_ids import references_chain, tracking_from_message_ids, tracking_from_subject
 from channels.message import InboundMessage, PrivacyHint, Rejected
+from channels.privacy_tags import read_privacy_keywords
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,9 @@ SUSPICIOUS_FROM = "suspicious_from"  # review reason: From/Reply-To hides anothe
 
 __all__ = ["MailCompleter", "raw_message", "read_privacy_tags"]
 
+# A subject tag counts anywhere in it, in brackets only ("Re: [ANONIM] Pungli"): a mail client puts its "Re:"
+# first, and a bare word in a subject is the subject. The body's tags are the citizen's text's own grammar.
 _SUBJECT_TAG = re.compile(r"\[\s*(ANONIM|RAHASIA)\s*\]", re.IGNORECASE)
-# at the start of the body: [ANONIM], [rahasia], or the bare upper-case words as on SMS
-_BODY_TAGS = re.compile(r"\A(?:\s*(?:\[\s*(?:anonim|rahasia)\s*\]|(?-i:ANONIM|RAHASIA)\b)[\s,.:;-]*)+", re.IGNORECASE)
 
 
 INLINE_MAX = 1024 * 1024  # larger mails go to the blob store
@@ -72,16 +73,18 @@ def raw_message(
 
 
 def read_privacy_tags(subject: str, body: str) -> tuple[str, str, PrivacyHint | None]:
-    """Subject and body without ``[ANONIM]``/``[RAHASIA]`` tags, and the flags they set."""
+    """Subject and body without ``[ANONIM]``/``[RAHASIA]`` tags, and the flags they set (the body's read by
+    :func:`channels.privacy_tags.read_privacy_keywords`, as the normaliser reads every text)."""
     tags = {t.upper() for t in _SUBJECT_TAG.findall(subject)}
-    m = _BODY_TAGS.match(body)
-    if m:
-        tags |= {t.upper() for t in re.findall(r"anonim|rahasia", m.group(0), re.IGNORECASE)}
-        body = body[m.end() :]
+    # read here, not left to the normaliser, because a scanned letter's text goes before the mail's own words
+    in_body = read_privacy_keywords(body)
+    if in_body.anonymous or in_body.confidential:
+        body = in_body.remaining_text
+    anonymous, confidential = "ANONIM" in tags or in_body.anonymous, "RAHASIA" in tags or in_body.confidential
     subject = " ".join(_SUBJECT_TAG.sub(" ", subject).split())
-    if not tags:
+    if not (anonymous or confidential):
         return subject, body, None
-    return subject, body, PrivacyHint(anonymous="ANONIM" in tags, confidential="RAHASIA" in tags, source="keyword")
+    return subject, body, PrivacyHint(anonymous=anonymous, confidential=confidential, source="keyword")
 
 
 class MailCompleter:

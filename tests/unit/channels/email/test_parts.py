@@ -57,7 +57,10 @@ def test_html_to_text_never_raises_on_garbage() -> None:
         ("[rahasia][Anonim] Dana desa", "isi", True, True, "Dana desa", "isi"),
         ("Dana desa", "RAHASIA\nisi", False, True, "Dana desa", "isi"),
         ("Dana desa", "[anonim] isi", True, False, "Dana desa", "isi"),
-        ("Anonim itu siapa", "anonim saja", False, False, "Anonim itu siapa", "anonim saja"),
+        # the body's grammar is the normaliser's (bare words in any case); a subject's tag needs its brackets
+        ("Anonim itu siapa", "anonim saja", True, False, "Anonim itu siapa", "saja"),
+        ("Dana desa", "#rahasia, (ANONIM) isi", True, True, "Dana desa", "isi"),
+        ("Anonimnya dijamin?", "Anonimnya dijamin? isi", False, False, "Anonimnya dijamin?", "Anonimnya dijamin? isi"),
     ],
 )
 def test_privacy_tags(
