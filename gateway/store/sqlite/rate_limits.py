@@ -8,6 +8,7 @@ key is :mod:`gateway.worker.rate_limits`'s business; this module only counts.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from gateway.store.records import Claim, Event, RateCheck
 from gateway.store.sqlite.base import Files
@@ -27,82 +28,59 @@ class RateLimitTables(Files):
     async def claim_send(self, receipt_id: str, checks: list[RateCheck], now: float, *, horizon: float,
                          channel: str, tracking_id: str | None) -> Claim:
         """See :class:`gateway.store.ports.RateLimitStore`."""
-        ready = self._rate_schema_ready
 
         def write(conn: sqlite3.Connection) -> Claim:
-            _ensure_schema(conn, ready)
             state = conn.execute("SELECT state FROM receipts WHERE id=?", (receipt_id,)).fetchone()
             if state is None or state[0] != "pending":
                 return Claim("gone")  # settled meanwhile (a delivery report, a review decision)
-            over, drop = _over(conn, checks, now, horizon)
-            if drop is not None:
+            claim, _check = _decide(conn, checks, now, horizon, channel, tracking_id, note_deferred=True)
+            if claim.outcome == "limited":
                 conn.execute("UPDATE receipts SET state='rate_limited', last_error=? WHERE id=?",
-                             (f"rate limit {drop.name}", receipt_id))
-                _note_once(conn, drop, now, channel, tracking_id)
-                return Claim("limited", drop.name)
-            if over:
-                latest, free = max(over, key=lambda o: o[1])
+                             (f"rate limit {claim.rule}", receipt_id))
+            elif claim.outcome == "deferred":
                 conn.execute("UPDATE receipts SET next_at=?, last_error=? WHERE id=?",
-                             (free, f"rate limit {latest.name}", receipt_id))
-                for c, _free in over:
-                    _note_once(conn, c, now, channel, tracking_id)
-                return Claim("deferred", latest.name, free)
-            counted = _count(conn, checks, now)
-            conn.execute("UPDATE receipts SET state='sending', last_error=NULL, next_at=0 WHERE id=?", (receipt_id,))
-            return Claim("send", counted=counted)
+                             (claim.next_at, f"rate limit {claim.rule}", receipt_id))
+            else:
+                conn.execute("UPDATE receipts SET state='sending', last_error=NULL, next_at=0 WHERE id=?", (receipt_id,))
+            return claim
 
-        claim = await self.state_writer.write(write)
-        self._rate_schema_ready = True  # only once a batch with the schema in it has committed (a full disk rolls it back)
-        return claim
+        return await self._rate_write(write)
 
     async def claim_post(self, response_id: str, checks: list[RateCheck], now: float, *, horizon: float,
                          channel: str, tracking_id: str | None) -> Claim:
         """See :class:`gateway.store.ports.RateLimitStore`."""
-        ready = self._rate_schema_ready
 
         def write(conn: sqlite3.Connection) -> Claim:
-            _ensure_schema(conn, ready)
             state = conn.execute("SELECT state FROM citizen_responses WHERE id=?", (response_id,)).fetchone()
             if state is None or state[0] != "pending":
                 return Claim("gone")
-            over, drop = _over(conn, checks, now, horizon)
-            if drop is not None:
+            # only a held answer is noted in the log; a deferred one just waits for its slot
+            claim, check = _decide(conn, checks, now, horizon, channel, tracking_id, note_deferred=False)
+            if claim.outcome == "limited" and check is not None:
                 conn.execute("UPDATE citizen_responses SET state='held', last_error=? WHERE id=?",
-                             (f"rate limit {drop.name}: over {drop.limit} per {drop.window:g} s", response_id))
-                _note_once(conn, drop, now, channel, tracking_id)
-                return Claim("limited", drop.name)
-            if over:
-                latest, free = max(over, key=lambda o: o[1])
-                conn.execute("UPDATE citizen_responses SET next_at=? WHERE id=?", (free, response_id))
-                return Claim("deferred", latest.name, free)
-            counted = _count(conn, checks, now)
-            return Claim("send", counted=counted)
+                             (f"rate limit {check.name}: over {check.limit} per {check.window:g} s", response_id))
+            elif claim.outcome == "deferred":
+                conn.execute("UPDATE citizen_responses SET next_at=? WHERE id=?", (claim.next_at, response_id))
+            return claim
 
-        claim = await self.state_writer.write(write)
-        self._rate_schema_ready = True
-        return claim
+        return await self._rate_write(write)
 
     async def count_sends(self, checks: list[RateCheck], now: float, *, horizon: float, channel: str,
                           tracking_id: str | None) -> Claim:
         """See :class:`gateway.store.ports.RateLimitStore`."""
+        return await self._rate_write(
+            lambda conn: _decide(conn, checks, now, horizon, channel, tracking_id, note_deferred=True)[0])
+
+    async def _rate_write(self, write: Callable[[sqlite3.Connection], Claim]) -> Claim:
+        """``write`` in the state writer's batch, the tables created first until a batch that did has committed."""
         ready = self._rate_schema_ready
 
-        def write(conn: sqlite3.Connection) -> Claim:
+        def run(conn: sqlite3.Connection) -> Claim:
             _ensure_schema(conn, ready)
-            over, drop = _over(conn, checks, now, horizon)
-            if drop is not None:
-                _note_once(conn, drop, now, channel, tracking_id)
-                return Claim("limited", drop.name)
-            if over:
-                latest, free = max(over, key=lambda o: o[1])
-                for c, _free in over:
-                    _note_once(conn, c, now, channel, tracking_id)
-                return Claim("deferred", latest.name, free)
-            counted = _count(conn, checks, now)
-            return Claim("send", counted=counted)
+            return write(conn)
 
-        claim = await self.state_writer.write(write)
-        self._rate_schema_ready = True
+        claim = await self.state_writer.write(run)
+        self._rate_schema_ready = True  # only once a batch with the schema in it has committed (a full disk rolls it back)
         return claim
 
     async def give_back_sends(self, counted: list[int]) -> None:
@@ -119,6 +97,23 @@ def _ensure_schema(conn: sqlite3.Connection, ready: bool) -> None:
     if not ready:
         for statement in SCHEMA:  # one by one: executescript would commit the writer's batch
             conn.execute(statement)
+
+
+def _decide(conn: sqlite3.Connection, checks: list[RateCheck], now: float, horizon: float, channel: str,
+            tracking_id: str | None, *, note_deferred: bool) -> tuple[Claim, RateCheck | None]:
+    """Send, limited or deferred under ``checks``, and the check that said no: a send is counted, a limit
+    noted once per window (a deferral too when ``note_deferred``: every check with no room is noted)."""
+    over, drop = _over(conn, checks, now, horizon)
+    if drop is not None:
+        _note_once(conn, drop, now, channel, tracking_id)
+        return Claim("limited", drop.name), drop
+    if over:
+        latest, free = max(over, key=lambda o: o[1])
+        if note_deferred:
+            for c, _free in over:
+                _note_once(conn, c, now, channel, tracking_id)
+        return Claim("deferred", latest.name, free), latest
+    return Claim("send", counted=_count(conn, checks, now)), None
 
 
 def _over(conn: sqlite3.Connection, checks: list[RateCheck], now: float,
