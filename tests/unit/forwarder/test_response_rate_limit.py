@@ -15,18 +15,14 @@ from forwarder.responses import ResponseForwarder
 from gateway.settings import Settings
 from gateway.store.sqlite.journal import Journal
 from gateway.worker.rate_limits import RateLimits, default_rules
-from gateway.worker.router import Router
-from gateway.worker.templates import Templates
-from normalizer.pipeline import Normalizer
 from tests.unit.forwarder.test_citizen_response_outbox import (  # noqa: F401 (fixtures)
     API_TOKEN,
     HMAC_KEY,
-    feed,
-    journal,
-    no_status,
+    NUMBER,
     store,
     until,
 )
+from tests.unit.sms_feed import feed, sms_router
 
 
 class Clock:
@@ -60,14 +56,14 @@ def test_the_setting_exists_with_a_default() -> None:
 
 async def test_answers_over_the_cap_are_held_not_posted_and_shown(journal: Journal, store: TestServer,  # noqa: F811
                                                                    tmp_path: Path) -> None:
-    router = Router(journal, Normalizer("ref-key"), Templates("id"), {}, no_status)
-    await feed(journal, router, "Trotoar di Jl. Merdeka amblas sepanjang lima meter dekat halte", 1)
+    router = sms_router(journal)
+    await feed(journal, router, "Trotoar di Jl. Merdeka amblas sepanjang lima meter dekat halte", 1, NUMBER)
     tid = journal.reader.one("SELECT tracking_id FROM complaints")[0]
     up = CentralClient(str(store.make_url("")), HMAC_KEY, api_token=API_TOKEN)
     cid, _tid, record, _att = journal.due_forwards(10)[0]
     await journal.mark_forwarded(cid, await up.post(record, cid))
     for n in range(4):
-        await feed(journal, router, f"BALAS {tid} tambahan nomor {n}", 10 + n)
+        await feed(journal, router, f"BALAS {tid} tambahan nomor {n}", 10 + n, NUMBER)
 
     clock = Clock()
     await drain(journal, up, limits(journal, clock))
@@ -82,7 +78,7 @@ async def test_answers_over_the_cap_are_held_not_posted_and_shown(journal: Journ
         assert len((await resp.json())["responses"]) == 2
 
     # durable: a fresh limiter (a restart) still counts the two of this hour
-    await feed(journal, router, f"BALAS {tid} satu lagi", 20)
+    await feed(journal, router, f"BALAS {tid} satu lagi", 20, NUMBER)
     await drain(journal, up, limits(journal, clock))
     assert sorted(r["state"] for r in journal.responses_for(tid)).count("held") == 3
 
@@ -100,13 +96,13 @@ async def test_answers_over_the_cap_are_held_not_posted_and_shown(journal: Journ
 async def test_a_failed_post_gives_its_slot_back(journal: Journal, store: TestServer) -> None:  # noqa: F811
     from tests.peers.ports import free_port
 
-    router = Router(journal, Normalizer("ref-key"), Templates("id"), {}, no_status)
-    await feed(journal, router, "Trotoar di Jl. Merdeka amblas sepanjang lima meter dekat halte", 1)
+    router = sms_router(journal)
+    await feed(journal, router, "Trotoar di Jl. Merdeka amblas sepanjang lima meter dekat halte", 1, NUMBER)
     tid = journal.reader.one("SELECT tracking_id FROM complaints")[0]
     up = CentralClient(str(store.make_url("")), HMAC_KEY, api_token=API_TOKEN)
     cid, _tid, record, _att = journal.due_forwards(10)[0]
     await journal.mark_forwarded(cid, await up.post(record, cid))
-    await feed(journal, router, f"BALAS {tid} pertama", 10)
+    await feed(journal, router, f"BALAS {tid} pertama", 10, NUMBER)
     clock = Clock()
     lim = limits(journal, clock, cap=1)
     down = CentralClient(f"http://127.0.0.1:{free_port()}", HMAC_KEY, timeout=2)

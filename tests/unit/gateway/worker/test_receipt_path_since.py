@@ -13,7 +13,8 @@ from gateway.intake.receipt_paths import ReceiptPaths
 from gateway.settings import Settings
 from gateway.worker.receipts import ReceiptWorker
 from tests.peers.ports import free_port
-from tests.unit.gateway.worker.test_receipt_failures import Sender, journal, make_due, queue
+from tests.unit.gateway.worker.test_receipt_failures import Sender, first_attempt_fails, make_due, queue
+from tests.unit.journals import open_journal
 
 HOUR_AGO = time.time() - 3600
 
@@ -23,14 +24,12 @@ def _shown(ts: float) -> str:
 
 
 async def test_a_restarted_worker_keeps_the_first_failure_time_while_the_path_stays_down(tmp_path: Path) -> None:
-    j = journal(tmp_path)
+    j = open_journal(tmp_path)
     await j.set_receipt_path("sms", False, HOUR_AGO, "kannel sendsms unreachable")  # before the restart
     j.close()
-    j, sender = journal(tmp_path), Sender()  # the restart: a new worker that has not tried the path yet
+    j, sender = open_journal(tmp_path), Sender()  # the restart: a new worker that has not tried the path yet
     w = ReceiptWorker(j, [sender])
-    await queue(j, 1)
-    sender.down = PeerUnavailable("kannel sendsms unreachable: ClientConnectorError")
-    await w.deliver(j.due_receipts(10)[0])
+    await first_attempt_fails(j, w, sender, PeerUnavailable("kannel sendsms unreachable: ClientConnectorError"))
     paths = ReceiptPaths(j, Settings(mail={"outbound_host": None}))
     assert paths.view()["sms"]["since"] == _shown(HOUR_AGO)
     assert paths.problems() == [f"receipts: sms failing since {_shown(HOUR_AGO)} (1 waiting)"]
@@ -50,7 +49,7 @@ async def test_a_restarted_worker_keeps_the_first_failure_time_while_the_path_st
 
 
 async def test_the_start_up_check_of_a_path_still_down_keeps_its_first_failure(tmp_path: Path) -> None:
-    j = journal(tmp_path)
+    j = open_journal(tmp_path)
     await j.set_receipt_path("sms", False, HOUR_AGO, "kannel sendsms unreachable")
     closed = free_port()
     paths = ReceiptPaths(j, Settings(sms={"kannel": {"sendsms_url": f"http://127.0.0.1:{closed}/cgi-bin/sendsms"}},
@@ -63,7 +62,7 @@ async def test_the_start_up_check_of_a_path_still_down_keeps_its_first_failure(t
 
 
 async def test_a_path_recorded_up_before_the_restart_fails_since_the_start_up_check(tmp_path: Path) -> None:
-    j = journal(tmp_path)
+    j = open_journal(tmp_path)
     await j.set_receipt_path("sms", True, HOUR_AGO)
     paths = ReceiptPaths(j, Settings(sms={"kannel": {"sendsms_url": f"http://127.0.0.1:{free_port()}/x"}},
                                      mail={"outbound_host": None}))

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from gateway.store.records import ComplaintRow, InboundOutcome
 from gateway.store.sqlite.journal import Journal
 from normalizer.ids import uuid7
-from tests.unit.gateway.worker.test_updates import journal, local_complaint, poller, store
+from tests.unit.gateway.worker.test_updates import local_complaint, poller, store
 
-__all__ = ["journal", "store"]
+__all__ = ["store"]
 
 
 async def test_every_status_read_is_kept_told_or_not(journal: Journal, store) -> None:
