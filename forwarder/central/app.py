@@ -37,7 +37,7 @@ from aiohttp import web
 from channels.signing import sha256_signature
 
 from . import return_path
-from .httputil import MAX_BODY_BYTES, MAX_KEY_LENGTH, SECRETS, STORE, signed_post
+from .httputil import MAX_BODY_BYTES, MAX_KEY_LENGTH, SECRETS, STORE, query_int, signed_post
 from .httputil import bearer_ok as _bearer_ok
 from .httputil import error as _error
 from .httputil import json_answer as _json
@@ -81,7 +81,7 @@ async def list_complaints(request: web.Request) -> web.Response:
         return _unauthorized()
     q = request.query
     try:
-        limit = int(q.get("limit", "100"))
+        limit = query_int(q.get("limit", "100"))
         since = _parse_since(q["since"]) if q.get("since") else None
         page = await request.app[STORE].list(
             since=since, channel=q.get("channel") or None, limit=limit, cursor=q.get("cursor") or None

@@ -71,3 +71,11 @@ async def signed_post(request: web.Request) -> tuple[bytes, str] | web.Response:
     if key is None:
         return error(400, f"Idempotency-Key header required (1..{MAX_KEY_LENGTH} printable ASCII characters)")
     return body, key
+
+
+def query_int(text: str) -> int:
+    """A query's number as plain ASCII decimal digits (``int()`` would also take ``" 1_0 "``, ``"+5"`` and
+    Unicode digits such as ``"١٠"``); ValueError otherwise, the route's 400."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        raise ValueError(text)
+    return int(text)

@@ -24,6 +24,7 @@ from .httputil import (
     bearer_ok,
     error,
     json_answer,
+    query_int,
     signed_post,
     too_large,
     unauthorized,
@@ -58,8 +59,8 @@ async def list_updates(request: web.Request) -> web.Response:
         return unauthorized()
     q = request.query
     try:
-        after = _int(q.get("after", "0"))
-        limit = _int(q.get("limit", str(UPDATES_DEFAULT_LIMIT)))
+        after = query_int(q.get("after", "0"))
+        limit = query_int(q.get("limit", str(UPDATES_DEFAULT_LIMIT)))
         if not 0 <= after <= MAX_UPDATE_ID:
             raise ValueError
         page = await request.app[STORE].updates(after, limit)
@@ -82,13 +83,6 @@ async def post_citizen_response(request: web.Request) -> web.Response:
     except UnknownComplaint:
         return error(404, "unknown tracking_id")
     return json_answer(answer, status)
-
-
-def _int(text: str) -> int:
-    """A plain decimal integer (``int()`` would also take ``" 1_0 "`` and Unicode digits)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 19:
-        raise ValueError(text)
-    return int(text)
 
 
 def add_routes(app: web.Application) -> None:
