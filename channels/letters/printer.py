@@ -4,7 +4,8 @@ A receipt goes to ``<folder>/<tracking_id>.pdf``; an update (the agency's answer
 "update"``) becomes an answer letter at ``<outbox>/<tracking_id>-<update_id>.pdf``
 (:mod:`channels.letters.answer_pdf`), addressed with the name and address the letter gave: from the
 update's reply context when it carries them, else from ``identity`` (the worker sets it: the vault's
-identity of the complaint, so an anonymous reporter is reached too).
+identity of the complaint, so an anonymous reporter is reached too). A notice that the complaint cannot be
+processed (``receipt.kind == "rejection"``) is such a letter too, at ``<outbox>/<tracking_id>-tolak.pdf``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class LettersReceiptPrinter:
         self.identity = identity
 
     async def send(self, receipt: OutboundReceipt) -> str:
-        if receipt.kind == "update":
+        if receipt.kind in ("update", "rejection"):  # the gateway's words to the citizen: a letter
             return await self.answer(receipt)
         tid = receipt.reply_context["tracking_id"]
         target = self.folder / f"{tid}.pdf"
@@ -52,7 +53,8 @@ class LettersReceiptPrinter:
 
     async def answer(self, receipt: OutboundReceipt) -> str:
         ctx = receipt.reply_context
-        tid, update_id = _SAFE.sub("", str(ctx.get("tracking_id") or "")), _SAFE.sub("", str(ctx.get("update_id") or ""))
+        number = "tolak" if receipt.kind == "rejection" else ctx.get("update_id")  # LAPOR/<tid>/<number>
+        tid, update_id = _SAFE.sub("", str(ctx.get("tracking_id") or "")), _SAFE.sub("", str(number or ""))
         if not tid or not update_id:
             raise Rejected(400, "letters: an update without its tracking ID or update id")
         to = await self.addressee(tid, ctx)

@@ -13,6 +13,10 @@ count and reasons. Before approval a person may correct the text and fields: ``-
 The field lines are optional (a file without them is the text alone); the public text is masked again,
 and for an anonymous reporter the text too, as the normaliser does. Page images are the citizen's unsealed
 letter: they go to a private folder (mode 0700) that is removed when the reviewer is done, or into ``--out``.
+
+``--reject ID --because REASON`` keeps it out and tells the citizen why, in their words, on the channel they
+used (:mod:`gateway.worker.rejections`); ``--because do_not_notify`` sends nothing, and a stranger's answer
+held for review is never answered. ``--reason TEXT`` is a note for staff, never sent.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from rich.table import Table
 
 from gateway.cli.display import safe_cell, safe_text
 from gateway.settings import Settings
+from gateway.worker.templates import DO_NOT_NOTIFY, REJECT_CHOICES
 
 EXCERPT_CHARS = 160
 HIDDEN = "(confidential: not shown)"
@@ -191,12 +196,42 @@ def _correct(args: argparse.Namespace, journal: Any, tid: str) -> int | None:
     return None
 
 
+_SILENT = {
+    DO_NOT_NOTIFY: "the citizen is not told (do_not_notify)",
+    "strangers_answer": "nobody is told: it answers a ticket that is not its sender's",
+    "no_address": "the citizen cannot be told: it came with no address to answer",
+}
+
+
+def _reject(args: argparse.Namespace, settings: Settings, journal: Any) -> int:
+    """Reject, and tell the citizen why unless --because do_not_notify (gateway.worker.rejections)."""
+    from gateway.worker.rejections import reject
+    from gateway.worker.templates import Templates
+
+    tid = args.reject
+    note = " ".join((args.reason or "").split())[:500] or None
+    templates = Templates(settings.sms.receipt_language, timezone=settings.service.timezone)
+    done = reject(journal, templates, tid, args.because, note)
+    if not done.decided:  # on stdout, as before (scripts read it there)
+        print(f"lapor-gateway: {safe_text(tid)} is not waiting for review")
+        return 1
+    told = _SILENT[done.silent] if done.silent else (
+        f"the citizen is told it cannot be processed ({args.because}; {done.told} "
+        f"notice{'s' if done.told > 1 else ''})")
+    print(f"{safe_text(tid)} rejected: kept, not sent; {told}")
+    return 0
+
+
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     journal = _journal(settings)
     try:
         target = args.approve or args.reject or args.edit
-        if args.reason and not args.reject:
-            print("lapor-gateway: --reason goes with --reject ID", file=sys.stderr)
+        if (args.reason or args.because) and not args.reject:
+            print("lapor-gateway: --because and --reason go with --reject ID", file=sys.stderr)
+            return 2
+        if args.reject and not args.because:
+            print("lapor-gateway: --reject ID needs --because REASON, what the citizen is told: "
+                  f"{', '.join(REJECT_CHOICES)} ({DO_NOT_NOTIFY}: nothing is sent)", file=sys.stderr)
             return 2
         if (args.text_file or args.edit) and not (args.approve or args.edit):
             print("lapor-gateway: --text-file goes with --approve ID or --edit ID", file=sys.stderr)
@@ -205,14 +240,14 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
             stop = _correct(args, journal, target)
             if stop is not None or args.edit:
                 return stop or 0
-        if args.approve or args.reject:
-            tid, approve = (args.approve, True) if args.approve else (args.reject, False)
-            reason = " ".join((args.reason or "").split())[:500] or None
-            if not journal.review_decide_sync(tid, approve, reason):  # on stdout, as before (scripts read it there)
-                print(f"lapor-gateway: {safe_text(tid)} is not waiting for review")
+        if args.approve:
+            if not journal.review_decide_sync(args.approve, True):  # on stdout, as before (scripts read it there)
+                print(f"lapor-gateway: {safe_text(args.approve)} is not waiting for review")
                 return 1
-            print(f"{safe_text(tid)} {'approved: it will be forwarded and answered' if approve else 'rejected: kept, not sent'}")
+            print(f"{safe_text(args.approve)} approved: it will be forwarded and answered")
             return 0
+        if args.reject:
+            return _reject(args, settings, journal)
         queue = journal.review_queue()
         rows = {item["tracking_id"]: journal.complaint_by_tracking(item["tracking_id"]) for item in queue}
     finally:
@@ -235,7 +270,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     Console().print(table)
     if queue:
         print("page images: review --images ID   correct: review --edit ID (or --approve ID --text-file FILE)\n"
-              "decide:      review --approve ID | --reject ID")
+              f"decide:      review --approve ID | --reject ID --because {{{','.join(REJECT_CHOICES)}}}")
     return 0
 
 
@@ -281,12 +316,16 @@ def register_review(add: Any, bind: Any) -> None:
                  "The document: optional 'Subject:', 'Location:', 'Category:' lines, a blank line, then the text.")
     group = review.add_mutually_exclusive_group()
     group.add_argument("--approve", metavar="ID", help="forward it and send its held receipts")
-    group.add_argument("--reject", metavar="ID", help="keep it, send nothing")
+    group.add_argument("--reject", metavar="ID", help="keep it out (not forwarded); with --because, what the citizen "
+                       "is told")
     group.add_argument("--edit", metavar="ID", help="correct its text and fields (--text-file, or $EDITOR)")
     group.add_argument("--images", metavar="ID",
                        help="open its page images into a private folder, removed when you press Enter (or --out)")
-    review.add_argument("--reason", metavar="TEXT", help="why it is rejected (with --reject; kept with the decision, "
-                        "shown by show and in the console)")
+    review.add_argument("--because", choices=REJECT_CHOICES, metavar="REASON",
+                        help="with --reject: why, as the citizen is told it in their words on the channel they used "
+                        f"({', '.join(REJECT_CHOICES)}; {DO_NOT_NOTIFY} for spam or abuse: nothing is sent)")
+    review.add_argument("--reason", metavar="TEXT", help="with --reject: a note for staff (kept with the decision, "
+                        "shown by show and in the console; never sent to the citizen)")
     review.add_argument("--text-file", metavar="FILE", help="the corrected text and fields (with --approve or --edit)")
     review.add_argument("--out", metavar="DIR", default=None,
                         help="keep the page images in DIR instead (made with mode 0700; remove it when done)")

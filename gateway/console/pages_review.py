@@ -1,6 +1,7 @@
 """``/console/review``: what waits for a person; approve, reject (with a reason) or correct from the complaint
 page. The decisions are the CLI's (``review`` through the ``ReviewStore`` port, ``gateway.cli.review.corrected``
-for a correction); the console adds the audit entry with the reviewer's name and reason.
+for a correction, :func:`gateway.worker.rejections.reject` for a rejection and its notice to the citizen); the
+console adds the audit entry with the reviewer's name and reason.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from gateway.console.app import audit, console_of, page
 from gateway.console.keys import FLASH
 from gateway.console.pages_complaint import tracking_of
 from gateway.console.render import render
+from gateway.worker import rejections
+from gateway.worker.templates import REJECT_CHOICES, Templates
 
 
 def _queue(journal: Any) -> list[dict[str, Any]]:
@@ -32,7 +35,7 @@ def _queue(journal: Any) -> list[dict[str, Any]]:
 @page("operator")
 async def review_page(request: web.Request) -> web.StreamResponse:
     journal = console_of(request).open_journal()
-    if request.query.get("done") in ("approved", "rejected"):
+    if request.query.get("done") in ("approved", "rejected", "rejected_silent"):
         request[FLASH] = request.query["done"]
     return render(request, "review.html", items=await asyncio.to_thread(_queue, journal))
 
@@ -42,26 +45,35 @@ def _text(form: Any, name: str, limit: int = 20_000) -> str | None:
     return value.strip()[:limit] if isinstance(value, str) else None
 
 
-async def _decide(request: web.Request, approve: bool) -> web.StreamResponse:
-    tid = tracking_of(request)
-    form = await request.post()
-    reason = _text(form, "reason", 500) or None
-    journal = console_of(request).open_journal()
-    if not await asyncio.to_thread(journal.review_decide_sync, tid, approve, None if approve else reason):
-        request[FLASH] = "not_waiting"
-        raise web.HTTPSeeOther(f"/console/complaints/{tid}")
-    await audit(request, "review_approved" if approve else "review_rejected", tracking_id=tid, reason=reason)
-    raise web.HTTPSeeOther(f"/console/review?done={'approved' if approve else 'rejected'}")
-
-
 @page("operator")
 async def approve(request: web.Request) -> web.StreamResponse:
-    return await _decide(request, True)
+    tid = tracking_of(request)
+    journal = console_of(request).open_journal()
+    if not await asyncio.to_thread(journal.review_decide_sync, tid, True):
+        request[FLASH] = "not_waiting"
+        raise web.HTTPSeeOther(f"/console/complaints/{tid}")
+    await audit(request, "review_approved", tracking_id=tid)
+    raise web.HTTPSeeOther("/console/review?done=approved")
 
 
 @page("operator")
 async def reject(request: web.Request) -> web.StreamResponse:
-    return await _decide(request, False)
+    """Reject with a reason from the fixed list (``because``: what the citizen is told, in their words; refused
+    when missing or unknown) and the reviewer's own note (``reason``: kept and audited, never sent)."""
+    tid = tracking_of(request)
+    form = await request.post()
+    because = _text(form, "because", 40)
+    if because not in REJECT_CHOICES:
+        return render(request, "message.html", status=400, message_key="reject_needs_because")
+    note = _text(form, "reason", 500) or None
+    c = console_of(request)
+    templates = Templates(c.settings.sms.receipt_language, timezone=c.settings.service.timezone)
+    done = await asyncio.to_thread(rejections.reject, c.open_journal(), templates, tid, because, note)
+    if not done.decided:
+        request[FLASH] = "not_waiting"
+        raise web.HTTPSeeOther(f"/console/complaints/{tid}")
+    await audit(request, "review_rejected", tracking_id=tid, reason=f"{because}: {note}" if note else because)
+    raise web.HTTPSeeOther(f"/console/review?done={'rejected' if done.told else 'rejected_silent'}")
 
 
 @page("operator")

@@ -43,6 +43,7 @@ _CHANNELS = {"letters.scan": ("Surat (pindaian)", "Letter (scan)"),
              "desk.callcentre": ("Pusat panggilan", "Call centre")}
 _KINDS = {"receipt": ("Tanda terima", "Receipt"), "held": ("Pemberitahuan ditahan untuk diperiksa", "Held notice"),
           "reply": ("Balasan", "Reply"), "update": ("Kabar tindak lanjut", "Update"),
+          "rejection": ("Pemberitahuan: tidak dapat diproses", "Notice: cannot be processed"),
           "details": ("Permintaan rincian", "Request for details"), "forward": ("Penerusan", "Forward"),
           "citizen_response": ("Jawaban warga", "Citizen's answer")}
 _RECEIPT_STATES = {"queued": ("Dalam antrean", "Queued"), "sending": ("Sedang dikirim", "Sending"),

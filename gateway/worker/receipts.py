@@ -32,6 +32,8 @@ from gateway.worker.rate_limits import RateLimits, recipient_of
 
 log = logging.getLogger(__name__)
 
+PRIVATE_KINDS = ("update", "rejection")  # sent privately whatever the row says (rejection: gateway.worker.rejections)
+
 
 class ReceiptWorker:
     def __init__(
@@ -121,7 +123,8 @@ class ReceiptWorker:
                 subject=body.get("subject"),
                 html=body.get("html"),
                 reply_context=dict(target.get("reply_context") or {}) | {"receipt_id": rid, "tracking_id": tid},
-                public=bool(body.get("public")) and r["kind"] != "update",  # an answer is never posted publicly
+                # an answer, and a notice that a complaint cannot be processed, are never posted publicly
+                public=bool(body.get("public")) and r["kind"] not in PRIVATE_KINDS,
                 kind=r["kind"],
             )
             try:

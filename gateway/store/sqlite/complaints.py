@@ -9,12 +9,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from gateway.store.records import Event
+from gateway.store.records import Event, ReceiptRow
 from gateway.store.sqlite.base import Files
 from gateway.store.sqlite.events import EVENT_INSERT
+from normalizer.ids import uuid7
+
+# what the worker holds a stranger's answer for (gateway/worker/commands.py): the needs_review reason and the
+# held_for_review event's details
+STRANGERS_ANSWER = "follow_up_of_unknown"
+STRANGER_HOLDS = ("answer_from_other_contact", "answer_to_unknown_id")
 
 
 class ComplaintTables(Files):
@@ -113,24 +119,50 @@ class ComplaintTables(Files):
             out.append(item)
         return out
 
-    def review_decide_sync(self, tracking_id: str, approve: bool, reason: str | None = None) -> bool:
-        """Approve (forward it, send its held receipts) or reject (keep it, send nothing); the person's reason is
-        kept with the decision (``review_reason``; never in the intake log: it is free text)."""
+    def review_decide_sync(self, tracking_id: str, approve: bool, reason: str | None = None, *,
+                           because: str | None = None, notices: Sequence[ReceiptRow] = ()) -> bool:
+        """Approve (forward it, send its held receipts) or reject (keep it; its held receipts cancelled); the
+        person's reason is kept with the decision (``review_reason``; never in the intake log: it is free text).
+
+        A rejection queues ``notices`` (built by :mod:`gateway.worker.rejections`: the citizen told it cannot be
+        processed, at the addresses its receipts were for) in the same transaction, so the citizen hears once or
+        not at all whatever crashes. ``because`` (the reviewer's choice from a fixed list) is the
+        ``review_rejected`` event's detail. A stranger's answer held for review (one naming a ticket not theirs,
+        or one never issued) is rejected in silence whatever is passed: nobody learns whether that ticket exists."""
+        sealed = [(r, self.seal_json(r.target), self.seal_json(r.body)) for r in notices] if not approve else []
 
         def write(conn: sqlite3.Connection) -> bool:
             r = conn.execute(
                 "UPDATE complaints SET state=?, review_reason=? WHERE tracking_id=? "
-                "AND state IN ('review', 'awaiting_details') RETURNING id, channel",
+                "AND state IN ('review', 'awaiting_details') RETURNING id, channel, record",
                 ("normalized" if approve else "rejected", reason or None, tracking_id),
             ).fetchone()
             if r is None:
                 return False
+            now = time.time()
             conn.execute("UPDATE receipts SET state=? WHERE complaint_id=? AND state='held'",
                          ("pending" if approve else "cancelled", r[0]))
-            if not approve:  # its citizen's answers can never reach the store: settled with it, not left waiting
-                settle_responses(conn, r[0], "rejected", "its complaint was rejected in review", "response_rejected")
-            conn.execute(EVENT_INSERT, Event(r[1], "review_approved" if approve else "review_rejected",
-                                             tracking_id).row(time.time()))
+            if approve:
+                conn.execute(EVENT_INSERT, Event(r[1], "review_approved", tracking_id).row(now))
+                return True
+            # its citizen's answers can never reach the store: settled with it, not left waiting
+            settle_responses(conn, r[0], "rejected", "its complaint was rejected in review", "response_rejected")
+            silent = answers_someone_else(conn, r[0], tracking_id, r[2])
+            told = 0
+            for row, target, body in [] if silent else sealed:
+                told += conn.execute(
+                    "INSERT INTO receipts(id, dedup_key, complaint_id, tracking_id, kind, channel, target, body, "
+                    "state, created_at) VALUES (?,?,?,?,?,?,?,?,'pending',?) ON CONFLICT(dedup_key) DO NOTHING",
+                    (uuid7(), row.dedup_key, r[0], tracking_id, row.kind, row.channel, target, body, now),
+                ).rowcount
+            detail = because or "no reason chosen"
+            if silent:
+                detail += "; not told: it answers a ticket that is not its sender's"
+            elif told:
+                detail += f"; the citizen is told ({told} notice{'s' if told > 1 else ''})"
+            else:
+                detail += "; not told"
+            conn.execute(EVENT_INSERT, Event(r[1], "review_rejected", tracking_id, detail=detail).row(now))
             return True
 
         return self.state_writer.write_sync(write)
@@ -177,6 +209,20 @@ def mark_failed(conn: sqlite3.Connection, table: Table, row_id: str, error: str,
         conn.execute(EVENT_INSERT, Event(r[0], dead_event, tracking_id=r[1], detail=error).row(time.time()))
         if table == "complaints":  # its waiting answers die with it, and retry-dead of the ticket queues both
             settle_responses(conn, row_id, "dead_letter", "its complaint is a dead letter", "response_dead_letter")
+
+
+def answers_someone_else(conn: sqlite3.Connection, complaint_id: str, tracking_id: str, record_json: str) -> bool:
+    """Whether a held complaint is a stranger's answer (a BALAS, reply or subject naming a ticket that is not the
+    sender's, or one never issued): its record's review reasons, or the hold the worker logged for it."""
+    try:
+        reasons = json.loads(record_json or "{}").get("needs_review") or []
+    except (ValueError, AttributeError):
+        return True  # a record we cannot read: say nothing rather than guess
+    if STRANGERS_ANSWER in reasons:
+        return True
+    marks = ",".join("?" * len(STRANGER_HOLDS))
+    return conn.execute(f"SELECT 1 FROM events WHERE tracking_id=? AND state='held_for_review' AND detail IN ({marks})",
+                        (tracking_id, *STRANGER_HOLDS)).fetchone() is not None
 
 
 def settle_responses(conn: sqlite3.Connection, complaint_id: str, state: str, reason: str, event: str) -> None:

@@ -1,4 +1,5 @@
-"""Unreadable scans wait for a person: `lapor-gateway review` lists them, --approve forwards, --reject keeps out."""
+"""Unreadable scans wait for a person: `lapor-gateway review` lists them, --approve forwards, --reject keeps out
+(and the reporter gets one printed letter saying it cannot be processed, and why)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.letters.conftest import drop, files_in, inbox, receipt_pdf, receipt_pdf_text, sha256, wait_moved
+from tests.e2e.letters.conftest import (
+    _pdf_text,
+    drop,
+    files_in,
+    inbox,
+    receipt_pdf,
+    receipt_pdf_text,
+    sha256,
+    wait_moved,
+)
 from tests.e2e_helpers import intake_log, records_by_external_id, tracking_ids_in, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.unit.channels.letters.render import blank_page, noise_page, png_bytes
@@ -66,8 +76,9 @@ def test_blank_and_noise_pages_are_held_for_review_then_approved_or_rejected(
     assert re.search(rf"{blank_tid}\s+needs_review", log) and re.search(rf"{noise_tid}\s+needs_review", log)
 
     # reject the noise, approve the blank page (say the letter was stapled behind it)
-    rejected = gw.cli("review", "--reject", noise_tid)
-    assert rejected.returncode == 0 and "rejected" in rejected.stdout
+    assert gw.cli("review", "--reject", noise_tid).returncode == 2  # a rejection needs its reason from the list
+    rejected = gw.cli("review", "--reject", noise_tid, "--because", "unreadable", "--reason", "bintik saja, staf A")
+    assert rejected.returncode == 0 and "rejected" in rejected.stdout and "citizen is told" in rejected.stdout
     approved = gw.cli("review", "--approve", blank_tid)
     assert approved.returncode == 0 and "approved" in approved.stdout
 
@@ -86,3 +97,11 @@ def test_blank_and_noise_pages_are_held_for_review_then_approved_or_rejected(
     assert re.search(rf"{blank_tid}\s+review_approved", log) and re.search(rf"{noise_tid}\s+review_rejected", log)
     assert re.search(rf"{blank_tid}\s+forwarded", log) and not re.search(rf"{noise_tid}\s+forwarded", log)
     assert not re.search(rf"{noise_tid}\s+receipt_sent", log) and not receipt_pdf(gw, noise_tid).exists()
+    # the rejected letter's reporter: one printed letter (no "received" receipt), the reason in their words
+    notice = gw.data_dir / "outbox" / "letters" / f"{noise_tid}-tolak.pdf"
+    wait_until(lambda: notice.exists() and _pdf_text(notice), 30, what="the rejection letter")
+    text = " ".join(_pdf_text(notice).split())
+    assert "tidak dapat diproses" in text and "tidak dapat kami baca" in text and "staf A" not in text
+    assert noise_tid in text  # Nomor LAPOR/<ticket>/tolak, and the body
+    wait_until(lambda: re.search(rf"{noise_tid}\s+rejection_sent", intake_log(gw)), 20, what="the notice logged")
+    assert sorted(p.name for p in notice.parent.iterdir() if noise_tid in p.name) == [notice.name]

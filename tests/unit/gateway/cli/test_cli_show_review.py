@@ -234,7 +234,7 @@ def test_scan_says_held_for_review_for_a_held_scan(gw, tmp_path: Path, monkeypat
 def test_review_reject_keeps_its_reason_and_show_prints_it(gw):
     tid = _held_scan(gw, "Jual pulsa murah hubungi kami")
     assert cli(gw, "review", "--approve", tid, "--reason", "x").returncode == 2  # a reason goes with --reject
-    done = cli(gw, "review", "--reject", tid, "--reason", "Bukan pengaduan:   iklan pulsa")
+    done = cli(gw, "review", "--reject", tid, "--because", "do_not_notify", "--reason", "Bukan pengaduan:   iklan pulsa")
     assert done.returncode == 0 and "rejected" in done.stdout, done.stderr
     j = journal(gw)
     try:
