@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from channels.base import OutboundReceipt
 from channels.message import InboundMessage
 from gateway.store.sqlite.journal import Journal
 from gateway.store.vault import Sealer
@@ -24,23 +23,13 @@ from gateway.worker.router import Router
 from gateway.worker.templates import Templates
 from normalizer.pipeline import Normalizer
 from normalizer.tracking import new_tracking_id
+from tests.fakes.receipt_sender import RecordingSender
 
 VAULT_KEY = base64.urlsafe_b64encode(b"f" * 32).decode()
 SECRET = "flood-test-secret"
 NUMBER = "6285755501234"
 SPELLINGS = [NUMBER, "+" + NUMBER, "0" + NUMBER[2:]]
 REPLIES_PER_HOUR = 10
-
-
-class CountingSender:
-    family = "sms"
-
-    def __init__(self) -> None:
-        self.sent: list[OutboundReceipt] = []
-
-    async def send(self, receipt: OutboundReceipt) -> str:
-        self.sent.append(receipt)
-        return f"k{len(self.sent)}"
 
 
 async def no_central(_tracking_id: str) -> dict[str, Any] | None:
@@ -63,7 +52,7 @@ class Gateway:
 
     def __init__(self, tmp_path: Path) -> None:
         self.journal = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
-        self.sender = CountingSender()
+        self.sender = RecordingSender(prefix="k")
         self.intake = Router(self.journal, Normalizer("reporter-key"), Templates("id"), {}, no_central)
         limits = RateLimits(self.journal, default_rules(REPLIES_PER_HOUR, 1000), secret=SECRET)
         self.receipts = ReceiptWorker(self.journal, [self.sender], limits=limits, idle_seconds=0.05)

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from channels.base import OutboundReceipt
 from channels.message import InboundMessage, PeerUnavailable, Rejected
 from gateway.intake.receipt_paths import ReceiptPaths
 from gateway.settings import Settings
@@ -25,29 +24,16 @@ from gateway.worker.router import Router
 from gateway.worker.templates import Templates
 from normalizer.pipeline import Normalizer
 from normalizer.tracking import new_tracking_id
+from tests.fakes.receipt_sender import RecordingSender
 from tests.peers.ports import free_port
 
 PHONE = "6281277700001"
 TEXT = "Jalan berlubang di depan SD Negeri 2 Sukamaju sudah sebulan, motor sering jatuh"
 
 
-class Sender:
-    family = "sms"
-
-    def __init__(self) -> None:
-        self.down: Exception | None = None
-        self.sent: list[OutboundReceipt] = []
-
-    async def send(self, receipt: OutboundReceipt) -> str:
-        if self.down is not None:
-            raise self.down
-        self.sent.append(receipt)
-        return f"p{len(self.sent)}"
-
-
 @pytest.fixture
-def sender() -> Sender:
-    return Sender()
+def sender() -> RecordingSender:
+    return RecordingSender()
 
 
 async def queue(j: Journal, i: int, *, kind: str = "receipt", tracking_id: str | None = "1234567890") -> None:
@@ -74,7 +60,7 @@ def fail_since(j: Journal, seconds_ago: float) -> None:
     j.state_writer.write_sync(lambda c: c.execute("UPDATE receipts SET failing_since=?", (time.time() - seconds_ago,)))
 
 
-async def first_attempt_fails(j: Journal, w: ReceiptWorker, sender: Sender, error: Exception) -> str:
+async def first_attempt_fails(j: Journal, w: ReceiptWorker, sender: RecordingSender, error: Exception) -> str:
     """Receipt 1 (of ticket 1234567890) queued and tried once with its peer down: what that attempt came to."""
     await queue(j, 1)
     sender.down = error
@@ -82,7 +68,7 @@ async def first_attempt_fails(j: Journal, w: ReceiptWorker, sender: Sender, erro
 
 
 # --- item 1: not silent -----------------------------------------------------------------------------------
-async def test_the_first_failed_attempt_is_a_warning_once_per_receipt(journal: Journal, sender: Sender,
+async def test_the_first_failed_attempt_is_a_warning_once_per_receipt(journal: Journal, sender: RecordingSender,
                                                                       caplog: Any) -> None:
     w = ReceiptWorker(journal, [sender])
     await queue(journal, 1)
@@ -102,7 +88,7 @@ async def test_the_first_failed_attempt_is_a_warning_once_per_receipt(journal: J
 
 
 async def test_a_failing_path_is_on_healthz_and_metrics_and_clears_when_it_works(journal: Journal,
-                                                                                  sender: Sender) -> None:
+                                                                                  sender: RecordingSender) -> None:
     w = ReceiptWorker(journal, [sender])
     paths = ReceiptPaths(journal, Settings(mail={"outbound_host": None}))
     assert paths.problems() == [] and 'lapor_receipt_path_up{family="sms"} 1' in paths.metrics()
@@ -126,7 +112,7 @@ async def test_a_failing_path_is_on_healthz_and_metrics_and_clears_when_it_works
     assert paths.problems() == [] and 'lapor_receipt_path_up{family="sms"} 1' in paths.metrics()
 
 
-async def test_refused_credentials_fail_the_path_too(journal: Journal, sender: Sender) -> None:
+async def test_refused_credentials_fail_the_path_too(journal: Journal, sender: RecordingSender) -> None:
     w = ReceiptWorker(journal, [sender])
     paths = ReceiptPaths(journal, Settings())
     refused = Rejected(403, "kannel refused sendsms: Authorization failed for sendsms")
@@ -168,7 +154,7 @@ async def test_start_up_check_says_in_one_line_when_a_receipt_path_is_unreachabl
 
 
 # --- item 2: retried for hours, then queued again by hand ----------------------------------------------------
-async def test_an_hour_of_failures_does_not_cost_the_receipt(journal: Journal, sender: Sender) -> None:
+async def test_an_hour_of_failures_does_not_cost_the_receipt(journal: Journal, sender: RecordingSender) -> None:
     w = ReceiptWorker(journal, [sender], retry_hours=24)
     await first_attempt_fails(journal, w, sender, PeerUnavailable("kannel sendsms answered 503"))
     fail_since(journal, 3600)
@@ -181,7 +167,8 @@ async def test_an_hour_of_failures_does_not_cost_the_receipt(journal: Journal, s
     assert events(journal, "receipt_failed") == []
 
 
-async def test_after_retry_hours_it_fails_and_retry_dead_queues_it_again(journal: Journal, sender: Sender) -> None:
+async def test_after_retry_hours_it_fails_and_retry_dead_queues_it_again(journal: Journal,
+                                                                          sender: RecordingSender) -> None:
     w = ReceiptWorker(journal, [sender], retry_hours=2)
     await first_attempt_fails(journal, w, sender, PeerUnavailable("kannel sendsms unreachable: ClientConnectorError"))
     fail_since(journal, 2 * 3600 + 1)
@@ -211,7 +198,7 @@ def test_retry_hours_is_a_setting() -> None:
 
 
 # --- item 3: a reply about a ticket waits for that ticket's receipt -----------------------------------------
-async def test_a_reply_about_a_ticket_waits_for_its_pending_receipt(journal: Journal, sender: Sender) -> None:
+async def test_a_reply_about_a_ticket_waits_for_its_pending_receipt(journal: Journal, sender: RecordingSender) -> None:
     w = ReceiptWorker(journal, [sender])
     await queue(journal, 1)  # the receipt of 1234567890
     await queue(journal, 2, kind="reply")  # a CEK answer about it

@@ -12,8 +12,9 @@ from channels.message import PeerUnavailable
 from gateway.intake.receipt_paths import ReceiptPaths
 from gateway.settings import Settings
 from gateway.worker.receipts import ReceiptWorker
+from tests.fakes.receipt_sender import RecordingSender
 from tests.peers.ports import free_port
-from tests.unit.gateway.worker.test_receipt_failures import Sender, first_attempt_fails, make_due, queue
+from tests.unit.gateway.worker.test_receipt_failures import first_attempt_fails, make_due, queue
 from tests.unit.journals import open_journal
 
 HOUR_AGO = time.time() - 3600
@@ -27,7 +28,7 @@ async def test_a_restarted_worker_keeps_the_first_failure_time_while_the_path_st
     j = open_journal(tmp_path)
     await j.set_receipt_path("sms", False, HOUR_AGO, "kannel sendsms unreachable")  # before the restart
     j.close()
-    j, sender = open_journal(tmp_path), Sender()  # the restart: a new worker that has not tried the path yet
+    j, sender = open_journal(tmp_path), RecordingSender()  # the restart: a new worker that has not tried the path yet
     w = ReceiptWorker(j, [sender])
     await first_attempt_fails(j, w, sender, PeerUnavailable("kannel sendsms unreachable: ClientConnectorError"))
     paths = ReceiptPaths(j, Settings(mail={"outbound_host": None}))

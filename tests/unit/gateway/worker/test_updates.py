@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from channels.base import OutboundReceipt
 from channels.message import PeerUnavailable
 from forwarder.central import serve_central
 from gateway.store.records import ComplaintRow, InboundOutcome, ReceiptRow
@@ -27,6 +26,7 @@ from gateway.worker.templates import Templates
 from gateway.worker.update_texts import UpdateTexts
 from gateway.worker.updates import UpdateFeed, UpdatePoller
 from normalizer.ids import uuid7
+from tests.fakes.receipt_sender import RecordingSender
 from tests.peers.ports import free_port
 from tests.unit.forwarder.central.conftest import API_TOKEN, HMAC_KEY, body_of, make_complaint, post_headers
 
@@ -34,17 +34,6 @@ PHONE = "6281277700042"
 ANON_PHONE = "6281299912345"  # the canary: an anonymous reporter's number
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 STATUSES = ["forwarded_to_agency", "in_progress", "resolved", "closed", "archived"]
-
-
-class Sender:
-    family = "sms"
-
-    def __init__(self) -> None:
-        self.sent: list[OutboundReceipt] = []
-
-    async def send(self, receipt: OutboundReceipt) -> str:
-        self.sent.append(receipt)
-        return f"p{len(self.sent)}"
 
 
 class Store:
@@ -169,7 +158,7 @@ async def test_an_answer_becomes_one_update_receipt_and_the_cursor_moves(journal
     [e] = events(journal, "update_queued")
     assert e["tracking_id"] == tid and PHONE not in json.dumps(e)
 
-    sender = Sender()
+    sender = RecordingSender()
     assert await deliver_all(journal, ReceiptWorker(journal, [sender])) == ["sent"]
     [sent] = sender.sent
     assert sent.kind == "update" and sent.public is False and sent.to == PHONE
@@ -271,7 +260,7 @@ async def test_the_store_down_then_up_each_update_delivered_once(journal, store)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await p.close()
-    sender = Sender()
+    sender = RecordingSender()
     await deliver_all(journal, ReceiptWorker(journal, [sender]))
     texts = [s.text for s in sender.sent]
     assert len(texts) == 2 and "Pertama." in texts[0] and "Kedua." in texts[1]
@@ -306,7 +295,7 @@ async def test_an_anonymous_reporter_is_reached_through_the_vault_only(journal, 
     await local_complaint(journal, tid, to=ANON_PHONE, anonymous=True)
     await store.respond(tid, "Terima kasih atas laporan Anda.")
     await poller(journal, store).poll_once()
-    sender = Sender()
+    sender = RecordingSender()
     await deliver_all(journal, ReceiptWorker(journal, [sender]))
     assert [s.to for s in sender.sent] == [ANON_PHONE]
     raw = journal.reader.rows("SELECT target, body FROM receipts WHERE kind='update'")
@@ -324,7 +313,7 @@ async def test_an_update_flood_is_capped_per_citizen_per_hour_and_shown(journal,
         await store.respond(tid, f"Jawaban {n}.")
     await poller(journal, store).poll_once()
     limits = RateLimits(journal, default_rules(10, 6000, None, 10), secret="k")
-    sender = Sender()
+    sender = RecordingSender()
     states = await deliver_all(journal, ReceiptWorker(journal, [sender], limits=limits))
     assert states.count("sent") == 10 and states.count("rate_limited") == 4
     assert len(sender.sent) == 10
@@ -339,7 +328,7 @@ async def test_a_failed_delivery_report_is_recorded_on_the_update_and_shown(jour
     await local_complaint(journal, tid)
     await store.respond(tid, "Jawaban.")
     await poller(journal, store).poll_once()
-    await deliver_all(journal, ReceiptWorker(journal, [Sender()]))
+    await deliver_all(journal, ReceiptWorker(journal, [RecordingSender()]))
     [u] = journal.updates_for(tid)
     assert u["state"] == "sent"
     # Kannel's DLR for the update's receipt id (the id its dlr-url carries), as the router records it

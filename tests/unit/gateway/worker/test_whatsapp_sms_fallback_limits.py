@@ -4,33 +4,20 @@ own sends. The real journal and receipt worker; the WhatsApp sender against the 
 
 from __future__ import annotations
 
-import base64
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from channels.base import OutboundReceipt
 from channels.message import PeerUnavailable
 from channels.social.whatsapp_graph import GraphApi, WhatsappReceiptSender
 from gateway.store.records import InboundOutcome, ReceiptRow
 from gateway.store.sqlite.journal import Journal
-from gateway.store.vault import Sealer
 from gateway.worker.delivery import attach_delivery
-from gateway.worker.rate_limits import RateLimits, default_rules
+from gateway.worker.rate_limits import RateLimits, Rule, default_rules
 from gateway.worker.receipts import ReceiptWorker
 from tests.fakes import FakeGraph
+from tests.fakes.receipt_sender import RecordingSender
 
-VAULT_KEY = base64.urlsafe_b64encode(b"w" * 32).decode()
 WA_ID, TID = "6281277700001", "4829157367"
-
-
-class Sms:
-    family = "sms"
-
-    def __init__(self) -> None:
-        self.sent: list[OutboundReceipt] = []
-
-    async def send(self, receipt: OutboundReceipt) -> str:
-        self.sent.append(receipt)
-        return f"s{len(self.sent)}"
 
 
 def sms_update(n: int) -> ReceiptRow:
@@ -46,20 +33,30 @@ def wa_update(n: int, account: str) -> ReceiptRow:
                       body={"text": f"Tiket {TID}: jawaban {n}", "public": False}, complaint_id="c2", tracking_id=TID)
 
 
+@asynccontextmanager
+async def whatsapp_and(sms: RecordingSender, j: Journal, rules: list[Rule]
+                       ) -> AsyncIterator[tuple[FakeGraph, ReceiptWorker, RateLimits]]:
+    """The WhatsApp sender on the local Graph fake beside ``sms``, delivered by one receipt worker under ``rules``
+    (the fallback wired as the gateway wires it): the fake, the worker and the limits."""
+    async with FakeGraph() as fake:
+        wa = WhatsappReceiptSender(GraphApi(fake.access_token, fake.phone_number_id, fake.base_url))
+        limits = RateLimits(j, rules, secret="k")
+        attach_delivery([sms, wa], j, limits=limits)
+        try:
+            yield fake, ReceiptWorker(j, [sms, wa], limits=limits), limits
+        finally:
+            await wa.close()
+
+
 async def deliver(j: Journal, worker: ReceiptWorker, row: ReceiptRow, inbound: int) -> str:
     await j.record_outcomes([InboundOutcome(inbound, "normalized", receipts=[row])])
     (due,) = [r for r in j.due_receipts(10) if r["channel"] == row.channel]
     return await worker.deliver(due)
 
 
-async def test_the_fallback_counts_toward_the_numbers_update_cap(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
-    sms = Sms()
-    async with FakeGraph() as fake:
-        wa = WhatsappReceiptSender(GraphApi(fake.access_token, fake.phone_number_id, fake.base_url))
-        limits = RateLimits(j, default_rules(10, 100, updates_per_recipient_per_hour=2), secret="k")
-        attach_delivery([sms, wa], j, limits=limits)
-        worker = ReceiptWorker(j, [sms, wa], limits=limits)
+async def test_the_fallback_counts_toward_the_numbers_update_cap(journal: Journal) -> None:
+    j, sms = journal, RecordingSender(prefix="s")
+    async with whatsapp_and(sms, j, default_rules(10, 100, updates_per_recipient_per_hour=2)) as (fake, worker, _):
         assert await deliver(j, worker, sms_update(1), 1) == "sent"
         assert await deliver(j, worker, wa_update(2, fake.phone_number_id), 2) == "sent"  # by SMS: the second
         assert await deliver(j, worker, sms_update(3), 3) == "rate_limited"  # the number had its two
@@ -67,48 +64,28 @@ async def test_the_fallback_counts_toward_the_numbers_update_cap(tmp_path: Path)
 
         # and the other way: the number's SMS cap reached, the fallback is not sent either (failed, shown)
         assert await deliver(j, worker, wa_update(4, fake.phone_number_id), 4) == "failed"
-        await wa.close()
     assert len(sms.sent) == 2
     (shown,) = [r for r in j.receipts_for(TID) if r["channel"] == "social.whatsapp" and r["state"] == "failed"]
     assert "rate limit updates_per_recipient" in shown["last_error"] and WA_ID not in shown["last_error"]
-    j.close()
 
 
-async def test_the_fallback_counts_toward_sms_per_minute(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
-    sms = Sms()
-    async with FakeGraph() as fake:
-        wa = WhatsappReceiptSender(GraphApi(fake.access_token, fake.phone_number_id, fake.base_url))
-        limits = RateLimits(j, default_rules(10, 1), secret="k")  # one SMS a minute
-        attach_delivery([sms, wa], j, limits=limits)
-        worker = ReceiptWorker(j, [sms, wa], limits=limits)
+async def test_the_fallback_counts_toward_sms_per_minute(journal: Journal) -> None:
+    j, sms = journal, RecordingSender(prefix="s")
+    async with whatsapp_and(sms, j, default_rules(10, 1)) as (fake, worker, _):  # one SMS a minute
         assert await deliver(j, worker, wa_update(1, fake.phone_number_id), 1) == "sent"
         assert await deliver(j, worker, sms_update(2), 2) == "pending"  # deferred: the minute's SMS went
         assert await deliver(j, worker, wa_update(3, fake.phone_number_id), 3) == "pending"  # waits, not lost
-        await wa.close()
     assert len(sms.sent) == 1
-    j.close()
 
 
-class DownSms(Sms):
-    async def send(self, receipt: OutboundReceipt) -> str:
-        raise PeerUnavailable("Kannel sendsms unreachable (ClientConnectorError)")
-
-
-async def test_the_fallback_down_is_said_as_the_sms_paths_fault_and_waits(tmp_path: Path) -> None:
-    j = Journal(tmp_path / "gateway.db", Sealer(VAULT_KEY))
-    sms = DownSms()
-    async with FakeGraph() as fake:
-        wa = WhatsappReceiptSender(GraphApi(fake.access_token, fake.phone_number_id, fake.base_url))
-        limits = RateLimits(j, default_rules(10, 100, updates_per_recipient_per_hour=1), secret="k")
-        attach_delivery([sms, wa], j, limits=limits)
-        worker = ReceiptWorker(j, [sms, wa], limits=limits)
+async def test_the_fallback_down_is_said_as_the_sms_paths_fault_and_waits(journal: Journal) -> None:
+    j, sms = journal, RecordingSender(prefix="s")
+    sms.down = PeerUnavailable("Kannel sendsms unreachable (ClientConnectorError)")
+    async with whatsapp_and(sms, j, default_rules(10, 100, updates_per_recipient_per_hour=1)) as (fake, worker, limits):
         assert await deliver(j, worker, wa_update(1, fake.phone_number_id), 1) == "pending"  # tried again later
-        await wa.close()
     (row,) = [r for r in j.receipts_for(TID) if r["channel"] == "social.whatsapp"]
     assert row["state"] == "pending" and "the SMS fallback: Kannel sendsms unreachable" in row["last_error"]
     assert fake.sent_messages == []
     # not sent, so not counted: the number's one update an hour is still there for the retry
     claim = await limits.count("sms", "update", "0" + WA_ID[2:], "social.whatsapp", TID)
     assert claim.outcome == "send"
-    j.close()
