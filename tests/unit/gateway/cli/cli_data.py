@@ -82,6 +82,16 @@ def cli(gw: GatewayProcess, *args: str, cwd: Path = REPO, columns: int | None = 
                           text=True, timeout=timeout)
 
 
+def conversation_at(gw: GatewayProcess, tid: str, columns: int) -> tuple[str, list[str]]:
+    """``show <tid>`` at ``columns`` wide, whose Conversation lines must each fit with no trailing blanks: its first
+    line and the non-blank lines after it."""
+    out = cli(gw, "show", tid, columns=columns)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("Conversation (1)")[1].splitlines()[1:]
+    assert all(len(ln) <= columns and ln == ln.rstrip() for ln in lines)
+    return lines[0], [ln for ln in lines[1:] if ln.strip()]
+
+
 def bare_env() -> dict[str, str]:
     """The environment without any LAPOR_* variable (no data dir, no secrets given)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")} | {"PYTHONPATH": str(REPO)}

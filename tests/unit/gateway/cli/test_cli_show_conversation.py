@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.store.records import ReceiptRow
-from tests.unit.gateway.cli.cli_data import add_complaint, cli, journal, new_gateway
+from tests.unit.gateway.cli.cli_data import add_complaint, cli, conversation_at, journal, new_gateway
 
 PHONE = "6281200000077"
 ANSWER = "Jembatan diperbaiki minggu depan oleh Dinas PU"
@@ -87,11 +87,7 @@ def test_the_central_store_line_is_the_latest_status_heard_not_the_forwards_answ
 def test_at_80_columns_the_update_text_and_error_wrap_at_their_indent(gw):
     tid = add_complaint(gw, {"body": "jembatan putus"}, receipts=_rows(8, "pending"))
     _mark(gw, "failed", "kannel sendsms unreachable: ClientConnectorError " * 3)
-    out = cli(gw, "show", tid, columns=80)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.split("Conversation (1)")[1].splitlines()[1:]
-    assert all(len(ln) <= 80 and ln == ln.rstrip() for ln in lines)
-    assert lines[0].startswith("  update 8 (response, status in_progress)")
-    body = [ln for ln in lines[1:] if ln.strip()]
+    first, body = conversation_at(gw, tid, 80)
+    assert first.startswith("  update 8 (response, status in_progress)")
     assert len(body) >= 4 and all(ln.startswith("    ") for ln in body), body  # never back at column 0
     assert ANSWER in " ".join(ln.strip() for ln in body)

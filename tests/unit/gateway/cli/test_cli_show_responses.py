@@ -11,7 +11,7 @@ import pytest
 
 from gateway.store.records import ResponseRow
 from gateway.store.sqlite.responses import write_response
-from tests.unit.gateway.cli.cli_data import add_complaint, cli, journal, new_gateway
+from tests.unit.gateway.cli.cli_data import add_complaint, cli, conversation_at, journal, new_gateway
 
 ANSWER = "Lampunya masih mati, tiangnya juga miring"
 
@@ -71,11 +71,7 @@ def test_a_confidential_complaints_answer_is_not_printed(gw):
 def test_at_80_columns_the_answer_and_its_error_stay_indented(gw):
     tid = add_complaint(gw, {"body": "lampu mati"})
     add_response(gw, tid, "dead_letter", "central store unreachable: ClientConnectorError " * 3)
-    out = cli(gw, "show", tid, columns=80)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.split("Conversation (1)")[1].splitlines()[1:]
-    assert all(len(ln) <= 80 and ln == ln.rstrip() for ln in lines)
-    assert lines[0].startswith("  citizen_response via sms.kannel · dead_letter")
-    body = [ln for ln in lines[1:] if ln.strip()]
+    first, body = conversation_at(gw, tid, 80)
+    assert first.startswith("  citizen_response via sms.kannel · dead_letter")
     assert len(body) >= 3 and all(ln.startswith("    ") for ln in body), body
     assert ANSWER in " ".join(ln.strip() for ln in body)
