@@ -21,13 +21,22 @@ DLR_STATUS = {"1": "delivered", "2": "failed", "4": "buffered", "8": "accepted",
 
 
 def query_bytes(raw: RawRequest) -> dict[str, bytes]:
-    """Query parameters as raw bytes, first value wins (what ``parse_qs`` gives, at a third of the cost)."""
+    """Query parameters as raw bytes, first value wins (what ``parse_qs`` gives, at a third of the cost).
+
+    ``+`` is a space wherever it stands, so it is replaced in the whole query at once; percent-escapes
+    are decoded per key and value (after the split: ``%26`` is an ``&`` of the value), and only when the
+    query has one: Kannel's get-url often has none, and two calls per parameter were half of the parse.
+    """
+    query = raw.query.replace(b"+", b" ")
+    escaped = b"%" in query
     out: dict[str, bytes] = {}
-    for part in raw.query.split(b"&"):
+    for part in query.split(b"&"):
         key, _, value = part.partition(b"=")
-        name = unquote_to_bytes(key.replace(b"+", b" ")).decode("latin-1")
+        if escaped:
+            key, value = unquote_to_bytes(key), unquote_to_bytes(value)
+        name = key.decode("latin-1")
         if name and name not in out:
-            out[name] = unquote_to_bytes(value.replace(b"+", b" "))
+            out[name] = value
     return out
 
 
