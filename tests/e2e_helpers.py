@@ -215,3 +215,18 @@ def tracking_ids_in(text: str) -> list[str]:
     """The valid tracking IDs (10 digits, Damm check digit) a receipt or reply names, in order (used by social_e2e)."""
     found = [t for t in re.findall(r"(?<!\d)\d{10}(?!\d)", text) if check_tracking_id(t).ok]
     return list(dict.fromkeys(found))
+
+
+def review_rows(gw: GatewayProcess) -> dict[str, str]:
+    """``lapor-gateway review`` as {tracking ID: the text of its row} (the cells of the table lines under it)."""
+    out = gw.cli("review")
+    assert out.returncode == 0, out.stderr
+    rows: dict[str, str] = {}
+    current = None
+    for line in out.stdout.splitlines():
+        if ids := tracking_ids_in(line):
+            current = ids[0]
+            rows[current] = ""
+        if current and line.startswith("│"):
+            rows[current] += " " + " ".join(cell.strip() for cell in line.split("│"))
+    return rows

@@ -17,8 +17,19 @@ from typing import Any
 import pytest
 
 from tests.e2e.email.conftest import DOMAIN, FROM, RCPT, ProctitleDovecot, send, start_gateway
-from tests.e2e.letters.conftest import SendsmsRecorder, receipt_pdf_text  # skips the module where tesseract is missing
-from tests.e2e_helpers import ThreadedSmtpSink, intake_log, threaded_smtp_sink, tracking_ids_in, wait_record
+from tests.e2e.letters.conftest import (  # skips the module where tesseract is missing
+    SendsmsRecorder,
+    receipt_pdf_text,
+    sendsms_recorder,
+)
+from tests.e2e_helpers import (
+    ThreadedSmtpSink,
+    intake_log,
+    review_rows,
+    threaded_smtp_sink,
+    tracking_ids_in,
+    wait_record,
+)
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.peers import dovecot as dovecot_peer
 from tests.unit.channels.email import scan_mails as sm
@@ -32,11 +43,9 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         if os.environ.get("CI"):
             pytest.fail("dovecot (dovecot-imapd) is not installed but CI is set")
         pytest.skip("dovecot (Debian dovecot-imapd) is not installed")
-    sendsms = SendsmsRecorder()
-    sendsms.thread.start()
     dovecot = ProctitleDovecot.create()
     dovecot.start()
-    with threaded_smtp_sink() as sink:
+    with sendsms_recorder() as sendsms, threaded_smtp_sink() as sink:
         gw = GatewayProcess(tmp_path_factory.mktemp("fax") / "gw", {
             "LAPOR_SMTP__DOMAINS": json.dumps([DOMAIN]),
             "LAPOR_MAIL__FROM": FROM,
@@ -53,23 +62,6 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         finally:
             gw.stop()
             dovecot.destroy()
-            sendsms.server.shutdown()
-            sendsms.server.server_close()
-
-
-def _review_rows(gw: GatewayProcess) -> dict[str, str]:
-    """``lapor-gateway review``: {tracking ID: its row's text}."""
-    out = gw.cli("review")
-    assert out.returncode == 0, out.stderr
-    rows: dict[str, str] = {}
-    current = None
-    for line in out.stdout.splitlines():
-        if ids := tracking_ids_in(line):
-            current = ids[0]
-            rows[current] = ""
-        if current:
-            rows[current] += " " + " ".join(cell.strip() for cell in line.split("│"))
-    return rows
 
 
 def _check(rig: dict[str, Any], via: str, mids: dict[str, str]) -> None:
@@ -98,7 +90,7 @@ def _check(rig: dict[str, Any], via: str, mids: dict[str, str]) -> None:
     assert "Lampu penerangan jalan di depan pasar sudah mati dua minggu." in form["body"]
 
     # the corrupt fax: held for a person, with the mail's own text and the reason
-    rows = wait_until(lambda: [r for r in _review_rows(gw).values() if f"email.{via}.fax" in r], 120,
+    rows = wait_until(lambda: [r for r in review_rows(gw).values() if f"email.{via}.fax" in r], 120,
                       what="the corrupt fax in the review queue")  # fmt: skip
     assert any("corrupt" in r for r in rows), rows
 

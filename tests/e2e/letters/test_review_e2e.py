@@ -19,27 +19,11 @@ from tests.e2e.letters.conftest import (
     sha256,
     wait_moved,
 )
-from tests.e2e_helpers import intake_log, records_by_external_id, tracking_ids_in, wait_record
+from tests.e2e_helpers import intake_log, records_by_external_id, review_rows, wait_record
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.unit.channels.letters.render import blank_page, noise_page, png_bytes
 
 pytestmark = pytest.mark.peer
-
-
-def _queue(gw: GatewayProcess) -> dict[str, str]:
-    """``lapor-gateway review`` as a {tracking ID: the text of its row} mapping."""
-    out = gw.cli("review")
-    assert out.returncode == 0, out.stderr
-    rows: dict[str, str] = {}
-    current = None
-    for line in out.stdout.splitlines():
-        ids = tracking_ids_in(line)
-        if ids:
-            current = ids[0]
-            rows[current] = ""
-        if current and line.startswith("│"):
-            rows[current] += " " + " ".join(cell.strip() for cell in line.split("│"))
-    return rows
 
 
 def _title_count(gw: GatewayProcess) -> int:
@@ -58,7 +42,7 @@ def test_blank_and_noise_pages_are_held_for_review_then_approved_or_rejected(
     wait_moved(gw, ["halaman-kosong.png", "halaman-bintik.png"])
     assert set(files_in(inbox(gw) / "processed")) == {"halaman-kosong.png", "halaman-bintik.png"}
 
-    queue = wait_until(lambda: (q := _queue(gw)) and len(q) == 2 and q, 30, what="both scans in the review queue")
+    queue = wait_until(lambda: (q := review_rows(gw)) and len(q) == 2 and q, 30, what="both scans in the review queue")
     (blank_tid,) = [t for t, row in queue.items() if "page 1: blank" in row]
     (noise_tid,) = [t for t, row in queue.items() if "looks like noise" in row]
     assert all("no complaint text found" in row for row in queue.values())
@@ -89,7 +73,7 @@ def test_blank_and_noise_pages_are_held_for_review_then_approved_or_rejected(
     assert blank_tid in tid_text and "CEK" in tid_text
     # the forwarder has run since the rejection: the rejected scan stays out
     assert set(records_by_external_id(gw)) == {sha256(blank)}
-    assert _queue(gw) == {} and _title_count(gw) == 0
+    assert review_rows(gw) == {} and _title_count(gw) == 0
     again = gw.cli("review", "--approve", noise_tid)
     assert again.returncode == 1 and "not waiting for review" in again.stdout
     wait_until(lambda: re.search(rf"{blank_tid}\s+receipt_sent", intake_log(gw)), 20, what="the approved receipt")
