@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -114,16 +116,23 @@ def graph_for(fake: FakeGraph, token: str | None = None) -> GraphApi:
     return GraphApi(token or fake.access_token, fake.phone_number_id, fake.base_url)
 
 
+@asynccontextmanager
+async def graph_on(fake: FakeGraph, token: str | None = None) -> AsyncIterator[GraphApi]:
+    """A Graph API client of ``fake`` (its own token unless given), closed after the block."""
+    graph = graph_for(fake, token)
+    try:
+        yield graph
+    finally:
+        await graph.close()
+
+
 async def test_image_is_downloaded_into_the_blob_store(fake: FakeGraph, tmp_path: Path) -> None:
     image = b"\xff\xd8\xff" + b"jembatan" * 500
     fake.add_media("1003383421387256", image)
     [msg] = post("messages__image_caption").messages
-    graph = graph_for(fake)
     blobs = BlobStore(tmp_path / "blobs")
-    try:
+    async with graph_on(fake) as graph:
         done = await WhatsappMedia(graph, blobs, 100_000).complete(msg)
-    finally:
-        await graph.close()
     [att] = done.attachments
     assert (att.media_type, att.size) == ("image/jpeg", len(image))
     assert blobs.get(att.sha256) == image
@@ -135,11 +144,8 @@ async def test_image_is_downloaded_into_the_blob_store(fake: FakeGraph, tmp_path
 async def test_media_over_the_limit_keeps_the_message(fake: FakeGraph, tmp_path: Path) -> None:
     fake.add_media("1003383421387257", b"%PDF" + b"x" * 5000, "application/pdf")
     [msg] = post("messages__document").messages
-    graph = graph_for(fake)
-    try:
+    async with graph_on(fake) as graph:
         done = await WhatsappMedia(graph, BlobStore(tmp_path / "b"), 1000).complete(msg)
-    finally:
-        await graph.close()
     assert done.attachments == [] and done.text == "bukti pungutan"
     assert "over the 1000 byte limit" in done.metadata["attachment_errors"][0]
     assert not any(r.path.startswith("/media-download/") for r in fake.requests)  # refused by its declared size
@@ -147,11 +153,8 @@ async def test_media_over_the_limit_keeps_the_message(fake: FakeGraph, tmp_path:
 
 async def test_unknown_media_is_noted_not_retried(fake: FakeGraph, tmp_path: Path) -> None:
     [msg] = post("messages__image_caption").messages
-    graph = graph_for(fake)
-    try:
+    async with graph_on(fake) as graph:
         done = await WhatsappMedia(graph, BlobStore(tmp_path / "b"), 100_000).complete(msg)
-    finally:
-        await graph.close()
     assert done.attachments == [] and "Graph API refused (400, code 100)" in done.metadata["attachment_errors"][0]
 
 
@@ -163,26 +166,19 @@ async def test_unknown_media_is_noted_not_retried(fake: FakeGraph, tmp_path: Pat
 ])
 async def test_receipt_errors(fake: FakeGraph, status: int, code: int, error: type) -> None:
     fake.fail_next_send(status, code, f"message mentioning {WA_ID}")
-    graph = graph_for(fake)
-    try:
+    async with graph_on(fake) as graph:
         with pytest.raises(error) as err:
             await WhatsappReceiptSender(graph).send(
                 OutboundReceipt(channel="social.whatsapp", account=NUMBER_ID, to=WA_ID, text="x"))
-    finally:
-        await graph.close()
     assert WA_ID not in str(err.value)
 
 
 async def test_check(fake: FakeGraph) -> None:
-    good, bad = graph_for(fake), graph_for(fake, "EAAwrong")
-    try:
+    async with graph_on(fake) as good, graph_on(fake, "EAAwrong") as bad:
         channel = WhatsappChannel(VERIFY, APP_SECRET, lambda: check_graph(good))
         assert await channel.check() == "whatsapp: on for LAPOR! 1708, webhook at /channels/whatsapp"
         with pytest.raises(ChannelError) as err:
             await WhatsappChannel(VERIFY, APP_SECRET, lambda: check_graph(bad)).check()
-    finally:
-        await good.close()
-        await bad.close()
     assert str(err.value) == "whatsapp: access token rejected (401, code 190)"
 
 
@@ -204,10 +200,7 @@ def test_verification_with_a_non_ascii_token() -> None:
 
 
 async def test_expired_token_is_retryable(fake: FakeGraph) -> None:
-    graph = graph_for(fake, "EAAexpired")
-    try:
+    async with graph_on(fake, "EAAexpired") as graph:
         with pytest.raises(PeerUnavailable):
             await WhatsappReceiptSender(graph).send(
                 OutboundReceipt(channel="social.whatsapp", account=NUMBER_ID, to=WA_ID, text="x"))
-    finally:
-        await graph.close()
