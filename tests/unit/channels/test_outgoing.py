@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from email.message import EmailMessage
 from typing import Any
 
@@ -33,6 +34,25 @@ from tests.unit.channels.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwi
 
 Provider = Callable[[], AbstractAsyncContextManager[tuple[Callable[[OutboundReceipt], Any], Callable[[], Sequence[Sent]], Any]]]
 
+
+@asynccontextmanager
+async def provider_on(fake_cm: AbstractAsyncContextManager[Any], make_sender: Callable[[Any], Any],
+                      sent: Callable[[Any], Sequence[Sent]]) -> AsyncIterator[Any]:
+    """A fake provider up and a sender on it: (its send, what the fake got, the fake); the sender closed after."""
+    async with fake_cm as fake:
+        sender = make_sender(fake)
+        try:
+            yield sender.send, lambda: sent(fake), fake
+        finally:
+            await sender.close()
+
+
+def posted_to(endpoint: str = "") -> Callable[[Any], list[Sent]]:
+    """What a fake got on paths ending in ``endpoint``, as Sent rows."""
+    return lambda fake: [Sent(r.method, r.path, r.params, r.headers) for r in fake.requests
+                         if r.path.endswith(endpoint)]
+
+
 # --- Kannel sendsms ------------------------------------------------------------------------------
 
 NUMBER = "6281234567890"
@@ -44,14 +64,9 @@ def sms(text: str, **context: Any) -> OutboundReceipt:
     return OutboundReceipt(channel="sms.kannel", account="1708", to=NUMBER, text=text, reply_context=context)
 
 
-@asynccontextmanager
-async def kannel() -> AsyncIterator[Any]:
-    async with FakeSendsms() as fake:
-        sender = KannelSender(fake.url, "lapor", "rahasia-kannel", "1708", dlr_url=DLR_URL)
-        try:
-            yield sender.send, lambda: [Sent(r.method, r.path, r.query, r.headers) for r in fake.requests], fake
-        finally:
-            await sender.close()
+def kannel() -> AbstractAsyncContextManager[Any]:
+    return provider_on(FakeSendsms(), lambda f: KannelSender(f.url, "lapor", "rahasia-kannel", "1708", dlr_url=DLR_URL),
+                       lambda f: [Sent(r.method, r.path, r.query, r.headers) for r in f.requests])
 
 
 def kannel_answers(status: int, text: str) -> Callable[[FakeSendsms], None]:
@@ -86,16 +101,8 @@ def twilio_sms(text: str) -> OutboundReceipt:
 
 
 def twilio(sender: str | None = None, token: str = AUTH_TOKEN) -> Provider:
-    @asynccontextmanager
-    async def provider() -> AsyncIterator[Any]:
-        async with FakeTwilio() as fake:
-            s = TwilioSender(ACCOUNT_SID, token, sender, api_base_url=fake.root)
-            try:
-                yield s.send, lambda: [Sent(r.method, r.path, r.params, r.headers) for r in fake.requests], fake
-            finally:
-                await s.close()
-
-    return provider
+    return lambda: provider_on(FakeTwilio(), lambda f: TwilioSender(ACCOUNT_SID, token, sender, api_base_url=f.root),
+                               posted_to())
 
 
 def twilio_answers(status: int, body: dict[str, Any] | None = None) -> Callable[[FakeTwilio], None]:
@@ -140,15 +147,9 @@ TWILIO = [
 TG_TOKEN = FakeTelegram().token
 
 
-@asynccontextmanager
-async def telegram() -> AsyncIterator[Any]:
-    async with FakeTelegram() as fake:
-        sender = TelegramReceiptSender(make_bot(fake.token, fake.base_url))
-        try:
-            yield sender.send, lambda: [Sent(r.method, r.path, r.params, r.headers) for r in fake.requests
-                                        if r.path.endswith("/sendMessage")], fake
-        finally:
-            await sender.close()
+def telegram() -> AbstractAsyncContextManager[Any]:
+    return provider_on(FakeTelegram(), lambda f: TelegramReceiptSender(make_bot(f.token, f.base_url)),
+                       posted_to("/sendMessage"))
 
 
 TELEGRAM = [
@@ -172,15 +173,11 @@ NUMBER_ID = "106540352242922"
 WA_ID = "6281299990001"
 
 
-@asynccontextmanager
-async def whatsapp() -> AsyncIterator[Any]:
-    async with FakeGraph() as fake:
-        sender = WhatsappReceiptSender(GraphApi(fake.access_token, fake.phone_number_id, fake.base_url))
-        try:
-            yield sender.send, lambda: [Sent(r.method, r.path, r.params, r.headers) for r in fake.requests
-                                        if r.path.endswith("/messages")], fake
-        finally:
-            await sender.close()
+def whatsapp() -> AbstractAsyncContextManager[Any]:
+    def sender(f: FakeGraph) -> WhatsappReceiptSender:
+        return WhatsappReceiptSender(GraphApi(f.access_token, f.phone_number_id, f.base_url))
+
+    return provider_on(FakeGraph(), sender, posted_to("/messages"))
 
 
 WHATSAPP = [
@@ -353,23 +350,15 @@ TEMPLATE_NAME = "lapor_update"
 
 
 def whatsapp_with(template: str | None = None, last: float | None = None, language: str = "id") -> Provider:
-    @asynccontextmanager
-    async def provider() -> AsyncIterator[Any]:
-        async def last_inbound(account: str, wa_id: str) -> float | None:
-            assert (account, wa_id) == (NUMBER_ID, WA_ID)
-            return last
+    async def last_inbound(account: str, wa_id: str) -> float | None:
+        assert (account, wa_id) == (NUMBER_ID, WA_ID)
+        return last
 
-        async with FakeGraph() as fake:
-            sender = WhatsappReceiptSender(GraphApi(fake.access_token, fake.phone_number_id, fake.base_url),
-                                           update_template=template, template_language=language,
-                                           last_inbound=last_inbound)
-            try:
-                yield sender.send, lambda: [Sent(r.method, r.path, r.params, r.headers) for r in fake.requests
-                                            if r.path.endswith("/messages")], fake
-            finally:
-                await sender.close()
-
-    return provider
+    return lambda: provider_on(
+        FakeGraph(), lambda f: WhatsappReceiptSender(GraphApi(f.access_token, f.phone_number_id, f.base_url),
+                                                     update_template=template, template_language=language,
+                                                     last_inbound=last_inbound),
+        posted_to("/messages"))
 
 
 def wa_update(**context: Any) -> OutboundReceipt:
@@ -411,6 +400,13 @@ WHATSAPP_UPDATES: list[tuple[str, Provider, OutgoingCase]] = [
     ("undeliverable", whatsapp_with(None, OLD), OutgoingCase(
         "outside the window, no template, no SMS: undeliverable, with the reason", wa_update(),
         raises=Rejected, status=422, canaries=(WA_ID, ANSWER))),
+    ("rejection-old", whatsapp_with(TEMPLATE_NAME, OLD), OutgoingCase(
+        "a rejection notice 30 hours on: the template too (Meta refuses free text), its status in words",
+        replace(wa_update(status_text=None, status="rejected"), kind="rejection"), "POST", WA_PATH,
+        wa_template("tidak dapat diproses"))),
+    ("rejection-fresh", whatsapp_with(TEMPLATE_NAME, FRESH), OutgoingCase(
+        "a rejection notice inside the window: its text in the chat",
+        replace(wa_update(status="rejected"), kind="rejection"), "POST", WA_PATH, WA_TEXT)),
     ("confidential-template", whatsapp_with(TEMPLATE_NAME, OLD), OutgoingCase(
         "the template carries the ticket and status only, never the answer", wa_update(
             status_text="sedang\nditindak    lanjuti\t" + "x" * 100), "POST", WA_PATH,
