@@ -155,10 +155,14 @@ class WhatsappMedia:
         return msg.model_copy(update={"attachments": attachments, "metadata": metadata})
 
 
+LATE_KINDS = frozenset({"update", "rejection"})  # what the window applies to; a receipt answers a fresh message
+
+
 class WhatsappReceiptSender:
     """Replies in the citizen's chat via ``POST /{phone-number-id}/messages``.
 
-    An update (``receipt.kind == "update"``) is free text only inside the 24-hour window
+    An update or a rejection notice (:data:`LATE_KINDS`: sent long after the citizen wrote, not as an answer to
+    their message) is free text only inside the 24-hour window
     (:mod:`channels.social.whatsapp_window`), which is the later of ``reply_context["last_inbound_at"]`` and
     what ``last_inbound`` finds (the worker sets it: the citizen's latest message, a reply too). Outside it:
     the template; with none set, ``sms`` to the same number; with neither, refused as undeliverable.
@@ -191,12 +195,12 @@ class WhatsappReceiptSender:
         return receipt.account if receipt.account.isdigit() else self.graph.phone_number_id
 
     async def send(self, receipt: OutboundReceipt) -> str:
-        if receipt.kind == "update" and not await self.window_open(receipt):
+        if receipt.kind in LATE_KINDS and not await self.window_open(receipt):
             return await self.outside_window(receipt)
         try:
             return await self._post(receipt, self.payload(receipt))
         except GraphError as exc:
-            if receipt.kind == "update" and exc.code in OUTSIDE_WINDOW_CODES:  # our clock thought it open
+            if receipt.kind in LATE_KINDS and exc.code in OUTSIDE_WINDOW_CODES:  # our clock thought it open
                 return await self.outside_window(receipt)
             raise _failure(exc) from None
 

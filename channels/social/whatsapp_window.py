@@ -26,10 +26,12 @@ LastInbound = Callable[[str, str], Awaitable[float | None]]
 STATUS_WORDS = {
     "id": {"received": "diterima", "verifying": "sedang diverifikasi", "needs_details": "perlu dilengkapi",
            "forwarded_to_agency": "diteruskan ke instansi", "in_progress": "sedang ditindaklanjuti",
-           "resolved": "selesai", "closed": "ditutup", "archived": "diarsipkan"},
+           "resolved": "selesai", "closed": "ditutup", "archived": "diarsipkan",
+           "rejected": "tidak dapat diproses"},
     "en": {"received": "received", "verifying": "being verified", "needs_details": "needs more details",
            "forwarded_to_agency": "forwarded to the agency", "in_progress": "in progress",
-           "resolved": "resolved", "closed": "closed", "archived": "archived"},
+           "resolved": "resolved", "closed": "closed", "archived": "archived",
+           "rejected": "cannot be processed"},
 }  # fmt: skip
 _SPACES = re.compile(r"\s+")
 

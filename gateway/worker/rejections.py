@@ -55,7 +55,7 @@ def notices(journal: ReviewStore, templates: Templates, complaint: dict[str, Any
         said = words.get(style) or words["chat"]
         target = dict(original["target"] or {})
         context = dict(target.get("reply_context") or {}) | {
-            "tracking_id": tid, "complaint_id": complaint["id"], "rejection": because,
+            "tracking_id": tid, "complaint_id": complaint["id"], "rejection": because, "status": "rejected",
             "original_receipt_id": original["id"], "original_provider_id": original.get("provider_id"),
         }
         body: dict[str, Any] = {"text": said["text"], "public": False, "rejection": because}  # never a public post
