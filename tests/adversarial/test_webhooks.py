@@ -26,6 +26,7 @@ from channels.sms.twilio import TwilioChannel
 from channels.social.telegram import SECRET_HEADER, TelegramChannel, read_batch
 from channels.social.whatsapp import WhatsappChannel
 from channels.social.x import XMentionsPoller
+from tests.unit.channels.email.stores import MemoryCursors
 
 PHONE = "6285711112222"  # the canary: must never appear in a reason
 LOCAL = "127.0.0.1"
@@ -250,17 +251,6 @@ class FakeMentions:
         return {"data": self.data, "includes": {"users": [{"id": "55", "username": "kanari", "name": "Kanari"}, "junk"]}}
 
 
-class Cursors:
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    async def set(self, key: str, value: str) -> None:
-        self.values[key] = value
-
-
 def test_x_mentions_with_bad_ids_and_dates_are_kept_alone() -> None:
     data = [{"id": "101", "author_id": "55", "text": "@lapor jalan rusak", "created_at": "2026-02-30T99:00:00Z"},
             {"id": "not-a-number", "author_id": "55", "text": "Kanari"},
@@ -271,7 +261,7 @@ def test_x_mentions_with_bad_ids_and_dates_are_kept_alone() -> None:
     async def accept(msg: InboundMessage) -> None:
         got.append(msg)
 
-    cursors = Cursors()
+    cursors = MemoryCursors()
     poller = XMentionsPoller(FakeMentions(data), "99", cursors)  # type: ignore[arg-type]
     asyncio.run(poller.poll_mentions(accept))
     good, bad = split(got)
