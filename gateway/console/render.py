@@ -66,7 +66,8 @@ def words_for(lang: str) -> dict[str, Any]:
     return {"reason": lambda r: words.reason_words(r, lang), "size": lambda n: words.human_size(n, lang),
             "account": lambda a: words.account_words(a, lang), "channel": lambda c: words.channel_words(c, lang),
             "kind": lambda k: words.kind_words(k, lang), "receipt_state": lambda s: words.receipt_state_words(s, lang),
-            "response_state": lambda s: words.response_state_words(s, lang)}
+            "response_state": lambda s: words.response_state_words(s, lang),
+            "delivery": lambda s: words.delivery_words(s, lang)}
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:

@@ -54,6 +54,15 @@ _RECEIPT_STATES = {"queued": ("Dalam antrean", "Queued"), "sending": ("Sedang di
                    "cancelled": ("Dibatalkan", "Cancelled"),
                    "rate_limited": ("Tidak dikirim (terlalu banyak dalam satu jam)", "Not sent (too many in one hour)"),
                    "unsure": ("Belum pasti terkirim (menunggu laporan kirim)", "Not sure it went (waiting for a report)")}
+# what a peer reported about a message we sent: Kannel's DLR, WhatsApp's and Twilio's statuses, a mail's bounce
+_DELIVERY = {"delivered": ("sampai ke penerima", "delivered"), "read": ("sudah dibaca", "read"),
+             "accepted": ("diterima operator", "accepted by the operator"),
+             "buffered": ("menunggu di operator", "waiting at the operator"),
+             "queued": ("menunggu di operator", "waiting at the operator"), "sent": ("dikirim operator", "sent on"),
+             "failed": ("gagal sampai", "not delivered"), "undelivered": ("gagal sampai", "not delivered"),
+             "rejected": ("ditolak operator", "refused by the operator"),
+             "bounce": ("surel ditolak server penerima (bounce)", "mail bounced"),
+             "auto_reply": ("dijawab otomatis (misalnya sedang cuti)", "answered automatically (e.g. out of office)")}
 _RESPONSE_STATES = {"held": ("Ditahan (terlalu banyak dalam satu jam)", "Held (too many in one hour)"),
                     "dead_letter": ("Gagal diteruskan", "Forward gave up"), "rejected": ("Ditolak", "Rejected")}
 
@@ -106,6 +115,12 @@ def kind_words(kind: object, lang: str) -> str:
 def receipt_state_words(state: object, lang: str) -> str:
     pair = _RECEIPT_STATES.get(str(state))
     return _pick(pair, lang) if pair else (state_label(state, lang) or str(state or ""))
+
+
+def delivery_words(status: object, lang: str) -> str:
+    """A delivery report's status in words; '' when there are none for it (the page shows the code alone)."""
+    pair = _DELIVERY.get(str(status or ""))
+    return _pick(pair, lang) if pair else ""
 
 
 def response_state_words(state: object, lang: str) -> str:
