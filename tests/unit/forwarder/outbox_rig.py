@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from forwarder.outbox import CentralClient
 from gateway.store.sqlite.journal import Journal
 from gateway.worker.router import Router
+from tests.peers.ports import free_port
 from tests.unit.sms_feed import feed
 
 HMAC_KEY, API_TOKEN = "outbox-hmac", "outbox-token"
@@ -43,9 +44,19 @@ async def running(worker: Runs) -> AsyncIterator[None]:
 
 
 async def sms_complaint(journal: Journal, router: Router, text: str) -> str:
-    """An SMS complaint from ``NUMBER``, routed: its tracking ID."""
-    await feed(journal, router, text, 1, NUMBER)
+    """An SMS complaint from the reporter (``NUMBER``), routed: its tracking ID."""
+    await from_the_reporter(journal, router, text, 1)
     return journal.reader.one("SELECT tracking_id FROM complaints")[0]
+
+
+async def from_the_reporter(journal: Journal, router: Router, text: str, n: int) -> None:
+    """SMS number ``n`` from the reporter (``NUMBER``), routed: a ``BALAS`` is a citizen response."""
+    await feed(journal, router, text, n, NUMBER)
+
+
+def unreachable_store() -> CentralClient:
+    """A client of a store that is not there (a free port, nothing listening)."""
+    return CentralClient(f"http://127.0.0.1:{free_port()}", HMAC_KEY, timeout=2)
 
 
 async def forward_complaint(journal: Journal, up: CentralClient) -> None:

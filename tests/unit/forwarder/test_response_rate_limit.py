@@ -9,17 +9,8 @@ from forwarder.responses import ResponseForwarder
 from gateway.settings import Settings
 from gateway.store.sqlite.journal import Journal
 from gateway.worker.rate_limits import RateLimits, default_rules
-from tests.peers.ports import free_port
-from tests.unit.forwarder.outbox_rig import (
-    HMAC_KEY,
-    NUMBER,
-    forward_complaint,
-    running,
-    sms_complaint,
-    store_view,
-    until,
-)
-from tests.unit.sms_feed import feed, sms_router
+from tests.unit.forwarder import outbox_rig as rig
+from tests.unit.sms_feed import sms_router
 
 TEXT = "Trotoar di Jl. Merdeka amblas sepanjang lima meter dekat halte"
 
@@ -40,8 +31,8 @@ def limits(j: Journal, clock: Clock, cap: int = 2) -> RateLimits:
 async def drain(j: Journal, client: CentralClient, lim: RateLimits) -> None:
     """Runs the response outbox until no response is due."""
     fwd = ResponseForwarder(j, client, idle_seconds=0.02, limits=lim)
-    async with running(fwd):
-        await until("nothing due", lambda: not j.due_responses(50) and not fwd._inflight)
+    async with rig.running(fwd):
+        await rig.until("nothing due", lambda: not j.due_responses(50) and not fwd._inflight)
 
 
 def test_the_setting_exists_with_a_default() -> None:
@@ -50,10 +41,10 @@ def test_the_setting_exists_with_a_default() -> None:
 
 async def test_answers_over_the_cap_are_held_not_posted_and_shown(journal: Journal, up: CentralClient) -> None:
     router = sms_router(journal)
-    tid = await sms_complaint(journal, router, TEXT)
-    await forward_complaint(journal, up)
+    tid = await rig.sms_complaint(journal, router, TEXT)
+    await rig.forward_complaint(journal, up)
     for n in range(4):
-        await feed(journal, router, f"BALAS {tid} tambahan nomor {n}", 10 + n, NUMBER)
+        await rig.from_the_reporter(journal, router, f"BALAS {tid} tambahan nomor {n}", 10 + n)
 
     clock = Clock()
     await drain(journal, up, limits(journal, clock))
@@ -64,10 +55,10 @@ async def test_answers_over_the_cap_are_held_not_posted_and_shown(journal: Journ
     assert [d["state"] for d in journal.dead_responses() if d["tracking_id"] == tid] == ["held", "held"]
     assert [e["state"] for e in journal.events_matching(tracking_id=tid)].count("response_rate_limited") == 1
 
-    assert len((await store_view(up, tid))["responses"]) == 2
+    assert len((await rig.store_view(up, tid))["responses"]) == 2
 
     # durable: a fresh limiter (a restart) still counts the two of this hour
-    await feed(journal, router, f"BALAS {tid} satu lagi", 20, NUMBER)
+    await rig.from_the_reporter(journal, router, f"BALAS {tid} satu lagi", 20)
     await drain(journal, up, limits(journal, clock))
     assert sorted(r["state"] for r in journal.responses_for(tid)).count("held") == 3
 
@@ -83,16 +74,16 @@ async def test_answers_over_the_cap_are_held_not_posted_and_shown(journal: Journ
 
 async def test_a_failed_post_gives_its_slot_back(journal: Journal, up: CentralClient) -> None:
     router = sms_router(journal)
-    tid = await sms_complaint(journal, router, TEXT)
-    await forward_complaint(journal, up)
-    await feed(journal, router, f"BALAS {tid} pertama", 10, NUMBER)
+    tid = await rig.sms_complaint(journal, router, TEXT)
+    await rig.forward_complaint(journal, up)
+    await rig.from_the_reporter(journal, router, f"BALAS {tid} pertama", 10)
     clock = Clock()
     lim = limits(journal, clock, cap=1)
-    down = CentralClient(f"http://127.0.0.1:{free_port()}", HMAC_KEY, timeout=2)
+    down = rig.unreachable_store()
     fwd = ResponseForwarder(journal, down, idle_seconds=0.02, limits=lim, max_attempts=1)
     try:
-        async with running(fwd):
-            await until("dead", lambda: journal.responses_for(tid)[0]["state"] == "dead_letter")
+        async with rig.running(fwd):
+            await rig.until("dead", lambda: journal.responses_for(tid)[0]["state"] == "dead_letter")
     finally:
         await down.close()
     journal.retry_dead_responses_sync([tid])
