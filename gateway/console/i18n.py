@@ -11,7 +11,7 @@ LANGS = ("id", "en")
 TEXTS: dict[str, tuple[str, str]] = {
     "app_name": ("Konsol Pengaduan LAPOR!", "LAPOR! complaints console"),
     "skip": ("Langsung ke isi", "Skip to content"),
-    "nav_log": ("Log masuk", "Intake log"),
+    "nav_log": ("Pesan masuk", "Intake log"),  # not "Log masuk": in Malay and to many readers that is "sign in"
     "nav_review": ("Tinjauan", "Review"),
     "nav_dead": ("Gagal kirim", "Failures"),
     "nav_new": ("Pengaduan loket", "Desk entry"),
@@ -35,7 +35,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Too many wrong attempts. Try again in {seconds} seconds."),
     "current_password": ("Kata sandi saat ini", "Current password"),
     "role_scanner": ("Pemindai: unggah pindaian, loket, entri sendiri", "Scanner: scans, desk entry, own entries"),
-    "role_operator": ("Operator: juga log masuk, tinjauan, gagal kirim, laporan",
+    "role_operator": ("Operator: juga pesan masuk, tinjauan, gagal kirim, laporan",
                       "Operator: also the intake log, review, failures, reports"),
     "role_supervisor": ("Penyelia: juga membuka identitas (dengan alasan), log audit",
                         "Supervisor: also reveals (with a reason), the audit log"),
@@ -189,7 +189,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "scan_reading": ("Berkas ini masih dibaca. Muat ulang halaman ini sebentar lagi.",
                      "This file is still being read. Reload this page in a moment."),
     "scan_registered": ("Terdaftar dengan nomor pelacakan {tid} ({state}).", "Registered as {tid} ({state})."),
-    "scan_next": ("Berkas dibaca (OCR) dalam beberapa detik; hasilnya muncul di Log masuk, dan di Tinjauan bila perlu "
+    "scan_next": ("Berkas dibaca (OCR) dalam beberapa detik; hasilnya muncul di Pesan masuk, dan di Tinjauan bila perlu "
                   "diperiksa.", "The files are read (OCR) within seconds; the results appear in the intake log, and "
                   "under Review when a person must check them."),
     "uploaded": ("Diterima untuk dibaca", "Accepted for reading"),

@@ -41,5 +41,5 @@ async def test_the_users_page_names_the_roles_in_words(env: Env) -> None:
     await env.login("kepala")
     page = await (await env.client.get("/console/users")).text()
     assert 'Pemindai <small class="code">scanner</small>' in page
-    assert '<option value="operator" selected>Operator: juga log masuk' in page
+    assert '<option value="operator" selected>Operator: juga pesan masuk' in page
     assert '<option value="supervisor">Penyelia: juga membuka identitas' in page
