@@ -11,11 +11,12 @@ import json
 import os
 import smtplib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.e2e_helpers import ThreadedSmtpSink, intake_log, threaded_smtp_sink
+from tests.e2e_helpers import ThreadedSmtpSink, intake_log
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.peers import dovecot as dovecot_peer
 from tests.peers.ports import port_open
@@ -56,12 +57,6 @@ def send(gw: GatewayProcess, raw: bytes, mail_from: str = "warga@contoh.id", rcp
 def log_has(gw: GatewayProcess, *words: str) -> bool:
     """Some intake-log line holds all ``words`` (e.g. a tracking ID and a state)."""
     return any(all(w in line.split() for w in words) for line in intake_log(gw).splitlines()[1:])
-
-
-@pytest.fixture
-def sink() -> Iterator[ThreadedSmtpSink]:
-    with threaded_smtp_sink() as s:
-        yield s
 
 
 @pytest.fixture
@@ -115,8 +110,9 @@ class ProctitleDovecot(dovecot_peer.DovecotPeer):
         }
 
 
-@pytest.fixture
-def dovecot() -> Iterator[ProctitleDovecot]:
+@contextmanager
+def running_dovecot() -> Iterator[ProctitleDovecot]:
+    """A private Dovecot, started, and destroyed after; the test is skipped (failed under CI) without dovecot."""
     if not dovecot_peer.available():
         if os.environ.get("CI"):
             pytest.fail("dovecot (dovecot-imapd) is not installed but CI is set")
@@ -127,3 +123,9 @@ def dovecot() -> Iterator[ProctitleDovecot]:
         yield peer
     finally:
         peer.destroy()
+
+
+@pytest.fixture
+def dovecot() -> Iterator[ProctitleDovecot]:
+    with running_dovecot() as peer:
+        yield peer

@@ -10,13 +10,12 @@ with a one-line body, an image-only PDF of a form with Anonim ticked, and a fax 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.email.conftest import DOMAIN, FROM, RCPT, ProctitleDovecot, send, start_gateway
+from tests.e2e.email.conftest import DOMAIN, FROM, RCPT, ProctitleDovecot, running_dovecot, send, start_gateway
 from tests.e2e.letters.conftest import (  # skips the module where tesseract is missing
     SendsmsRecorder,
     receipt_pdf_text,
@@ -31,7 +30,6 @@ from tests.e2e_helpers import (
     wait_record,
 )
 from tests.gateway_proc import GatewayProcess, wait_until
-from tests.peers import dovecot as dovecot_peer
 from tests.unit.channels.email import scan_mails as sm
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
@@ -39,13 +37,7 @@ pytestmark = [pytest.mark.peer, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not dovecot_peer.available():
-        if os.environ.get("CI"):
-            pytest.fail("dovecot (dovecot-imapd) is not installed but CI is set")
-        pytest.skip("dovecot (Debian dovecot-imapd) is not installed")
-    dovecot = ProctitleDovecot.create()
-    dovecot.start()
-    with sendsms_recorder() as sendsms, threaded_smtp_sink() as sink:
+    with running_dovecot() as dovecot, sendsms_recorder() as sendsms, threaded_smtp_sink() as sink:
         gw = GatewayProcess(tmp_path_factory.mktemp("fax") / "gw", {
             "LAPOR_SMTP__DOMAINS": json.dumps([DOMAIN]),
             "LAPOR_MAIL__FROM": FROM,
@@ -61,7 +53,6 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             yield {"gw": gw, "sink": sink, "sendsms": sendsms, "dovecot": dovecot}
         finally:
             gw.stop()
-            dovecot.destroy()
 
 
 def _check(rig: dict[str, Any], via: str, mids: dict[str, str]) -> None:

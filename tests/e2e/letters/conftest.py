@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from gateway.bench.synth import LetterSpec, ScanLook, letter_page
-from tests.e2e_helpers import ThreadedSmtpSink, threaded_smtp_sink
+from tests.e2e_helpers import ThreadedSmtpSink
 from tests.gateway_proc import GatewayProcess, wait_until
 from tests.unit.channels.letters.render import FormValues, filled_form, image_pdf, png_bytes, text_pdf
 
@@ -86,12 +86,6 @@ def sendsms_recorder() -> Iterator[SendsmsRecorder]:
 def sendsms() -> Iterator[SendsmsRecorder]:
     with sendsms_recorder() as rec:
         yield rec
-
-
-@pytest.fixture
-def sink() -> Iterator[ThreadedSmtpSink]:
-    with threaded_smtp_sink() as s:
-        yield s
 
 
 @pytest.fixture

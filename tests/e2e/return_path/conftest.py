@@ -1,8 +1,8 @@
 """The return path through the three real processes: a gateway with a real Kannel, the reference store
 run on its own (so it outlives a kill -9 of the gateway) and pushing its wake-up to the gateway.
 
-The social fakes and the module's ``lapor-gateway run`` (``social_fakes``, ``module_gateway``) are the social
-family's fixtures, offered here to the chat and channel tests."""
+The email family's ``email_gateway`` and the social family's fakes and module gateway (``social_fakes``,
+``module_gateway``) are offered here to the citizen, chat and channel answer tests."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.email.conftest import email_gateway  # noqa: F401 - a fixture for this folder
 from tests.e2e.social.conftest import module_gateway, social_fakes  # noqa: F401 - fixtures for this folder
 from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import REPO, GatewayProcess, wait_until

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from channels.email.thread_ids import tracking_from_message_ids
-from tests.e2e.email.conftest import email_gateway, mail, send, sink  # noqa: F401  (fixtures)
+from tests.e2e.email.conftest import mail, send
 from tests.e2e.return_path.conftest import ReturnRig, citizen_responses
 from tests.e2e_helpers import (
     ThreadedSmtpSink,
@@ -97,7 +97,7 @@ CITIZEN = "rina.canary@contoh.id"
 
 
 def test_a_reply_in_the_mail_thread_is_a_citizen_response(
-    email_gateway: Callable[..., GatewayProcess], sink: ThreadedSmtpSink  # noqa: F811
+    email_gateway: Callable[..., GatewayProcess], sink: ThreadedSmtpSink
 ) -> None:
     gw = email_gateway()
     send(gw, mail("aduan-1@contoh.id", f"Rina <{CITIZEN}>", "Jembatan retak",
