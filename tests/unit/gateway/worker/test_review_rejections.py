@@ -4,6 +4,7 @@ directory; the senders are stand-ins, except the letters printer, which prints."
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -23,6 +24,7 @@ from gateway.worker.router import Router
 from gateway.worker.templates import REJECTION_REASONS, Templates
 from normalizer.pipeline import Normalizer
 from normalizer.tracking import new_tracking_id
+from tests.fakes.receipt_sender import RecordingSender
 
 VAULT_KEY = base64.urlsafe_b64encode(b"r" * 32).decode()
 PHONE = "6281277700042"
@@ -30,19 +32,6 @@ STRANGER = "6285712345678"
 MAIL = "warga.sukamaju@contoh.id"
 TEXT = "Jalan berlubang di depan SD Negeri 2 Sukamaju sudah sebulan, motor sering jatuh"
 LOW_OCR = ["page 1: low OCR confidence (41 < 60)"]
-
-
-class Sender:
-    def __init__(self, family: str) -> None:
-        self.family = family
-        self.down: Exception | None = None
-        self.sent: list[OutboundReceipt] = []
-
-    async def send(self, receipt: OutboundReceipt) -> str:
-        if self.down is not None:
-            raise self.down
-        self.sent.append(receipt)
-        return f"{self.family}-{len(self.sent)}"
 
 
 async def no_status(_tid: str) -> dict[str, Any] | None:
@@ -54,7 +43,7 @@ class World:
 
     def __init__(self, folder: Path, language: str = "id") -> None:
         self.folder, self.language = folder, language
-        self.sms, self.email = Sender("sms"), Sender("email")
+        self.sms, self.email = RecordingSender("sms", "sms-"), RecordingSender("email", "email-")
         self.open()
 
     def open(self) -> None:
@@ -63,7 +52,7 @@ class World:
         self.router = Router(self.journal, Normalizer("ref-key"), self.templates, {}, no_status)
 
         async def identity(tid: str) -> dict[str, Any] | None:
-            return await __import__("asyncio").to_thread(self.journal.sealed_identity, tid)
+            return await asyncio.to_thread(self.journal.sealed_identity, tid)
 
         self.printer = LettersReceiptPrinter(self.folder / "receipts", language=self.language, identity=identity)
         self.worker = ReceiptWorker(self.journal, [self.sms, self.email, self.printer])
