@@ -7,6 +7,13 @@ from typing import Any, Literal
 
 from channels.message import InboundMessage
 
+# A message naming a ticket that is not its sender's (or one never issued) is held for a person: its review
+# reason, and the held_for_review event's detail for each case. A rejection of it tells nobody.
+STRANGERS_ANSWER = "follow_up_of_unknown"
+ANSWER_TO_UNKNOWN_ID = "answer_to_unknown_id"
+ANSWER_FROM_OTHER_CONTACT = "answer_from_other_contact"
+STRANGER_HOLDS = (ANSWER_TO_UNKNOWN_ID, ANSWER_FROM_OTHER_CONTACT)
+
 
 @dataclass
 class Event:

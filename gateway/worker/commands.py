@@ -15,7 +15,14 @@ from typing import Any
 from channels.message import InboundMessage
 from channels.registry import spec_for
 from gateway.store.ports import RouterStore
-from gateway.store.records import Event, InboundOutcome, ReceiptRow
+from gateway.store.records import (
+    ANSWER_FROM_OTHER_CONTACT,
+    ANSWER_TO_UNKNOWN_ID,
+    STRANGERS_ANSWER,
+    Event,
+    InboundOutcome,
+    ReceiptRow,
+)
 from gateway.worker.answers import Answered, find_answer, is_closed, masked_contact, response_row
 from gateway.worker.templates import Templates
 from normalizer.keywords import Command
@@ -90,8 +97,8 @@ class Commands:
             named = await self._lookup(msg.follow_up_hint)
             if named is None or not self._is_reporter(named, msg):
                 # an id we never issued or someone else's: the same receipt and state either way, held
-                review.append("follow_up_of_unknown")
-                hold = "answer_to_unknown_id" if named is None else "answer_from_other_contact"
+                review.append(STRANGERS_ANSWER)
+                hold = ANSWER_TO_UNKNOWN_ID if named is None else ANSWER_FROM_OTHER_CONTACT
                 return await self._complaint(inbound_id, msg, text, None, review, hold, read=read)
         return await self._complaint(inbound_id, msg, text, None, review, read=read)
 
@@ -102,12 +109,12 @@ class Commands:
         if answer.complaint is None:
             # an id we never issued: its own complaint, held as someone else's would be (the receipt, and CEK
             # of the new ticket later, must not tell a stranger which tracking IDs exist)
-            return await self._complaint(inbound_id, msg, answer.text, tid, ["follow_up_of_unknown"],
-                                         "answer_to_unknown_id")
+            return await self._complaint(inbound_id, msg, answer.text, tid, [STRANGERS_ANSWER],
+                                         ANSWER_TO_UNKNOWN_ID)
         if not answer.owner:
             # someone else's ticket: answered exactly as an unknown ID, and held for a person
-            return await self._complaint(inbound_id, msg, answer.text, tid, ["follow_up_of_unknown"],
-                                         "answer_from_other_contact")
+            return await self._complaint(inbound_id, msg, answer.text, tid, [STRANGERS_ANSWER],
+                                         ANSWER_FROM_OTHER_CONTACT)
         if answer.complaint["state"] == "awaiting_details":
             # the ticket waits for its details (never forwarded): this answer is them, as a plain message would be
             details = msg.model_copy(update={"text": answer.text, "kind": "complaint", "follow_up_hint": None})

@@ -13,7 +13,6 @@ note. A stranger's answer held for review (a BALAS naming a ticket that is not t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,6 @@ from gateway.worker.templates import DO_NOT_NOTIFY, REJECT_CHOICES, Templates
 from gateway.worker.updates import addresses
 
 KIND = "rejection"
-STRANGERS_ANSWER = "follow_up_of_unknown"  # the review reason of a stranger's held answer (commands.py)
 
 
 @dataclass(frozen=True)
@@ -34,18 +32,10 @@ class Rejection:
     silent: str | None = None  # why nobody is told: do_not_notify | strangers_answer | no_address
 
 
-def strangers_answer(complaint: dict[str, Any]) -> bool:
-    """A complaint held because its sender named a ticket that is not theirs (or one never issued)."""
-    try:
-        record = json.loads(complaint.get("record") or "{}")
-    except ValueError:
-        return True  # unreadable: say nothing rather than guess
-    return STRANGERS_ANSWER in (record.get("needs_review") or [])
-
-
 def notices(journal: ReviewStore, templates: Templates, complaint: dict[str, Any], because: str) -> list[ReceiptRow]:
-    """The notices for a complaint rejected ``because`` (none for do_not_notify or a stranger's answer)."""
-    if because == DO_NOT_NOTIFY or strangers_answer(complaint):
+    """The notices for a complaint rejected ``because`` (none for do_not_notify; the caller leaves out a
+    stranger's answer, which the store keeps silent anyway)."""
+    if because == DO_NOT_NOTIFY:
         return []
     tid = complaint["tracking_id"]
     words = templates.rejection(tid, because)
@@ -76,11 +66,14 @@ def reject(journal: ReviewStore, templates: Templates, tracking_id: str, because
     complaint = journal.complaint_by_tracking(tracking_id)
     if complaint is None or complaint["state"] not in ("review", "awaiting_details"):
         return Rejection(False)
-    rows = notices(journal, templates, complaint, because)
+    # one rule for who is a stranger, the store's (the review reason or the hold it logged), so what is said
+    # here is what the store does
+    stranger = journal.strangers_answer(tracking_id)
+    rows = [] if stranger else notices(journal, templates, complaint, because)
     if not journal.review_decide_sync(tracking_id, False, note, because=because, notices=rows):
         return Rejection(False)
     if because == DO_NOT_NOTIFY:
         return Rejection(True, 0, DO_NOT_NOTIFY)
-    if strangers_answer(complaint):
+    if stranger:
         return Rejection(True, 0, "strangers_answer")
     return Rejection(True, len(rows), None if rows else "no_address")

@@ -23,7 +23,7 @@ from channels.message import ChannelError, InboundMessage, PrivacyHint, Rejected
 from channels.registry import spec_for
 from channels.retry import Backoff, Wakeup
 from gateway.store.ports import RouterStore
-from gateway.store.records import ComplaintRow, DueInbound, Event, InboundOutcome, ReceiptRow
+from gateway.store.records import STRANGERS_ANSWER, ComplaintRow, DueInbound, Event, InboundOutcome, ReceiptRow
 from gateway.worker.commands import HELP_WORDS, Commands, StatusLookup
 from gateway.worker.sender_reads import SenderReads, read_batch
 from gateway.worker.templates import Templates
@@ -355,7 +355,7 @@ class Router(Commands):
         if public:
             private = c.privacy.confidential or c.privacy.anonymous or bool(find_pii(c.body))
             text = self.templates.render("public", "private" if private else "receipt", **values)
-        elif c.follow_up_of and "follow_up_of_unknown" not in c.needs_review:
+        elif c.follow_up_of and STRANGERS_ANSWER not in c.needs_review:
             text = self.templates.render(style, "follow_up", **values)
         elif "no_substance" in c.needs_review:
             text = self.templates.render(style, "need_details", **values)

@@ -12,15 +12,10 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from gateway.store.records import Event, ReceiptRow
+from gateway.store.records import STRANGER_HOLDS, STRANGERS_ANSWER, Event, ReceiptRow
 from gateway.store.sqlite.base import Files
 from gateway.store.sqlite.events import EVENT_INSERT
 from normalizer.ids import uuid7
-
-# what the worker holds a stranger's answer for (gateway/worker/commands.py): the needs_review reason and the
-# held_for_review event's details
-STRANGERS_ANSWER = "follow_up_of_unknown"
-STRANGER_HOLDS = ("answer_from_other_contact", "answer_to_unknown_id")
 
 
 class ComplaintTables(Files):
@@ -147,7 +142,7 @@ class ComplaintTables(Files):
                 return True
             # its citizen's answers can never reach the store: settled with it, not left waiting
             settle_responses(conn, r[0], "rejected", "its complaint was rejected in review", "response_rejected")
-            silent = answers_someone_else(conn, r[0], tracking_id, r[2])
+            silent = answers_someone_else(conn, tracking_id, r[2])
             told = 0
             for row, target, body in [] if silent else sealed:
                 told += conn.execute(
@@ -166,6 +161,15 @@ class ComplaintTables(Files):
             return True
 
         return self.state_writer.write_sync(write)
+
+    def strangers_answer(self, tracking_id: str) -> bool:
+        """Whether the complaint is a stranger's held answer (what a rejection of it keeps silent)."""
+
+        def read(conn: sqlite3.Connection) -> bool:
+            row = conn.execute("SELECT record FROM complaints WHERE tracking_id=?", (tracking_id,)).fetchone()
+            return row is not None and answers_someone_else(conn, tracking_id, row[0])
+
+        return self.reader.query(read)
 
     def review_correct_sync(self, tracking_id: str, record_json: str) -> bool:
         """A person's corrected record for a complaint still waiting for review (False: it is not waiting)."""
@@ -211,7 +215,7 @@ def mark_failed(conn: sqlite3.Connection, table: Table, row_id: str, error: str,
             settle_responses(conn, row_id, "dead_letter", "its complaint is a dead letter", "response_dead_letter")
 
 
-def answers_someone_else(conn: sqlite3.Connection, complaint_id: str, tracking_id: str, record_json: str) -> bool:
+def answers_someone_else(conn: sqlite3.Connection, tracking_id: str, record_json: str | None) -> bool:
     """Whether a held complaint is a stranger's answer (a BALAS, reply or subject naming a ticket that is not the
     sender's, or one never issued): its record's review reasons, or the hold the worker logged for it."""
     try:

@@ -219,6 +219,20 @@ async def test_the_store_keeps_a_strangers_answer_silent_even_when_handed_notice
     assert "not told" in event["detail"]
 
 
+async def test_a_strangers_answer_known_by_its_hold_alone_is_reported_as_not_told(world: World) -> None:
+    """The worker says what the store does: with the review reason gone from the record (a correction), the
+    hold the worker logged still makes it a stranger's answer, and reject() said 'told 1' while the store
+    queued nothing."""
+    owner = await world.feed(1, TEXT)
+    held = await world.feed(2, f"BALAS {owner} ini jawaban orang lain", sender=STRANGER)
+    record = json.loads(world.journal.complaint_by_tracking(held)["record"])
+    record["needs_review"] = [r for r in record["needs_review"] if r != "follow_up_of_unknown"]
+    assert world.journal.review_correct_sync(held, json.dumps(record))
+    done = reject(world.journal, world.templates, held, "duplicate")
+    assert done.decided and done.told == 0 and done.silent == "strangers_answer"
+    assert world.rows(held) == [] and world.rows(owner) == []
+
+
 async def test_an_anonymous_reporter_is_reached_through_the_vault_and_named_nowhere(
     world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
