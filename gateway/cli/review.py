@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -269,8 +270,12 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
                       safe_cell(_excerpt(record, _confidential(row, record))))
     Console().print(table)
     if queue:
-        print("page images: review --images ID   correct: review --edit ID (or --approve ID --text-file FILE)\n"
-              f"decide:      review --approve ID | --reject ID --because {{{','.join(REJECT_CHOICES)}}}")
+        # each hint within 80 columns (the choices were one 125-character line)
+        print("page images: review --images ID\n"
+              "correct:     review --edit ID (or --approve ID --text-file FILE)\n"
+              "decide:      review --approve ID | --reject ID --because REASON\n"
+              + textwrap.fill(", ".join(REJECT_CHOICES), 80, initial_indent="             REASON: ",
+                              subsequent_indent=" " * 21))
     return 0
 
 

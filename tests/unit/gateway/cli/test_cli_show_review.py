@@ -128,6 +128,15 @@ def test_review_lists_text_excerpt_and_the_right_page_count(gw):
     assert secret in out and "jembatan" not in out  # a confidential text is not shown
 
 
+def test_review_at_80_columns_every_line_fits_and_names_every_reason(gw):
+    _held_scan(gw)
+    out = cli(gw, "review", columns=80).stdout
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    hints = out.split("decide:", 1)[1]
+    for reason in ("unreadable", "not_a_complaint", "incomplete", "duplicate", "out_of_scope", "do_not_notify"):
+        assert reason in hints
+
+
 def test_review_correction_from_a_file_then_approval(gw, tmp_path: Path):
     tid = _held_scan(gw)
     fix = tmp_path / "koreksi.txt"
