@@ -82,6 +82,7 @@ class GroupCommitWriter:
         self._closed = False
         self._stopped = threading.Event()
         self._bulk: dict[str, Callable[[sqlite3.Connection, list[Any]], list[Any]]] = {}
+        self._alone: dict[str, Callable[[sqlite3.Connection, list[Any]], list[Any] | None]] = {}
         self.commits = 0
         self.writes = 0
         self._thread.start()
@@ -110,9 +111,20 @@ class GroupCommitWriter:
         self._queue.put((fn, loop, fut, savepoint))
         return await fut
 
-    def register_bulk(self, key: str, handler: Callable[[sqlite3.Connection, list[Any]], list[Any]]) -> None:
-        """A handler that writes many callers' rows at once (``executemany``): one call per batch."""
+    def register_bulk(self, key: str, handler: Callable[[sqlite3.Connection, list[Any]], list[Any]],
+                      *, alone: Callable[[sqlite3.Connection, list[Any]], list[Any] | None] | None = None) -> None:
+        """A handler that writes many callers' rows at once (``executemany``): one call per batch.
+
+        ``alone``, when given, is tried first for a batch that holds nothing but this key's rows: it runs
+        outside a transaction, so its one statement commits itself, and returns the results, or None when
+        that statement wrote nothing and the batch must take the usual way (``handler`` in a transaction).
+        It exists for the acknowledging path: every statement lets go of the GIL twice and takes it back
+        behind the event loop (up to a switch interval each time); BEGIN, SAVEPOINT, the INSERT, RELEASE
+        and COMMIT were a dozen such waits per batch, one is two.
+        """
         self._bulk[key] = handler
+        if alone is not None:
+            self._alone[key] = alone
 
     async def write_bulk(self, key: str, rows: list[Any]) -> list[Any]:
         """Hand ``rows`` to the bulk handler ``key``; get back one result per row once durable."""
@@ -173,6 +185,30 @@ class GroupCommitWriter:
                 i += len(bulk.rows)
         return results
 
+    def _run_alone(self, conn: sqlite3.Connection, batch: list[Any]) -> list[tuple[Any, Any, bool, Any]] | None:
+        """A batch of one bulk key's rows only, through its ``alone`` handler; None: take the usual way."""
+        key = batch[0][0].key if isinstance(batch[0][0], _Bulk) else None
+        handler = self._alone.get(key) if key is not None else None
+        if handler is None or any(not isinstance(b[0], _Bulk) or b[0].key != key for b in batch):
+            return None
+        rows = [row for bulk, _loop, _fut, _sp in batch for row in bulk.rows]
+        try:
+            values = handler(conn, rows)
+        except BaseException as exc:  # its one statement failed as a whole: nothing is durable
+            if conn.in_transaction:  # a handler that began one and failed before it ended
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            return [(loop, fut, False, exc) for _b, loop, fut, _sp in batch]
+        if values is None:
+            return None
+        self.commits += 1
+        self.writes += len(batch)
+        results, i = [], 0
+        for bulk, loop, fut, _sp in batch:
+            results.append((loop, fut, True, values[i : i + len(bulk.rows)]))
+            i += len(bulk.rows)
+        return results
+
     def _run(self) -> None:
         conn = self._conn
         while True:
@@ -190,6 +226,12 @@ class GroupCommitWriter:
                     stop = True
                     break
                 batch.append(nxt)
+            alone = self._run_alone(conn, batch)
+            if alone is not None:
+                _settle_all(alone)
+                if stop:
+                    return
+                continue
             results: list[tuple[Any, Any, bool, Any]] = []
             try:
                 conn.execute("BEGIN IMMEDIATE")

@@ -42,10 +42,10 @@ class Files:
     @property
     def intake_writer(self) -> GroupCommitWriter:
         if self._intake_writer is None:
-            from gateway.store.sqlite.inbound import accept_rows
+            from gateway.store.sqlite.inbound import accept_new_rows, accept_rows
 
             self._intake_writer = GroupCommitWriter(self.path, batch_max=self.batch_max)
-            self._intake_writer.register_bulk("accept", accept_rows)
+            self._intake_writer.register_bulk("accept", accept_rows, alone=accept_new_rows)
         return self._intake_writer
 
     @property

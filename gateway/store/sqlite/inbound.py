@@ -90,6 +90,31 @@ class JournalCursors:
         await self.journal.set_cursor(f"{self.prefix}:{key}", value)
 
 
+_INSERT = "INSERT INTO inbound(channel, account, external_id, payload, created_at, digest) VALUES "
+_INSERT_OR_IGNORE = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
+
+
+def _values(n: int) -> str:
+    return ",".join(["(?,?,?,?,?,?)"] * n)
+
+
+def accept_new_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[AcceptResult] | None:
+    """The common batch, where every message is new: one INSERT that commits itself (outside a transaction).
+
+    A redelivery in the batch makes the statement fail as a whole on the unique key, having written
+    nothing: None, and the batch goes through :func:`accept_rows` instead.
+    """
+    if not rows or len(rows) > 1000:
+        return None
+    try:
+        cur = conn.execute(_INSERT + _values(len(rows)), [v for row in rows for v in row])
+    except sqlite3.IntegrityError:
+        return None
+    # one statement's rows take consecutive rowids, its last is the statement's lastrowid
+    first = int(cur.lastrowid or 0) - len(rows) + 1
+    return [AcceptResult(str(first + i), False) for i in range(len(rows))]
+
+
 def accept_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[AcceptResult]:
     """Insert every caller's messages with one multi-row INSERT; a redelivery keeps the first row.
 
@@ -102,11 +127,7 @@ def accept_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[A
     # per batch instead of once per row (executemany), which is what the intake path waits on
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
-        conn.execute(
-            "INSERT OR IGNORE INTO inbound(channel, account, external_id, payload, created_at, digest) VALUES "
-            + ",".join(["(?,?,?,?,?,?)"] * len(chunk)),
-            [v for row in chunk for v in row],
-        )
+        conn.execute(_INSERT_OR_IGNORE + _values(len(chunk)), [v for row in chunk for v in row])
     if conn.total_changes - before == len(rows):  # no duplicates: rowids were handed out in order
         return [AcceptResult(str(first_new + i), False) for i in range(len(rows))]
     out, seen = [], set()

@@ -7,6 +7,11 @@ import base64
 import os
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from channels.base import AcceptResult
 from channels.message import InboundMessage
 from gateway.store.records import ComplaintRow, InboundOutcome
 from gateway.store.sqlite.journal import Journal
@@ -17,8 +22,8 @@ def _journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "gateway.db", Sealer(base64.urlsafe_b64encode(os.urandom(32)).decode()))
 
 
-def _msg(ext: str) -> InboundMessage:
-    return InboundMessage(channel="sms.kannel", account="1708", external_id=ext, sender="6281200000001", text="x")
+def _msg(ext: str, text: str = "x") -> InboundMessage:
+    return InboundMessage(channel="sms.kannel", account="1708", external_id=ext, sender="6281200000001", text=text)
 
 
 def _outcome(inbound_id: int, tracking: str) -> InboundOutcome:
@@ -57,3 +62,51 @@ def test_a_message_decided_twice_keeps_the_first_decision(tmp_path: Path) -> Non
     assert j.complaint_by_tracking("2222222222") is None
     assert j.worker_cursor() == 1
     j.close()
+
+
+def test_each_caller_of_a_batch_gets_the_id_its_message_was_journaled_under(tmp_path: Path) -> None:
+    """New messages take the one-statement way (ids worked out from the statement's last rowid): every id
+    a caller is given must open to that caller's message, however the callers were batched."""
+    j = _journal(tmp_path)
+
+    async def go() -> list[list[AcceptResult]]:
+        return await asyncio.gather(*(j.accept_many([_msg(f"m{i}"), _msg(f"n{i}")]) for i in range(60)))
+
+    got = asyncio.run(go())
+    by_id = {str(d.id): d.msg.external_id for d in j.due_inbound(0, 500) if d.msg is not None}
+    j.close()
+    assert [[by_id[r.message_id] for r in pair] for pair in got] == [[f"m{i}", f"n{i}"] for i in range(60)]
+    assert not any(r.duplicate for pair in got for r in pair)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(st.sampled_from("abcdefgh"), min_size=1, max_size=6), min_size=1, max_size=8),
+       reused=st.sets(st.sampled_from("abcdefgh"), max_size=3))
+def test_accepting_matches_a_model_of_first_comes_new_the_rest_are_its_redeliveries(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[str]], reused: set[str]
+) -> None:
+    """Whatever the mix of new ids, redeliveries (in one batch or later) and ids reused for other content,
+    every message is told whether it is new, and a redelivery is told the id of the first."""
+    j = _journal(tmp_path_factory.mktemp("j"))
+    first_id: dict[tuple[str, str], str] = {}
+    seen_ext: set[str] = set()
+
+    async def go() -> None:
+        for n, batch in enumerate(batches):
+            # an id in ``reused`` says other things in odd batches: a reuse of the id, not a redelivery
+            msgs = [_msg(ext, text="other" if ext in reused and n % 2 else "x") for ext in batch]
+            results = await asyncio.gather(*(j.accept(m) for m in msgs))
+            for m, r in zip(msgs, results, strict=True):
+                key = (m.external_id, m.text)
+                if key in first_id:
+                    assert r.duplicate and r.message_id == first_id[key]
+                else:
+                    assert not r.duplicate and r.message_id not in first_id.values()
+                    first_id[key] = r.message_id
+                seen_ext.add(m.external_id)
+
+    asyncio.run(go())
+    due = j.due_inbound(0, 1000)
+    j.close()
+    assert len(due) == len(first_id)
+    assert {(d.msg.external_id, d.msg.text) for d in due if d.msg is not None} == set(first_id)
