@@ -21,7 +21,7 @@ class Metrics:
         if n:
             self.requests[(channel, outcome)] += n
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.BaseRequest) -> web.Response:
         lines = ["# TYPE lapor_webhook_requests_total counter"]
         for (channel, outcome), n in sorted(self.requests.items()):
             lines.append(f'lapor_webhook_requests_total{{channel="{channel}",outcome="{outcome}"}} {n}')

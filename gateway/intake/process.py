@@ -22,6 +22,7 @@ from channels.base import Listener, OwnBodyLimit, Poller, RawRequest, StartupChe
 from channels.message import Rejected
 from gateway.intake.channel_health import ChannelHealth
 from gateway.intake.children import Child, wait_http
+from gateway.intake.http import Routes, intake_server
 from gateway.intake.metrics import Metrics
 from gateway.intake.receipt_paths import ReceiptPaths
 from gateway.intake.update_push import PATH as UPDATE_PUSH_PATH
@@ -66,7 +67,7 @@ class Gateway:
         self.children: list[Child] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._poller_tasks: dict[int, asyncio.Task[None]] = {}
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
 
     async def accept(self, msg: Any) -> Any:
         """What pollers and listeners call: durable, then the worker is woken."""
@@ -75,26 +76,29 @@ class Gateway:
         return result
 
     # --- HTTP ----------------------------------------------------------------------------
-    def web_app(self) -> web.Application:
-        # the app-wide cap is the largest any channel takes (a scanned letter); each handler
-        # then holds its channel to its own limit (``max_body_bytes``, else http.max_body_bytes)
-        limits = [self._body_limit(c) for c in self.webhooks]
-        app = web.Application(client_max_size=max([self.settings.http.max_body_bytes, *limits]))
+    def routes(self) -> Routes:
+        routes = Routes()
         for channel in self.webhooks:
             handler = self._webhook_handler(channel)
             for method in channel.methods:
-                app.router.add_route(method, channel.path, handler)
+                routes.add(method, channel.path, handler)
         if self.settings.central.updates and self.settings.central.hmac_key:  # the store's wake-up for its feed
-            app.router.add_post(UPDATE_PUSH_PATH, update_push_handler(
+            routes.add_post(UPDATE_PUSH_PATH, update_push_handler(
                 self.settings.central.hmac_key, self.wake.poke_updates, self.metrics.count))
-        app.router.add_get("/healthz", self._healthz)
-        app.router.add_get("/metrics", self.metrics.handle)
-        return app
+        routes.add_get("/healthz", self._healthz)
+        routes.add_get("/metrics", self.metrics.handle)
+        return routes
+
+    def web_server(self) -> web.Server:
+        """The HTTP listener's server. Its request cap is the largest any channel takes (a scanned letter);
+        each handler then holds its channel to its own limit (``max_body_bytes``, else http.max_body_bytes)."""
+        limits = [self._body_limit(c) for c in self.webhooks]
+        return intake_server(self.routes(), max([self.settings.http.max_body_bytes, *limits]))
 
     def _body_limit(self, channel: WebhookChannel) -> int:
         return channel.max_body_bytes if isinstance(channel, OwnBodyLimit) else self.settings.http.max_body_bytes
 
-    def _webhook_handler(self, channel: WebhookChannel) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def _webhook_handler(self, channel: WebhookChannel) -> Callable[[web.BaseRequest], Awaitable[web.Response]]:
         accept_many = self.journal.accept_many
         poke = self.wake.poke
         count = self.metrics.count
@@ -103,7 +107,7 @@ class Gateway:
         too_large = f"body larger than {limit} bytes\n"
         is_off = self.channel_health.is_off
 
-        async def handle(request: web.Request) -> web.Response:
+        async def handle(request: web.BaseRequest) -> web.Response:
             if is_off(channel):  # its token was refused after start-up: as if never served
                 raise web.HTTPNotFound()
             if request.content_length is not None and request.content_length > limit:
@@ -144,7 +148,7 @@ class Gateway:
 
         return handle
 
-    async def _healthz(self, request: web.Request) -> web.Response:
+    async def _healthz(self, request: web.BaseRequest) -> web.Response:
         """200 while every part works; 503 naming the reasons while a child is down, the worker meets a
         fault (the disk full) or makes no progress while work is due, or the journal refuses writes.
 
@@ -239,7 +243,7 @@ class Gateway:
         listening = [p.started.wait() for p in self.pollers if isinstance(p, Listener)]
         if listening:
             await asyncio.wait_for(asyncio.gather(*listening), timeout=30)
-        self._runner = web.AppRunner(self.web_app(), access_log=None, handle_signals=False)
+        self._runner = web.ServerRunner(self.web_server(), handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, s.http.host, s.http.port, backlog=1024).start()
         log.info("HTTP on http://%s:%d (webhooks: %s)", s.http.host, s.http.port,
@@ -289,7 +293,7 @@ async def serve(settings: Settings, stop: asyncio.Event, config: str | None = No
         log.info("stopped in %.1f s", time.monotonic() - began)
 
 
-async def read_limited(request: web.Request, limit: int) -> bytes | None:
+async def read_limited(request: web.BaseRequest, limit: int) -> bytes | None:
     """The body, or None as soon as it passes ``limit``: a chunked upload is refused while it is read,
     never buffered up to the app-wide cap first."""
     if not request.body_exists:

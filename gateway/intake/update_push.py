@@ -24,8 +24,8 @@ Count = Callable[..., None]
 
 def update_push_handler(
     hmac_key: str, poke: Callable[[], None], count: Count
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def handle(request: web.Request) -> web.Response:
+) -> Callable[[web.BaseRequest], Awaitable[web.Response]]:
+    async def handle(request: web.BaseRequest) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY:
             count(NAME, "rejected_413")
             return web.Response(status=413, text=f"body larger than {MAX_BODY} bytes\n")

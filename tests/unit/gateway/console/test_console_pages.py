@@ -9,7 +9,7 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp import web
 
 from gateway.intake.process import Gateway
 from gateway.store.records import ComplaintRow, InboundOutcome
@@ -37,10 +37,11 @@ def console_users() -> list[tuple[str, str]]:
 async def intake(env: Env) -> AsyncIterator[Gateway]:
     """The intake's own web app (its desk route) on http.port, without children or pollers."""
     gw = Gateway(env.settings, children=False)
-    server = TestServer(gw.web_app(), port=env.settings.http.port)
-    await server.start_server()
+    runner = web.ServerRunner(gw.web_server())
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", env.settings.http.port).start()
     yield gw
-    await server.close()
+    await runner.cleanup()
     gw.journal.close()
 
 
