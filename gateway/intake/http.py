@@ -8,8 +8,9 @@ per-request ``Request`` cost about 40 µs a request here (an aiohttp no-op at
 was a tenth of the acknowledging path.
 
 What a caller sees is what the application answered: 404 for an unknown path,
-405 with ``Allow`` for a method a path does not take, ``HEAD`` wherever ``GET``
-is served, and the body limit of the largest channel on every request.
+405 with ``Allow`` for a method a path does not take, ``HEAD`` where a page is
+read with ``GET`` (not on a webhook), and the body limit of the largest channel
+on every request.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ class Routes:
         self._by_path: dict[str, dict[str, Handler]] = {}
 
     def add(self, method: str, path: str, handler: Handler) -> None:
-        methods = self._by_path.setdefault(path, {})
-        methods[method.upper()] = handler
-        if method.upper() == "GET":
-            methods.setdefault("HEAD", handler)
+        self._by_path.setdefault(path, {})[method.upper()] = handler
 
     def add_get(self, path: str, handler: Handler) -> None:
+        """A page to read (``/healthz``), so ``HEAD`` too. A webhook's GET is added with :meth:`add`: it
+        journals what it is given, and a HEAD must change nothing."""
         self.add("GET", path, handler)
+        self.add("HEAD", path, handler)
 
     def add_post(self, path: str, handler: Handler) -> None:
         self.add("POST", path, handler)

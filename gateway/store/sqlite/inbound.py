@@ -110,7 +110,8 @@ def accept_new_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> li
         cur = conn.execute(_INSERT + _values(len(rows)), [v for row in rows for v in row])
     except sqlite3.IntegrityError:
         return None
-    # one statement's rows take consecutive rowids, its last is the statement's lastrowid
+    # one statement's rows take consecutive rowids (below rowid 2**63-1, which no journal reaches), its last
+    # is the statement's lastrowid
     first = int(cur.lastrowid or 0) - len(rows) + 1
     return [AcceptResult(str(first + i), False) for i in range(len(rows))]
 
