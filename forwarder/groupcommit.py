@@ -169,31 +169,26 @@ class GroupCommitWriter:
         for item in items:
             by_key.setdefault(item[0].key, []).append(item)
         for key, group in by_key.items():
-            rows = [row for bulk, _loop, _fut, _sp in group for row in bulk.rows]
             conn.execute("SAVEPOINT bulk")
             try:
-                values = self._bulk[key](conn, rows)
+                values = self._bulk[key](conn, _all_rows(group))
             except BaseException as exc:
                 conn.execute("ROLLBACK TO bulk")
                 conn.execute("RELEASE bulk")
                 results += [(loop, fut, False, exc) for _b, loop, fut, _sp in group]
                 continue
             conn.execute("RELEASE bulk")
-            i = 0
-            for bulk, loop, fut, _sp in group:
-                results.append((loop, fut, True, values[i : i + len(bulk.rows)]))
-                i += len(bulk.rows)
+            results += _per_caller(group, values)
         return results
 
     def _run_alone(self, conn: sqlite3.Connection, batch: list[Any]) -> list[tuple[Any, Any, bool, Any]] | None:
         """A batch of one bulk key's rows only, through its ``alone`` handler; None: take the usual way."""
-        key = batch[0][0].key if isinstance(batch[0][0], _Bulk) else None
-        handler = self._alone.get(key) if key is not None else None
-        if handler is None or any(not isinstance(b[0], _Bulk) or b[0].key != key for b in batch):
+        first = batch[0][0]
+        handler = self._alone.get(first.key) if isinstance(first, _Bulk) else None
+        if handler is None or any(not isinstance(b[0], _Bulk) or b[0].key != first.key for b in batch):
             return None
-        rows = [row for bulk, _loop, _fut, _sp in batch for row in bulk.rows]
         try:
-            values = handler(conn, rows)
+            values = handler(conn, _all_rows(batch))
         except BaseException as exc:  # its one statement failed as a whole: nothing is durable
             if conn.in_transaction:  # a handler that began one and failed before it ended
                 with contextlib.suppress(sqlite3.Error):
@@ -203,11 +198,7 @@ class GroupCommitWriter:
             return None
         self.commits += 1
         self.writes += len(batch)
-        results, i = [], 0
-        for bulk, loop, fut, _sp in batch:
-            results.append((loop, fut, True, values[i : i + len(bulk.rows)]))
-            i += len(bulk.rows)
-        return results
+        return _per_caller(batch, values)
 
     def _run(self) -> None:
         conn = self._conn
@@ -268,6 +259,20 @@ class GroupCommitWriter:
 class _Bulk:
     key: str
     rows: list[Any]
+
+
+def _all_rows(group: list[Any]) -> list[Any]:
+    """Every caller's rows of a bulk key, in the order of the callers."""
+    return [row for bulk, _loop, _fut, _sp in group for row in bulk.rows]
+
+
+def _per_caller(group: list[Any], values: list[Any]) -> list[tuple[Any, Any, bool, Any]]:
+    """A bulk handler's results (one per row of :func:`_all_rows`) handed back to the caller of each row."""
+    results, i = [], 0
+    for bulk, loop, fut, _sp in group:
+        results.append((loop, fut, True, values[i : i + len(bulk.rows)]))
+        i += len(bulk.rows)
+    return results
 
 
 def _settle_all(results: list[tuple[Any, Any, bool, Any]]) -> None:

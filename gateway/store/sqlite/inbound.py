@@ -94,8 +94,16 @@ _INSERT = "INSERT INTO inbound(channel, account, external_id, payload, created_a
 _INSERT_OR_IGNORE = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
 
 
+MAX_ROWS = 1000  # rows in one INSERT: 6,000 bound values, below SQLite's limit on variables
+
+
 def _values(n: int) -> str:
     return ",".join(["(?,?,?,?,?,?)"] * n)
+
+
+def _new_results(first_id: int, n: int) -> list[AcceptResult]:
+    """``n`` new messages journaled under consecutive ids from ``first_id``."""
+    return [AcceptResult(str(first_id + i), False) for i in range(n)]
 
 
 def accept_new_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[AcceptResult] | None:
@@ -104,7 +112,7 @@ def accept_new_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> li
     A redelivery in the batch makes the statement fail as a whole on the unique key, having written
     nothing: None, and the batch goes through :func:`accept_rows` instead.
     """
-    if not rows or len(rows) > 1000:
+    if not rows or len(rows) > MAX_ROWS:
         return None
     try:
         cur = conn.execute(_INSERT + _values(len(rows)), [v for row in rows for v in row])
@@ -112,8 +120,7 @@ def accept_new_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> li
         return None
     # one statement's rows take consecutive rowids (below rowid 2**63-1, which no journal reaches), its last
     # is the statement's lastrowid
-    first = int(cur.lastrowid or 0) - len(rows) + 1
-    return [AcceptResult(str(first + i), False) for i in range(len(rows))]
+    return _new_results(int(cur.lastrowid or 0) - len(rows) + 1, len(rows))
 
 
 def accept_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[AcceptResult]:
@@ -126,11 +133,11 @@ def accept_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[A
     before = conn.total_changes
     # one multi-row statement: one sqlite3_step, so the writer thread gives up and retakes the GIL once
     # per batch instead of once per row (executemany), which is what the intake path waits on
-    for start in range(0, len(rows), 1000):
-        chunk = rows[start : start + 1000]
+    for start in range(0, len(rows), MAX_ROWS):
+        chunk = rows[start : start + MAX_ROWS]
         conn.execute(_INSERT_OR_IGNORE + _values(len(chunk)), [v for row in chunk for v in row])
     if conn.total_changes - before == len(rows):  # no duplicates: rowids were handed out in order
-        return [AcceptResult(str(first_new + i), False) for i in range(len(rows))]
+        return _new_results(first_new, len(rows))
     out, seen = [], set()
     for channel, account, ext, payload, now, digest in rows:
         rid, stored = conn.execute(
