@@ -45,9 +45,6 @@ class Routes:
     def add_post(self, path: str, handler: Handler) -> None:
         self.add("POST", path, handler)
 
-    def paths(self) -> list[str]:
-        return sorted(self._by_path)
-
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         methods = self._by_path.get(request.path)
         if methods is None:
