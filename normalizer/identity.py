@@ -28,7 +28,13 @@ introduces it, :func:`mask_self_named`: up to three words after "nama saya",
 "namaku", "saya bernama", "perkenalkan (nama) saya", "atas nama", "a.n.",
 "my name is", and the line under a closing ("Hormat saya,", "Salam,", "Ttd",
 "Wassalam", "Regards"), stopping at the first word that is not a name
-("warga", "dari", "yang", …: :data:`NOT_NAMES`) or at punctuation.
+("warga", "dari", "yang", …: :data:`NOT_NAMES`) or at punctuation. A bare "saya"
+("ANONIM saya Budi Santoso NIK …") introduces a name only where it opens a
+sentence or follows a greeting or the privacy keyword ("rumah saya Jalan
+Merdeka" keeps its street), and only if the words are a name by their capitals
+in a text that does not capitalise everything, or are followed by what people
+say after their name ("saya budi santoso warga rt 3", "… nik …"); verbs and
+common words ("saya mau", "saya sangat", "Saya Indah melihat") are not names.
 """
 
 from __future__ import annotations
@@ -251,30 +257,76 @@ def mask_self_named(text: str) -> str:
         return text
     folded = fold(text)
     view = folded.text
-    spans: list[tuple[int, int]] = []
-    for m in _INTRO.finditer(view):
-        pos = end = m.end()
-        for _ in range(3):
-            w = _NAME_WORD.match(view, pos)
-            if not w or w.group(1).casefold() in NOT_NAMES:
-                break
-            initial = len(w.group(1)) == 1 and w.group(2)
-            end = w.end(2) if initial else w.end(1)
-            pos = w.end()
-            follows = view[pos : pos + 1]
-            if not w.group(3) and follows and follows.isalpha():
-                break
-            if (w.group(2) and not initial) or (follows and not follows.isalpha()):
-                break  # punctuation or the end of a sentence ends the name
-        if end > m.end():
+    spans = [(m.end(), end) for m in _INTRO.finditer(view) if (end := _name_end(view, m.end())) > m.end()]
+    capitals_say: bool | None = None  # read once, where a bare "saya" is followed by a capital
+    for m in _BARE_SAYA.finditer(view):
+        end = _name_end(view, m.end(), _NOT_AFTER_SAYA)
+        if end == m.end():
+            continue
+        if view[m.end()].isupper() and capitals_say is None:
+            capitals_say = _capitals_mean_names(view)
+        if (capitals_say and view[m.end()].isupper()) or _IDENTITY_AFTER.match(view, end):
             spans.append((m.end(), end))
     if not spans:
         return text
     out, pos = [], 0
-    for start, end in spans:
+    for start, end in sorted(spans):
         a, b = folded.span(start, end)
         if a >= pos:
             out += [text[pos:a], "[NAMA]"]
             pos = b
     out.append(text[pos:])
     return "".join(out)
+
+
+def _name_end(view: str, pos: int, not_names: frozenset[str] = NOT_NAMES) -> int:
+    """Where the name that starts at ``pos`` ends: up to three words, stopping at a word in ``not_names``
+    or at punctuation (an initial's dot excepted); ``pos`` itself if there is none."""
+    end = pos
+    for _ in range(3):
+        w = _NAME_WORD.match(view, pos)
+        if not w or w.group(1).casefold() in not_names:
+            break
+        initial = len(w.group(1)) == 1 and w.group(2)
+        end = w.end(2) if initial else w.end(1)
+        pos = w.end()
+        follows = view[pos : pos + 1]
+        if not w.group(3) and follows and follows.isalpha():
+            break
+        if (w.group(2) and not initial) or (follows and not follows.isalpha()):
+            break  # punctuation or the end of a sentence ends the name
+    return end
+
+
+# A bare "saya Budi Santoso" (no "nama", no "bernama"): only where "saya" opens a sentence or follows a
+# greeting, so "rumah saya Jalan Merdeka" keeps its street; and only where the words are a name by their
+# capitals in a text that does not capitalise everything, or are followed by what one says after one's
+# name (a NIK, "warga", "umur"…), as in "saya budi santoso warga rt 3".
+_BARE_SAYA = re.compile(
+    r"(?:^|[.!?,;:\n]|\b(?:halo|hai|hi|pagi|siang|sore|malam|assalamualaikum|salam|pak|bu|bapak|ibu|min"
+    r"|admin|kak|mas|mbak|perkenalkan|anonim|rahasia|dan|tapi|tetapi|namun|karena|krn|jadi)\b)[ \t]*(?:saya|sy|sya|aku)(?![^\W\d_])[ \t]+",
+    re.IGNORECASE,
+)
+_NOT_AFTER_SAYA = NOT_NAMES | COMMON_WORDS | _wordset(
+    "sangat amat juga hanya cuma pernah sedang lagi masih baru belum tidak tdk gak ga nggak enggak engga "
+    "bukan merasa kecewa sebagai sendiri pribadi sekeluarga rasa kira pikir harap berharap lihat melihat "
+    "liat dengar mendengar tahu tau punya memiliki ada bisa dapat perlu butuh sering kemarin tadi sdh blm "
+    "udah udh pengen pingin hendak bermaksud ingin sampaikan menyampaikan keluhkan mengeluhkan adukan "
+    "ajukan mengajukan tanya bertanya menanyakan orang salah satu seorang ini tersebut"
+)
+_IDENTITY_AFTER = re.compile(
+    r"[ \t,]*(?:\[NIK\]|\[NO\. HP\]|(?:nik|ktp|no\.?[ \t]*(?:hp|telp|ktp)|nomor|umur|usia|warga|penduduk"
+    r"|alamat|tinggal|asal|dari[ \t]+(?:rt|rw|desa|kel|kelurahan|kampung|dusun|jl|jalan|kec|kecamatan))\b)",
+    re.IGNORECASE,
+)
+
+
+def _capitals_mean_names(view: str) -> bool:
+    """Whether a capital inside a sentence says something here: not in a text in capitals or Title Case.
+    A sentence's first word is not counted (it has its capital anyway), and a text of a few words has
+    no style to read."""
+    inner = [m.group(2) for m in _WORD_AND_OPENING.finditer(view) if m.group(1) is None and len(m.group(2)) > 1]
+    return len(inner) < 3 or sum(1 for w in inner if w[0].isupper()) * 2 <= len(inner)
+
+
+_WORD_AND_OPENING = re.compile(r"(?:(^|[.!?\n])[ \t]*)?([^\W\d_]+)")  # group 1 is set where a sentence opens
