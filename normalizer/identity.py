@@ -263,9 +263,10 @@ def mask_self_named(text: str) -> str:
         end = _name_end(view, m.end(), _NOT_AFTER_SAYA)
         if end == m.end():
             continue
-        if view[m.end()].isupper() and capitals_say is None:
+        capital = view[m.end()].isupper()
+        if capital and capitals_say is None:
             capitals_say = _capitals_mean_names(view)
-        if (capitals_say and view[m.end()].isupper()) or _IDENTITY_AFTER.match(view, end):
+        if (capital and capitals_say) or _IDENTITY_AFTER.match(view, end):
             spans.append((m.end(), end))
     if not spans:
         return text
@@ -303,8 +304,9 @@ def _name_end(view: str, pos: int, not_names: frozenset[str] = NOT_NAMES) -> int
 # capitals in a text that does not capitalise everything, or are followed by what one says after one's
 # name (a NIK, "warga", "umur"…), as in "saya budi santoso warga rt 3".
 _BARE_SAYA = re.compile(
-    r"(?:^|[.!?,;:\n]|\b(?:halo|hai|hi|pagi|siang|sore|malam|assalamualaikum|salam|pak|bu|bapak|ibu|min"
-    r"|admin|kak|mas|mbak|perkenalkan|anonim|rahasia|dan|tapi|tetapi|namun|karena|krn|jadi)\b)[ \t]*(?:saya|sy|sya|aku)(?![^\W\d_])[ \t]+",
+    r"(?:^|[.!?,;:\n]|\b(?:halo|hai|hi|pagi|siang|sore|malam|assalamualaikum|salam|pak|bu|bapak|ibu"
+    r"|min|admin|kak|mas|mbak|perkenalkan|anonim|rahasia|dan|tapi|tetapi|namun|karena|krn|jadi)\b)"
+    r"[ \t]*(?:saya|sy|sya|aku)(?![^\W\d_])[ \t]+",
     re.IGNORECASE,
 )
 _NOT_AFTER_SAYA = NOT_NAMES | COMMON_WORDS | _wordset(
