@@ -299,12 +299,12 @@ def _name_end(view: str, pos: int, not_names: frozenset[str] = NOT_NAMES) -> int
     return end
 
 
-# A bare "saya Budi Santoso" (no "nama", no "bernama"): only where "saya" opens a sentence or follows a
-# greeting, so "rumah saya Jalan Merdeka" keeps its street; and only where the words are a name by their
+# A bare "saya Budi Santoso" (no "nama", no "bernama"): only where "saya" opens a sentence, a bracket or a
+# quote, or follows a greeting, so "rumah saya Jalan Merdeka" keeps its street; and only where the words are a name by their
 # capitals in a text that does not capitalise everything, or are followed by what one says after one's
 # name (a NIK, "warga", "umur"…), as in "saya budi santoso warga rt 3".
 _BARE_SAYA = re.compile(
-    r"(?:^|[.!?,;:\n]|\b(?:halo|hai|hi|pagi|siang|sore|malam|assalamualaikum|salam|pak|bu|bapak|ibu"
+    r"(?:^|[.!?,;:\n()\[\]\"']|\b(?:halo|hai|hi|pagi|siang|sore|malam|assalamualaikum|salam|pak|bu|bapak|ibu"
     r"|min|admin|kak|mas|mbak|perkenalkan|anonim|rahasia|dan|tapi|tetapi|namun|karena|krn|jadi)\b)"
     r"[ \t]*(?:saya|sy|sya|aku)(?![^\W\d_])[ \t]+",
     re.IGNORECASE,

@@ -68,6 +68,8 @@ def test_self_introductions(given: str, expected: str) -> None:
         ("sy budi nik [NIK] mau lapor", "sy [NAMA] nik [NIK] mau lapor"),
         ("jalan rusak. Saya Budi.", "jalan rusak. Saya [NAMA]."),
         ("SAYA BUDI", "SAYA [NAMA]"),
+        ("[ANONIM] saya Budi Santoso mau lapor", "[ANONIM] saya [NAMA] mau lapor"),  # a mail subject's tag
+        ("jalan rusak (saya Budi Santoso warga rt 3) parah", "jalan rusak (saya [NAMA] warga rt 3) parah"),
     ],
 )
 def test_a_bare_saya_before_a_name(given: str, expected: str) -> None:
