@@ -7,7 +7,7 @@ read without ``async`` block: callers on an event loop run them with ``asyncio.t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Protocol
 
 from channels.base import AcceptResult
@@ -58,7 +58,7 @@ class ComplaintStore(Protocol):
 
     def complaint_by_tracking(self, tracking_id: str) -> dict[str, Any] | None: ...
 
-    def recent_by_reporter(self, reporter_ref: str, since: float) -> list[tuple[str, str]]: ...
+    def recent_by_reporters(self, reporter_refs: Collection[str], since: float) -> dict[str, list[tuple[str, str]]]: ...
 
     def tracking_for_inbound(self, inbound_ids: list[int]) -> dict[int, str]: ...
 
@@ -68,7 +68,7 @@ class ComplaintStore(Protocol):
 
     def dead_forwards(self, limit: int = 500) -> list[dict[str, Any]]: ...
 
-    def awaiting_details(self, reporter_refs: Iterable[str], since: float) -> dict[str, Any] | None: ...
+    def awaiting_details_by_reporter(self, reporter_refs: Collection[str], since: float) -> dict[str, dict[str, Any]]: ...
 
     def tracking_for_external(self, channel: str, account: str, external_id: str) -> str | None: ...
 

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +24,7 @@ from channels.retry import Backoff, Wakeup
 from gateway.store.ports import RouterStore
 from gateway.store.records import STRANGERS_ANSWER, ComplaintRow, DueInbound, Event, InboundOutcome, ReceiptRow
 from gateway.worker.commands import HELP_WORDS, Commands, StatusLookup
-from gateway.worker.sender_reads import SenderReads, read_batch
+from gateway.worker.sender_reads import SenderReads, read_batch, read_own
 from gateway.worker.templates import Templates
 from normalizer.ids import uuid7
 from normalizer.keywords import parse_command
@@ -244,21 +243,14 @@ class Router(Commands):
         self, inbound_id: int, msg: InboundMessage, text: str | None, follow_up_of: str | None, review: list[str],
         hold: str | None = None, *, read: TextRead | None = None,
     ) -> InboundOutcome:
-        since = time.time() - self.normalizer.duplicate_window_s
-        # the reporter's recent complaints (near-duplicate links), read off the event loop for both refs
-        # the normaliser may file this message under
+        # the reporter's recent complaints (near-duplicate links) under both refs the normaliser may file this
+        # message under, and one of theirs waiting for details: read ahead for the batch, or here for this one
         refs = self.normalizer.refs_of(msg)
         spec = spec_for(msg.channel)
         plain = text is None and follow_up_of is None and not review and not hold and not msg.follow_up_hint
         asks = spec.asks_for_details and bool(msg.sender) and not msg.suppress_receipt
-        details_since = time.time() - self.details_window_s
-
-        def lookups() -> tuple[dict[str, Any] | None, dict[str, list[tuple[str, str]]]]:
-            # one trip off the event loop for both reads (a thread hop costs as much as the queries)
-            waiting = self.journal.awaiting_details(refs, details_since) if plain and asks else None
-            return waiting, {ref: self.journal.recent_by_reporter(ref, since) for ref in refs}
-
-        waiting, earlier = self._senders.get(inbound_id, refs) or await asyncio.to_thread(lookups)
+        waiting, earlier = self._senders.get(inbound_id, refs) or await read_own(
+            self.journal, inbound_id, refs, self.normalizer.duplicate_window_s, self.details_window_s)
         if not (plain and asks):
             waiting = None
         if waiting is not None and (waiting["anonymous"] or waiting["confidential"]):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,9 +22,9 @@ Recent = dict[str, list[tuple[str, str]]]  # reporter_ref → its recent (tracki
 
 
 class SenderLookups(Protocol):
-    def awaiting_details(self, reporter_refs: Iterable[str], since: float) -> dict[str, Any] | None: ...
+    def awaiting_details_by_reporter(self, reporter_refs: Collection[str], since: float) -> dict[str, dict[str, Any]]: ...
 
-    def recent_by_reporter(self, reporter_ref: str, since: float) -> list[tuple[str, str]]: ...
+    def recent_by_reporters(self, reporter_refs: Collection[str], since: float) -> Recent: ...
 
 
 @dataclass
@@ -45,28 +45,43 @@ class SenderReads:
 def read_senders(
     journal: SenderLookups, refs_of_each: dict[int, set[str]], recent_since: float, details_since: float
 ) -> SenderReads:
-    """The reads for every message's refs (blocking: run it in a thread)."""
-    reads = SenderReads()
+    """The reads for every message's refs: two statements for the whole batch (blocking: run it in a thread).
+
+    A message filed under several refs waits on the newest complaint waiting under any of them."""
+    every = {ref for refs in refs_of_each.values() for ref in refs}
+    reads = SenderReads(recent=journal.recent_by_reporters(every, recent_since))
+    waiting = journal.awaiting_details_by_reporter(every, details_since)
     for inbound_id, refs in refs_of_each.items():
         key = reads.refs[inbound_id] = frozenset(refs)
-        if key in reads.waiting:
-            continue
-        reads.waiting[key] = journal.awaiting_details(refs, details_since)
-        for ref in refs:
-            if ref not in reads.recent:
-                reads.recent[ref] = journal.recent_by_reporter(ref, recent_since)
+        if key not in reads.waiting:
+            found = [waiting[ref] for ref in refs if ref in waiting]
+            reads.waiting[key] = max(found, key=lambda w: w["created_at"]) if found else None
     return reads
 
 
 async def read_batch(
     journal: SenderLookups, refs_of_each: dict[int, set[str]], recent_window_s: float, details_window_s: float
 ) -> SenderReads:
-    """:func:`read_senders` off the event loop; when it fails, nothing is read ahead and each message
-    reads (and fails) on its own, as it did before."""
-    now = time.time()
+    """:func:`read_senders` off the event loop, ahead of a batch; when it fails, nothing is read ahead and
+    each message reads (and fails) on its own (:func:`read_own`)."""
     try:
-        return await asyncio.to_thread(read_senders, journal, refs_of_each, now - recent_window_s,
-                                       now - details_window_s)
+        return await _read(journal, refs_of_each, recent_window_s, details_window_s)
     except Exception as exc:
         log.debug("reading a batch's senders ahead failed (%s): each message reads its own", type(exc).__name__)
         return SenderReads()
+
+
+async def read_own(
+    journal: SenderLookups, inbound_id: int, refs: set[str], recent_window_s: float, details_window_s: float
+) -> tuple[dict[str, Any] | None, Recent]:
+    """One message's reads, when they were not read ahead; a failure is the message's."""
+    found = (await _read(journal, {inbound_id: refs}, recent_window_s, details_window_s)).get(inbound_id, refs)
+    assert found is not None
+    return found
+
+
+async def _read(
+    journal: SenderLookups, refs_of_each: dict[int, set[str]], recent_window_s: float, details_window_s: float
+) -> SenderReads:
+    now = time.time()
+    return await asyncio.to_thread(read_senders, journal, refs_of_each, now - recent_window_s, now - details_window_s)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 from gateway.store.records import STRANGER_HOLDS, STRANGERS_ANSWER, Event, ReceiptRow
@@ -17,15 +17,34 @@ from gateway.store.sqlite.base import Files
 from gateway.store.sqlite.events import EVENT_INSERT
 from normalizer.ids import uuid7
 
+RECENT_PER_REPORTER = 20  # a reporter's recent complaints compared with a new one, for near-duplicate links
+MAX_REFS = 400  # reporters a statement reads: well under SQLite's bound on its parameters
+
+
+def _chunks(refs: list[str]) -> Iterator[tuple[list[str], str]]:
+    """The distinct refs a statement's worth at a time, each with its ``?`` marks."""
+    refs = list(dict.fromkeys(refs))
+    for start in range(0, len(refs), MAX_REFS):
+        chunk = refs[start:start + MAX_REFS]
+        yield chunk, ",".join("?" * len(chunk))
+
 
 class ComplaintTables(Files):
-    def recent_by_reporter(self, reporter_ref: str, since: float) -> list[tuple[str, str]]:
-        rows = self.reader.rows(
-            "SELECT tracking_id, json_extract(record, '$.body') FROM complaints "
-            "WHERE reporter_ref=? AND created_at>=? ORDER BY created_at DESC LIMIT 20",
-            (reporter_ref, since),
-        )
-        return [(r[0], r[1] or "") for r in rows]
+    def recent_by_reporters(self, reporter_refs: Collection[str], since: float) -> dict[str, list[tuple[str, str]]]:
+        """Each reporter's newest complaints since ``since`` (at most :data:`RECENT_PER_REPORTER`, newest first) as
+        (tracking ID, body), for many reporters in one statement a :data:`MAX_REFS` of them."""
+        out: dict[str, list[tuple[str, str]]] = {ref: [] for ref in reporter_refs}
+        for chunk, marks in _chunks(list(out)):
+            # the window numbers each reporter's rows newest first; the body is read only for the rows kept
+            for ref, tracking_id, body in self.reader.rows(
+                "SELECT c.reporter_ref, c.tracking_id, json_extract(c.record, '$.body') FROM ("
+                "  SELECT rowid AS r, ROW_NUMBER() OVER (PARTITION BY reporter_ref ORDER BY created_at DESC) AS n "
+                f"  FROM complaints WHERE reporter_ref IN ({marks}) AND created_at>=?"
+                ") w JOIN complaints c ON c.rowid=w.r WHERE w.n<=? ORDER BY c.reporter_ref, w.n",
+                (*chunk, since, RECENT_PER_REPORTER),
+            ):
+                out[ref].append((tracking_id, body or ""))
+        return out
 
     def complaint_by_tracking(self, tracking_id: str) -> dict[str, Any] | None:
         r = self.reader.one(
@@ -86,17 +105,23 @@ class ComplaintTables(Files):
             lambda c: requeue_dead(c, "complaints", ids, waiting_state="normalized", event="retry_dead"))
 
     # --- waiting for the citizen's details ---------------------------------------------------
-    def awaiting_details(self, reporter_refs: Iterable[str], since: float) -> dict[str, Any] | None:
-        """The newest complaint of these reporters that had no substance and waits for their details."""
-        refs = [r for r in reporter_refs if r]
-        if not refs:
-            return None
-        r = self.reader.one(
-            f"SELECT id, tracking_id, anonymous, confidential FROM complaints WHERE state='awaiting_details' "
-            f"AND reporter_ref IN ({','.join('?' * len(refs))}) AND created_at>=? ORDER BY created_at DESC LIMIT 1",
-            (*refs, since),
-        )
-        return dict(r) if r else None
+    def awaiting_details_by_reporter(self, reporter_refs: Collection[str], since: float) -> dict[str, dict[str, Any]]:
+        """Each reporter's newest complaint since ``since`` that had no substance and waits for their details
+        (``id``, ``tracking_id``, ``anonymous``, ``confidential``, ``created_at``); reporters with none are left out."""
+        out: dict[str, dict[str, Any]] = {}
+        for chunk, marks in _chunks([r for r in reporter_refs if r]):
+            for r in self.reader.rows(
+                "SELECT * FROM ("
+                "  SELECT reporter_ref, id, tracking_id, anonymous, confidential, created_at, "
+                "  ROW_NUMBER() OVER (PARTITION BY reporter_ref ORDER BY created_at DESC) AS n "
+                f"  FROM complaints WHERE state='awaiting_details' AND reporter_ref IN ({marks}) AND created_at>=?"
+                ") WHERE n=1",
+                (*chunk, since),
+            ):
+                waiting = dict(r)
+                del waiting["n"]
+                out[waiting.pop("reporter_ref")] = waiting
+        return out
 
     # --- review queue --------------------------------------------------------------------
     def review_queue(self) -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ from channels.message import InboundMessage
 from gateway.store.sqlite.journal import Journal
 from gateway.store.vault import Sealer
 from gateway.worker.router import Router
-from gateway.worker.sender_reads import SenderReads
 from gateway.worker.templates import Templates
 from normalizer.pipeline import Normalizer
 
@@ -74,7 +73,7 @@ async def test_a_resend_in_a_later_batch_is_linked_and_read_once_per_batch(rig: 
     first, resend, other_sender, other_text = records(j)
     assert resend["possible_duplicate_of"] == [first["tracking_id"]]
     assert other_sender["possible_duplicate_of"] == [] and other_text["possible_duplicate_of"] == []
-    assert "lookups" not in per_message_reads  # no message of a light batch read its sender on its own
+    assert per_message_reads.count("read_senders") == 2  # once a batch: no message of it read its sender alone
 
 
 async def test_details_in_a_later_batch_complete_the_waiting_complaint(rig: Any) -> None:
@@ -92,15 +91,39 @@ async def test_when_reading_ahead_fails_each_message_reads_its_own(
 ) -> None:
     j, w = rig
     await batch(j, w, sms("m1", TEXT, A))
+    real, calls = j.recent_by_reporters, []
 
-    def broken(*_args: Any) -> SenderReads:
-        raise OSError("disk gone for a moment")
+    def fails_once(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise OSError("disk gone for a moment")
+        return real(*args)
 
-    monkeypatch.setattr(sender_reads, "read_senders", broken)
+    monkeypatch.setattr(j, "recent_by_reporters", fails_once)
+    per_message_reads.clear()
     await batch(j, w, sms("m2", TEXT, A), sms("m3", OTHER, B))
     first, resend, other = records(j)
     assert resend["possible_duplicate_of"] == [first["tracking_id"]] and other["possible_duplicate_of"] == []
-    assert per_message_reads.count("lookups") == 2
+    assert per_message_reads.count("read_senders") == 3  # the batch's (failed), then each message's own
+
+
+async def test_a_message_whose_own_read_fails_is_retried_and_the_others_are_written(
+    rig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    j, w = rig
+    real, calls = j.recent_by_reporters, []
+
+    def fails_twice(*args: Any) -> Any:  # the batch's read, then the first message's own
+        calls.append(args)
+        if len(calls) <= 2:
+            raise OSError("disk gone for a moment")
+        return real(*args)
+
+    monkeypatch.setattr(j, "recent_by_reporters", fails_twice)
+    await batch(j, w, sms("m1", TEXT, A), sms("m2", OTHER, B))
+    assert [r["body"] for r in records(j)] == [OTHER]
+    states = [tuple(r) for r in j.reader.rows("SELECT state, attempts, error FROM processed ORDER BY inbound_id")]
+    assert states[0] == ("retry", 1, "OSError") and states[1][0] != "retry"
 
 
 def test_reads_are_only_for_the_messages_and_refs_read_ahead() -> None:
@@ -112,8 +135,8 @@ def test_reads_are_only_for_the_messages_and_refs_read_ahead() -> None:
 
 
 class _Fixed:
-    def awaiting_details(self, reporter_refs: Any, since: float) -> dict[str, Any] | None:
-        return None
+    def awaiting_details_by_reporter(self, reporter_refs: Any, since: float) -> dict[str, dict[str, Any]]:
+        return {}
 
-    def recent_by_reporter(self, reporter_ref: str, since: float) -> list[tuple[str, str]]:
-        return [("T1", f"body {reporter_ref}")]
+    def recent_by_reporters(self, reporter_refs: Any, since: float) -> dict[str, list[tuple[str, str]]]:
+        return {ref: [("T1", f"body {ref}")] for ref in reporter_refs}
