@@ -1,6 +1,7 @@
-"""The two pipes between the acknowledging process and its worker child: wake-ups one way, faults the other.
+"""The pipes between the processes: wake-ups (intake → worker, intake and worker → delivery) and the
+worker's faults (worker → intake).
 
-Both processes import this module: the intake process owns the pipes, the worker holds one end of each.
+Every process imports this module: the intake process owns the pipes, its children hold one end each.
 """
 
 from __future__ import annotations
@@ -8,17 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Callable
 
-UPDATES_BYTE = b"u"  # on the wake pipe: read the central store's updates feed (any other byte: the journal)
+UPDATES_BYTE = b"u"  # to the delivery process: read the central store's updates feed (any other byte: new work)
 
 
-class WakePipe:
-    """Intake → worker: one byte means 'new work in the journal' (``u``: new updates in the central store).
-    Never blocks the writer."""
+class Waker:
+    """The writing end of a wake-up pipe: one byte means 'new work' (``u``: new updates in the central
+    store). Never blocks the writer."""
 
-    def __init__(self) -> None:
-        self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        os.set_inheritable(self.read_fd, True)
+    def __init__(self, write_fd: int) -> None:
+        self.write_fd = write_fd
         self._pending = False
 
     def poke(self) -> None:
@@ -33,14 +34,39 @@ class WakePipe:
             os.write(self.write_fd, b"!")
 
     def poke_updates(self) -> None:
-        """The central store pushed a wake-up: ``u`` tells the worker to read the updates feed now."""
+        """The central store pushed a wake-up: ``u`` says to read the updates feed now."""
         with contextlib.suppress(BlockingIOError, BrokenPipeError):
             os.write(self.write_fd, UPDATES_BYTE)
+
+
+class WakePipe(Waker):
+    """A wake-up pipe the intake process owns; ``read_fd`` (and ``write_fd``, for a child that wakes
+    another) is handed to its children with ``pass_fds``."""
+
+    def __init__(self) -> None:
+        self.read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        super().__init__(write_fd)
 
     def close(self) -> None:
         for fd in (self.read_fd, self.write_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def listen_for_wakeups(fd: int, on_work: Callable[[], None], on_updates: Callable[[], None] | None = None) -> None:
+    """A child's reading end: ``on_work`` for every wake-up, ``on_updates`` too when one said ``u``."""
+
+    def drain() -> None:
+        updates = False
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(fd, 4096):
+                updates = updates or UPDATES_BYTE in chunk
+        if updates and on_updates is not None:
+            on_updates()
+        on_work()
+
+    os.set_blocking(fd, False)
+    asyncio.get_running_loop().add_reader(fd, drain)
 
 
 class StatusPipe:

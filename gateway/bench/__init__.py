@@ -175,12 +175,14 @@ def bench_gateway(work: Path, **env: str) -> Iterator[BenchGateway]:
 
 
 @contextmanager
-def paused(pid: int) -> Iterator[None]:
-    os.kill(pid, signal.SIGSTOP)
+def paused(*pids: int) -> Iterator[None]:
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        os.kill(pid, signal.SIGCONT)
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
 
 
 def _table(title: str, rows: list[tuple[str, str, str]]) -> Table:
@@ -217,8 +219,8 @@ def bench_sms(duration: float, connections: int, console: Console, work: Path) -
             t_e2e = time.monotonic() - t0
             halves = drain_halves(gw.seen)
         with bench_gateway(work / "alone", LAPOR_SMTP__ENABLED="false", LAPOR_SMS__KANNEL__SENDSMS_URL=sendsms) as gw:
-            console.print("[bold]gateway[/]: the same, intake alone (worker paused with SIGSTOP, resumed after)")
-            with paused(child_pid(gw.proc.pid, "worker")):
+            console.print("[bold]gateway[/]: the same, intake alone (worker and delivery paused with SIGSTOP)")
+            with paused(child_pid(gw.proc.pid, "worker"), child_pid(gw.proc.pid, "delivery")):
                 alone = run_wrk(gw.url, duration, connections, script)
     finally:
         stop(noop)

@@ -72,7 +72,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from gateway.worker.process import serve_worker
 
     settings = _settings(args)
-    return _serve_until_signal(settings, lambda stop: serve_worker(settings, stop, args.wake_fd, args.status_fd))
+    return _serve_until_signal(settings, lambda stop: serve_worker(settings, stop, args.wake_fd, args.status_fd,
+                                                                   args.delivery_fd))
+
+
+def cmd_delivery(args: argparse.Namespace) -> int:
+    from gateway.worker.process import serve_worker
+
+    settings = _settings(args)
+    return _serve_until_signal(settings, lambda stop: serve_worker(settings, stop, args.wake_fd, route=False))
 
 
 def cmd_central(args: argparse.Namespace) -> int:
@@ -227,9 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
         "secrets on the first start; holds a lock on it, so a second `run` on the same data refuses. Stop: Ctrl-C.")
     w = add("worker", cmd_worker, "the pipeline worker alone (run starts it; for running it on its own)",
             "The worker: reads the journal, normalises, forwards to the central store and sends receipts.\n"
-            "`run` starts it as a child process; run it alone only on the data of a running gateway.")
+            "`run` starts it as two child processes (this one normalises, `delivery` forwards and sends);\n"
+            "run alone it does both. Run it alone only on the data of a running gateway.")
     w.add_argument("--wake-fd", type=int, default=None, help=argparse.SUPPRESS)
     w.add_argument("--status-fd", type=int, default=None, help=argparse.SUPPRESS)
+    w.add_argument("--delivery-fd", type=int, default=None, help=argparse.SUPPRESS)
+    d = add("delivery", cmd_delivery, "forwarding and receipts alone (run starts it beside the worker)",
+            "The delivery part of the worker: forwards complaints and citizens' answers to the central store,\n"
+            "sends receipts and reads the store's updates. `run` starts it as a child process.")
+    d.add_argument("--wake-fd", type=int, default=None, help=argparse.SUPPRESS)
     add("central", cmd_central, "run the reference central complaint store alone (central.port, 8090)",
         "The reference central complaint store alone, on central.host:central.port (default 127.0.0.1:8090);\n"
         "its records in central.db in the data folder, which it makes if needed.")

@@ -1,10 +1,11 @@
-"""Child processes of ``lapor-gateway run``: the pipeline worker and the embedded central store.
+"""Child processes of ``lapor-gateway run``: the worker, delivery, the embedded central store, the console.
 
 Why processes and not tasks: one Python process is one core. The intake
 process answers webhooks and journals them; the worker (niced, so intake keeps
-priority under a burst) normalises, forwards and sends receipts; the embedded
-reference store gets its own core share too. They share only the SQLite journal
-(WAL, one writer at a time) and a wake-up pipe from intake to the worker.
+priority under a burst) normalises; delivery (niced too) forwards and sends
+receipts; the embedded reference store gets its own core share too. They share
+only the SQLite journal (WAL, one writer at a time) and wake-up pipes: intake →
+worker, worker and intake → delivery.
 Children die with their parent (PR_SET_PDEATHSIG), also on kill -9.
 """
 

@@ -1,7 +1,7 @@
 """The intake process of ``lapor-gateway run``: webhooks, listeners and pollers → the journal.
 
 It acknowledges only what is durable and does nothing else on that path; the
-worker and the embedded central store run as child processes
+worker, delivery, the embedded central store and the console run as child processes
 (:mod:`gateway.intake.children`).
 """
 
@@ -61,7 +61,8 @@ class Gateway:
         self.receipt_paths = ReceiptPaths(self.journal, settings)  # Kannel sendsms, the mail relay
         self.metrics.sources.append(self.receipt_paths.metrics)
         report_failures(self.pollers, self.journal)
-        self.wake = WakePipe()
+        self.wake = WakePipe()  # to the worker: new messages in the journal
+        self.delivery_wake = WakePipe()  # to delivery (from the worker, and here): new work, the store's updates
         self.status = StatusPipe()
         self.storage_fault: str | None = None
         self.children: list[Child] = []
@@ -84,7 +85,7 @@ class Gateway:
                 routes.add(method, channel.path, handler)
         if self.settings.central.updates and self.settings.central.hmac_key:  # the store's wake-up for its feed
             routes.add_post(UPDATE_PUSH_PATH, update_push_handler(
-                self.settings.central.hmac_key, self.wake.poke_updates, self.metrics.count))
+                self.settings.central.hmac_key, self.delivery_wake.poke_updates, self.metrics.count))
         routes.add_get("/healthz", self._healthz)
         routes.add_get("/metrics", self.metrics.handle)
         return routes
@@ -174,18 +175,21 @@ class Gateway:
         return web.json_response(body, status=503 if failing else 200)
 
     def _stalled(self) -> str | None:
-        """Work due for longer than ``worker.stall_seconds`` and no outcome written in that time."""
+        """Work due for longer than ``worker.stall_seconds`` and no progress in that time: journaled
+        messages and no outcome written (the worker), or complaints to forward and no try ended (delivery)."""
         limit = self.settings.worker.stall_seconds
         try:
-            p = self.journal.progress()
+            parts = (("worker", self.journal.progress()), ("delivery", self.journal.forwarding_progress()))
         except sqlite3.Error as exc:
             return f"journal: cannot read progress ({_sqlite_name(exc)})"
         now = time.time()
-        if p["due_since"] is None or now - p["due_since"] < limit:
-            return None
-        if p["last_progress"] is not None and now - p["last_progress"] < limit:
-            return None
-        return f"worker: no progress for {limit:.0f}s while work is due"
+        for name, p in parts:
+            if p["due_since"] is None or now - p["due_since"] < limit:
+                continue
+            if p["last_progress"] is not None and now - p["last_progress"] < limit:
+                continue
+            return f"{name}: no progress for {limit:.0f}s while work is due"
+        return None
 
     async def _journal_writable(self) -> bool:
         """While intake writes fail, a health check tries one small write: the fault ends when it works."""
@@ -210,6 +214,8 @@ class Gateway:
                 if child.name == "worker":
                     self.status.reset()
                     self.wake.poke()
+                elif child.name == "delivery":
+                    self.delivery_wake.poke()
 
     # --- lifecycle -----------------------------------------------------------------------
     def _args(self, *args: str) -> list[str]:
@@ -250,12 +256,17 @@ class Gateway:
                  ", ".join(c.path for c in self.webhooks))
         if self.spawn_children:
             self.status.listen()
-            self.children.append(
+            to_delivery = self.delivery_wake
+            self.children += [
                 Child("worker", self._args("worker", "--wake-fd", str(self.wake.read_fd),
-                                           "--status-fd", str(self.status.write_fd)),
-                      nice=5, pass_fds=(self.wake.read_fd, self.status.write_fd))
-            )
+                                           "--status-fd", str(self.status.write_fd),
+                                           "--delivery-fd", str(to_delivery.write_fd)),
+                      nice=5, pass_fds=(self.wake.read_fd, self.status.write_fd, to_delivery.write_fd)),
+                Child("delivery", self._args("delivery", "--wake-fd", str(to_delivery.read_fd)),
+                      nice=5, pass_fds=(to_delivery.read_fd,)),
+            ]
         self.wake.poke()  # whatever a previous run left in the journal
+        self.delivery_wake.poke()
         if self.children:
             self._tasks.append(asyncio.create_task(self._watch_children()))
         # the receipt paths, told in one line each, without holding up start-up
@@ -277,6 +288,7 @@ class Gateway:
         for child in reversed(self.children):
             await asyncio.to_thread(child.stop)
         self.wake.close()
+        self.delivery_wake.close()
         self.status.close()
         self.journal.close()
 

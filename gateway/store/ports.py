@@ -52,6 +52,8 @@ class OutcomeStore(Protocol):
 
     def progress(self) -> dict[str, Any]: ...
 
+    def forwarding_progress(self) -> dict[str, Any]: ...
+
 
 class ComplaintStore(Protocol):
     """Complaints by tracking ID (``CEK``, ``INFO``, ``show``) and by reporter (near-duplicates)."""

@@ -13,11 +13,12 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 from gateway.store.records import STRANGER_HOLDS, STRANGERS_ANSWER, Event, ReceiptRow
-from gateway.store.sqlite.base import Files
+from gateway.store.sqlite.base import Files, set_cursor_row
 from gateway.store.sqlite.events import EVENT_INSERT
 from normalizer.ids import uuid7
 
 RECENT_PER_REPORTER = 20  # a reporter's recent complaints compared with a new one, for near-duplicate links
+FORWARDER_PROGRESS = "forwarder:progress"  # its updated_at is when a forward's try last ended
 MAX_REFS = 400  # reporters a statement reads: well under SQLite's bound on its parameters
 
 
@@ -83,11 +84,27 @@ class ComplaintTables(Files):
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
     async def mark_forwarded(self, complaint_id: str, answer: dict[str, Any]) -> None:
-        await self.state_writer.write(lambda c: mark_delivered(c, "complaints", complaint_id, answer, "forwarded"))
+        def write(c: sqlite3.Connection) -> None:
+            mark_delivered(c, "complaints", complaint_id, answer, "forwarded")
+            set_cursor_row(c, FORWARDER_PROGRESS, "", time.time())
+
+        await self.state_writer.write(write)
 
     async def mark_forward_failed(self, complaint_id: str, error: str, next_at: float, dead: bool) -> None:
-        await self.state_writer.write(lambda c: mark_failed(c, "complaints", complaint_id, error, next_at, dead=dead,
-                                                            waiting_state="normalized", dead_event="dead_letter"))
+        def write(c: sqlite3.Connection) -> None:
+            mark_failed(c, "complaints", complaint_id, error, next_at, dead=dead, waiting_state="normalized",
+                        dead_event="dead_letter")
+            set_cursor_row(c, FORWARDER_PROGRESS, "", time.time())
+
+        await self.state_writer.write(write)
+
+    def forwarding_progress(self) -> dict[str, Any]:
+        """For /healthz: since when a forward is due (one of them; the oldest ages as a stalled forwarder
+        leaves them), and when the forwarder last wrote the end of a try."""
+        due = self.reader.one("SELECT MAX(created_at, next_at) FROM complaints WHERE state='normalized' "
+                              "AND next_at<=? ORDER BY next_at LIMIT 1", (time.time(),))
+        last = self.reader.one("SELECT updated_at FROM cursors WHERE key=?", (FORWARDER_PROGRESS,))
+        return {"due_since": due[0] if due else None, "last_progress": last[0] if last else None}
 
     def dead_forwards(self, limit: int = 500) -> list[dict[str, Any]]:
         """Forwards that gave up (``dead_letter``), newest first: what ``retry-dead`` would queue again."""
