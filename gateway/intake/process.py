@@ -21,7 +21,7 @@ from aiohttp import web
 from channels.base import Listener, OwnBodyLimit, Poller, RawRequest, StartupCheck, WebhookChannel
 from channels.message import Rejected
 from gateway.intake.channel_health import ChannelHealth
-from gateway.intake.children import Child, wait_http
+from gateway.intake.children import BACKGROUND_NICE, Child, wait_http
 from gateway.intake.http import Routes, intake_server
 from gateway.intake.metrics import Metrics
 from gateway.intake.receipt_paths import ReceiptPaths
@@ -224,7 +224,7 @@ class Gateway:
     async def start(self) -> None:
         s = self.settings
         if s.central.embedded and self.spawn_children:
-            central = Child("central store", self._args("central"), nice=5)
+            central = Child("central store", self._args("central"), nice=BACKGROUND_NICE)
             self.children.append(central)
             await asyncio.to_thread(wait_http, f"http://{s.central.host}:{s.central.port}/v1/complaints", central.proc,
                                     central.name)
@@ -261,9 +261,9 @@ class Gateway:
                 Child("worker", self._args("worker", "--wake-fd", str(self.wake.read_fd),
                                            "--status-fd", str(self.status.write_fd),
                                            "--delivery-fd", str(to_delivery.write_fd)),
-                      nice=5, pass_fds=(self.wake.read_fd, self.status.write_fd, to_delivery.write_fd)),
+                      nice=BACKGROUND_NICE, pass_fds=(self.wake.read_fd, self.status.write_fd, to_delivery.write_fd)),
                 Child("delivery", self._args("delivery", "--wake-fd", str(to_delivery.read_fd)),
-                      nice=5, pass_fds=(to_delivery.read_fd,)),
+                      nice=BACKGROUND_NICE, pass_fds=(to_delivery.read_fd,)),
             ]
         self.wake.poke()  # whatever a previous run left in the journal
         self.delivery_wake.poke()

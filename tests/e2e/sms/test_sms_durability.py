@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.intake.children import child_pid
+from gateway.intake.children import BACKGROUND_NICE, child_pid
 from tests.e2e.sms.conftest import SHORTCODE, SmsRig
 from tests.e2e_helpers import tracking_ids_in
 from tests.gateway_proc import GatewayProcess, wait_until
@@ -172,3 +172,7 @@ def test_a_dead_worker_is_restarted_and_catches_up(sms_rig: SmsRig) -> None:
     assert status == 200 and body["children"]["worker"] == {"alive": True, "restarts": 1}
     assert child_pid(gw.proc.pid, "worker") != worker
     assert "worker exited with -9; restarting it" in gw.log_text()
+    # the restarted one is as background as the first: intake keeps priority under a burst
+    background = min(19, os.getpriority(os.PRIO_PROCESS, gw.proc.pid) + BACKGROUND_NICE)
+    for role in ("worker", "delivery", "central"):
+        assert os.getpriority(os.PRIO_PROCESS, child_pid(gw.proc.pid, role)) == background, role
