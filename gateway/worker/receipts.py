@@ -26,6 +26,7 @@ from channels.base import OutboundReceipt, ReceiptSender
 from channels.message import PeerUnavailable, Rejected
 from channels.registry import spec_for
 from channels.retry import Backoff, Wakeup
+from gateway.loops import cancel_all
 from gateway.store.ports import ReceiptStore
 from gateway.store.records import Event
 from gateway.worker.rate_limits import RateLimits, recipient_of
@@ -77,17 +78,22 @@ class ReceiptWorker:
             )
         sem = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
-        while True:
-            due = await asyncio.to_thread(self.journal.due_receipts, self.concurrency * 4)
-            fresh = [r for r in due if r["id"] not in self._inflight]
-            for r in fresh:
-                await sem.acquire()
-                self._inflight.add(r["id"])
-                t = asyncio.create_task(self._send(sem, r))
-                tasks.add(t)
-                t.add_done_callback(tasks.discard)
-            if not fresh:
-                await self.wake.wait()
+        try:
+            while True:
+                due = await asyncio.to_thread(self.journal.due_receipts, self.concurrency * 4)
+                fresh = [r for r in due if r["id"] not in self._inflight]
+                for r in fresh:
+                    await sem.acquire()
+                    self._inflight.add(r["id"])
+                    t = asyncio.create_task(self._send(sem, r))
+                    tasks.add(t)
+                    t.add_done_callback(tasks.discard)
+                if not fresh:
+                    await self.wake.wait()
+        finally:
+            # stopped: the sends in flight stop with it and stay claimed (``sending``), as after a crash. Left
+            # running, each met its sender being closed ("Session is closed") and was written down as failed.
+            await cancel_all(list(tasks))
 
     async def _resend_unsure(self) -> None:
         n = await self.journal.resend_unsure()
