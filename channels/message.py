@@ -318,3 +318,24 @@ class Intake:
     status: int = 200
     body: str = ""
     content_type: str = "text/plain"
+
+
+def content_of(sender: str | None, subject: str | None, text: str, *more: str) -> str:
+    """What a message says (not when or how it came), as one string: the journal keeps a keyed digest of it
+    to tell a redelivery from another message that reuses the id."""
+    return "\x00".join([sender or "", subject or "", text, *more])
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    """A message as a webhook journals it without building it (:class:`channels.base.JournalsEntries`).
+
+    ``data`` is the channel's journal form (a tag, then what the message is made of), opened in the worker;
+    ``content`` is :func:`content_of` the message it opens into. Plain, as nothing here is validated yet:
+    the message is, when it is built."""
+
+    channel: str
+    account: str
+    external_id: str
+    data: bytes
+    content: str

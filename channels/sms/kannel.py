@@ -4,6 +4,11 @@ Kannel's get-url is set to pass ``from to text ts unixtime id smsc coding
 charset udh`` in the query; ``text`` is url-encoded *bytes* in ``charset``
 (UTF-16BE for UCS-2). With ``post-url`` the text is the body and the charset is
 in Content-Type. The reply body is always empty: receipts go out via sendsms.
+
+On the acknowledging path the webhook does not build the message: :meth:`KannelChannel.entry` checks the
+call and reads its ids and text, and the journal keeps the fields the message is made of
+(:data:`JOURNAL_FORM`); the worker makes the message from them with :func:`message_from_form`. ``parse``
+is the two in a row, so whatever reads the call reads the message the worker will see.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from datetime import UTC, datetime
 from urllib.parse import unquote_to_bytes
 
 from channels.base import RawRequest, decode_text, from_unix
-from channels.message import InboundMessage, Intake, Rejected
+from channels.message import InboundMessage, Intake, JournalEntry, Rejected, content_of, safe_text
+from channels.packed import pack, unpack
 
 DLR_STATUS = {"1": "delivered", "2": "failed", "4": "buffered", "8": "accepted", "16": "rejected"}
 
@@ -41,8 +47,11 @@ def query_bytes(raw: RawRequest) -> dict[str, bytes]:
 
 
 def _param(params: dict[str, bytes], name: str) -> str | None:
-    v = params.get(name)
-    return v.decode("utf-8", "replace") if v is not None else None
+    return _text_param(params.get(name))
+
+
+def _text_param(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("utf-8", "replace")
 
 
 def _charset_of(content_type: str | None) -> str | None:
@@ -53,17 +62,16 @@ def _charset_of(content_type: str | None) -> str | None:
     return None
 
 
-def _received_at(params: dict[str, bytes]) -> datetime:
-    """Kannel's ``unixtime`` (or ``ts``) when it is a real time; the receive time otherwise, never an error."""
-    if (when := from_unix(_param(params, "unixtime"))) is not None:
+def _received_at(unixtime: str | None, ts: str | None, received: datetime) -> datetime:
+    """Kannel's ``unixtime`` (or ``ts``) when it is a real time; ``received`` (ours) otherwise, never an error."""
+    if (when := from_unix(unixtime)) is not None:
         return when
-    ts = _param(params, "ts")
     if ts and len(ts) <= 40:
         try:
             return datetime.strptime(ts, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
         except ValueError:
             pass
-    return datetime.now(UTC)
+    return received
 
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
@@ -135,7 +143,10 @@ class KannelChannel:
             return "hmac:" + hmac.new(self.id_key, parts, hashlib.sha256).hexdigest()
         return "sha256:" + hashlib.sha256(parts).hexdigest()
 
-    def parse(self, raw: RawRequest) -> Intake:
+    def entry(self, raw: RawRequest) -> JournalEntry:
+        """The call checked and read as far as the acknowledgement needs: who may call, the fields a message
+        cannot go without, its text decoded (a 400 now, not in the worker) and its ids; ``data`` is
+        :data:`JOURNAL_FORM`, what :func:`message_from_form` makes the message of."""
         params = query_bytes(raw)
         self.auth.check(raw, params)
         sender = _param(params, "from") or raw.headers.get("X-Kannel-From")
@@ -157,16 +168,42 @@ class KannelChannel:
         ext = _param(params, "id") or _param(params, "foreign_id")
         if not ext:
             ext = self.fallback_id(sender, receiver, params.get("ts", b""), data)
-        msg = InboundMessage(
-            channel=self.name,
-            account=receiver,
-            external_id=ext,
-            sender=sender.lstrip("+"),
-            received_at=_received_at(params),
-            text=text,
-            metadata={"smsc": _param(params, "smsc"), "coding": coding},
-        )
-        return Intake(messages=[msg])
+        form = pack([_utf8(sender), _utf8(receiver), _utf8(ext), data, _utf8(charset), _utf8(coding),
+                     params.get("unixtime"), params.get("ts"), params.get("smsc")])
+        # keyed as the message will be: its fields are made safe (NUL, lone surrogates) as it is built
+        return JournalEntry(self.name, safe_text(receiver), safe_text(ext), JOURNAL_FORM + form,
+                            content_of(safe_text(sender.lstrip("+")), None, safe_text(text)))
+
+    def parse(self, raw: RawRequest) -> Intake:
+        entry = self.entry(raw)
+        return Intake(messages=[message_from_form(entry.data[len(JOURNAL_FORM):], datetime.now(UTC))])
+
+
+JOURNAL_FORM = b"\0sms.kannel/1\0"  # never the start of a message's JSON ("{")
+_FIELDS = 9
+
+
+def _utf8(value: str | None) -> bytes | None:
+    return None if value is None else value.encode("utf-8", "surrogatepass")
+
+
+def _str(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("utf-8", "surrogatepass")
+
+
+def message_from_form(form: bytes, received: datetime) -> InboundMessage:
+    """The message of a journaled call (what follows :data:`JOURNAL_FORM`); ``received``: when we took it,
+    its time when Kannel gave none. The text decoded as :meth:`KannelChannel.entry` decoded it."""
+    sender, receiver, ext, data, charset, coding, unixtime, ts, smsc = unpack(form, _FIELDS)
+    return InboundMessage(
+        channel=KannelChannel.name,
+        account=_str(receiver),
+        external_id=_str(ext),
+        sender=(_str(sender) or "").lstrip("+"),
+        received_at=_received_at(_text_param(unixtime), _text_param(ts), received),
+        text=decode_text(data or b"", _str(charset)),
+        metadata={"smsc": _text_param(smsc), "coding": _str(coding)},
+    )
 
 
 class KannelDlrChannel:

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from channels.base import Listener, OwnBodyLimit, Poller, RawRequest, StartupCheck, WebhookChannel
-from channels.message import Rejected
+from channels.base import JournalsEntries, Listener, OwnBodyLimit, Poller, RawRequest, StartupCheck, WebhookChannel
+from channels.message import Intake, Rejected
 from gateway.intake.channel_health import ChannelHealth
 from gateway.intake.children import BACKGROUND_NICE, Child, wait_http
 from gateway.intake.http import Routes, intake_server
@@ -36,6 +36,8 @@ from gateway.store.sqlite.journal import JournalCursors
 from gateway.wiring import build_channels
 
 log = logging.getLogger(__name__)
+
+ENTRY_ANSWER = Intake()  # a journaled entry's answer: 200, empty (Kannel reads nothing of it)
 
 
 class Gateway:
@@ -100,7 +102,8 @@ class Gateway:
         return channel.max_body_bytes if isinstance(channel, OwnBodyLimit) else self.settings.http.max_body_bytes
 
     def _webhook_handler(self, channel: WebhookChannel) -> Callable[[web.BaseRequest], Awaitable[web.Response]]:
-        accept_many = self.journal.accept_many
+        accept_many, accept_entries = self.journal.accept_many, self.journal.accept_entries
+        entry = channel.entry if isinstance(channel, JournalsEntries) else None  # looked up once, not per call
         poke = self.wake.poke
         count = self.metrics.count
 
@@ -129,13 +132,17 @@ class Gateway:
                 host=request.host,
             )
             try:
-                intake = channel.parse(raw)
+                if entry is not None:  # the message is built in the worker; the answer is an empty 200
+                    intake, journaling = ENTRY_ANSWER, accept_entries([entry(raw)])
+                else:
+                    intake = channel.parse(raw)
+                    journaling = accept_many(intake.messages) if intake.messages else None
             except Rejected as exc:
                 count(channel.name, f"rejected_{exc.status}")
                 return web.Response(status=exc.status, text=exc.reason + "\n")
-            if intake.messages:
+            if journaling is not None:
                 try:
-                    results = await accept_many(intake.messages)
+                    results = await journaling
                 except sqlite3.Error as exc:  # nothing was made durable: no 200, and the peer sends again
                     self.storage_fault = f"journal: storage fault ({_sqlite_name(exc)})"
                     count(channel.name, "rejected_503")

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Protocol
 
 from channels.base import AcceptResult
-from channels.message import InboundMessage
+from channels.message import InboundMessage, JournalEntry
 from forwarder.outbox import OutboxStore
 from forwarder.responses import ResponseOutbox
 from gateway.store.records import Claim, DueInbound, Event, InboundOutcome, RateCheck, ReceiptRow
@@ -29,6 +29,8 @@ class InboundStore(Protocol):
     async def accept(self, msg: InboundMessage) -> AcceptResult: ...
 
     async def accept_many(self, msgs: list[InboundMessage]) -> list[AcceptResult]: ...
+
+    async def accept_entries(self, entries: list[JournalEntry]) -> list[AcceptResult]: ...
 
 
 class CursorStore(Protocol):

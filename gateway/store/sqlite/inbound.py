@@ -6,11 +6,12 @@ import asyncio
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from channels.base import AcceptResult
-from channels.message import InboundMessage
+from channels.journal_forms import open_journaled
+from channels.message import InboundMessage, JournalEntry, content_of
 from gateway.store.records import DueInbound
 from gateway.store.sqlite.base import Files, set_cursor_row
 
@@ -22,12 +23,19 @@ class InboundTables(Files):
 
     async def accept_many(self, msgs: list[InboundMessage]) -> list[AcceptResult]:
         now = time.time()
-        index = self.sealer.index
+        index, seal = self.sealer.index, self.sealer.seal
         rows = [
-            (m.channel, m.account, index(m.external_id),
-             self.sealer.seal(journal_bytes(m)), now, content_digest(index, m))
+            (m.channel, m.account, index(m.external_id), seal(journal_bytes(m)), now, index(message_content(m)))
             for m in msgs
         ]
+        return await self.intake_writer.write_bulk("accept", rows)
+
+    async def accept_entries(self, entries: list[JournalEntry]) -> list[AcceptResult]:
+        """Journal webhook entries (:class:`channels.base.JournalsEntries`) as :meth:`accept_many` does messages:
+        the same row, keyed and deduplicated the same, ``data`` sealed as the channel wrote it."""
+        now = time.time()
+        index, seal = self.sealer.index, self.sealer.seal
+        rows = [(e.channel, e.account, index(e.external_id), seal(e.data), now, index(e.content)) for e in entries]
         return await self.intake_writer.write_bulk("accept", rows)
 
     def due_inbound(
@@ -62,7 +70,7 @@ class InboundTables(Files):
         """One journaled message, opened; a payload that cannot be opened is returned without one, to be
         quarantined (by design this cannot happen: it was sealed from a validated message)."""
         try:
-            msg = InboundMessage.model_validate_json(self.sealer.open(payload))
+            msg = open_journaled(self.sealer.open(payload), created_at)
         except Exception as exc:  # a damaged row must not stop every other message
             return DueInbound(inbound_id, None, attempts, created_at, bool(conflict), f"unreadable ({type(exc).__name__})")
         return DueInbound(inbound_id, msg, attempts, created_at, bool(conflict))
@@ -171,10 +179,10 @@ def journal_bytes(m: InboundMessage) -> bytes:
     return _TO_JSON(m, include=m.model_fields_set | _ALWAYS)
 
 
-def content_digest(index: Callable[[str], str], m: InboundMessage) -> str:
-    """Keyed digest of what a message says (not when or how it came): tells a redelivery from a reuse of its id."""
-    parts = [m.sender or "", m.subject or "", m.text, *(a.sha256 for a in m.attachments)]
+def message_content(m: InboundMessage) -> str:
+    """:func:`channels.message.content_of` a message, its attachments and raw bytes included."""
+    more = [a.sha256 for a in m.attachments]
     if m.raw is not None:
-        parts.append(hashlib.sha256(m.raw).hexdigest())
-    return index("\x00".join(parts))
+        more.append(hashlib.sha256(m.raw).hexdigest())
+    return content_of(m.sender, m.subject, m.text, *more)
 

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 
-from channels.message import InboundMessage
+from channels.journal_forms import open_journaled
 from gateway.store.sqlite.base import Files, set_cursor_row
 
 PAGE = 500
@@ -54,7 +54,7 @@ class WindowTables(Files):
             latest: dict[str, float] = {}
             for row in rows:
                 try:
-                    msg = InboundMessage.model_validate_json(self.sealer.open(row["payload"]))
+                    msg = open_journaled(self.sealer.open(row["payload"]), row["created_at"])
                 except Exception:  # a damaged row says nothing about anyone
                     continue
                 if msg.sender and msg.kind != "status":
