@@ -3,7 +3,7 @@
 Each benchmark measures a do-nothing server first and then ``lapor-gateway run``
 (started here on a temporary data dir with free ports and fresh secrets) under
 the same load, then waits until every accepted message is acknowledged by the
-reference central store, for the end-to-end rate.
+reference central store (and, for sms, its receipt sent), for the end-to-end rate.
 
 - ``sms``: wrk, 64 connections, Kannel-shaped GETs with unique ids, against an
   aiohttp no-op handler and the durable Kannel webhook.
@@ -116,21 +116,27 @@ class BenchGateway:
     def metric(self, series: str) -> int:
         return gauges(self.url).get(series, 0)
 
-    def wait_forwarded(self, count: int, timeout: float = 600) -> int:
-        """Until ``count`` complaints are acknowledged by the central store; returns how many were.
-        What it saw on the way is kept in ``seen`` as (time, forwarded), for the drain's steadiness."""
+    def done(self, receipts: bool) -> int:
+        """Complaints the central store acknowledged; with ``receipts``, only as many as receipts went out too."""
+        seen = gauges(self.url)
+        forwarded = seen.get('lapor_complaints{state="forwarded"}', 0)
+        return min(forwarded, seen.get('lapor_receipts{state="sent"}', 0)) if receipts else forwarded
+
+    def wait_done(self, count: int, *, receipts: bool, timeout: float = 600) -> int:
+        """Until ``count`` complaints are done (:meth:`done`); returns how many were. What it saw on the way
+        is kept in ``seen`` as (time, done), for the drain's steadiness."""
         deadline = time.monotonic() + timeout
-        forwarded = 0
+        done = 0
         self.seen: list[tuple[float, int]] = []
         while time.monotonic() < deadline:
-            forwarded = self.metric('lapor_complaints{state="forwarded"}')
-            self.seen.append((time.monotonic(), forwarded))
-            if forwarded >= count:
+            done = self.done(receipts)
+            self.seen.append((time.monotonic(), done))
+            if done >= count:
                 break
             # each look is a /metrics scrape, whose counts read whole indexes in the gateway: often only
             # near the end, where it sets the end-to-end time, or the bench slows down what it measures
-            time.sleep(0.2 if forwarded >= 0.95 * count else 1.0)
-        return forwarded
+            time.sleep(0.2 if done >= 0.95 * count else 1.0)
+        return done
 
 
 def drain_halves(seen: list[tuple[float, int]]) -> tuple[float, float]:
@@ -206,26 +212,29 @@ def bench_sms(duration: float, connections: int, console: Console, work: Path) -
         console.print(f"[bold]baseline[/]: aiohttp no-op handler, {connections} connections, {duration:.0f}s")
         base = run_wrk(f"http://127.0.0.1:{noop_port}", duration, connections, script)
         # receipts go to the no-op server standing in for Kannel's sendsms
-        sendsms = f"http://127.0.0.1:{noop_port}/cgi-bin/sendsms"
-        with bench_gateway(work, LAPOR_SMTP__ENABLED="false", LAPOR_SMS__KANNEL__SENDSMS_URL=sendsms) as gw:
+        # the no-op stands in for Kannel's sendsms, whose SMSC has no throughput cap here: the gateway's own
+        # cap (sms.max_per_minute, an operator's promise to the SMSC) is lifted, or it would be what is measured
+        sms = {"LAPOR_SMTP__ENABLED": "false", "LAPOR_SMS__KANNEL__SENDSMS_URL": f"http://127.0.0.1:{noop_port}/cgi-bin/sendsms",
+               "LAPOR_SMS__MAX_PER_MINUTE": str(10**9)}
+        with bench_gateway(work, **sms) as gw:
             console.print("[bold]gateway[/]: durable Kannel webhook (group commit, WAL, synchronous=FULL), "
                           "the worker draining at the same time")
             t0 = time.monotonic()
             res = run_wrk(gw.url, duration, connections, script)
             time.sleep(0.5)  # requests wrk abandoned at its deadline may still be journaled
             accepted = gw.metric('lapor_inbound{state="accepted"}')
-            t_load, at_load_end = time.monotonic() - t0, gw.metric('lapor_complaints{state="forwarded"}')
-            forwarded = gw.wait_forwarded(accepted)
+            t_load, at_load_end = time.monotonic() - t0, gw.done(receipts=True)
+            done = gw.wait_done(accepted, receipts=True)
             t_e2e = time.monotonic() - t0
             halves = drain_halves(gw.seen)
-        with bench_gateway(work / "alone", LAPOR_SMTP__ENABLED="false", LAPOR_SMS__KANNEL__SENDSMS_URL=sendsms) as gw:
+        with bench_gateway(work / "alone", **sms) as gw:
             console.print("[bold]gateway[/]: the same, intake alone (worker and delivery paused with SIGSTOP)")
             with paused(child_pid(gw.proc.pid, "worker"), child_pid(gw.proc.pid, "delivery")):
                 alone = run_wrk(gw.url, duration, connections, script)
     finally:
         stop(noop)
-    e2e = forwarded / t_e2e if t_e2e else 0.0
-    drain = (forwarded - at_load_end) / (t_e2e - t_load) if t_e2e > t_load else 0.0
+    e2e = done / t_e2e if t_e2e else 0.0
+    drain = (done - at_load_end) / (t_e2e - t_load) if t_e2e > t_load else 0.0
     console.print(_table("bench sms (same run, same load)", [
         ("no-op handler req/s", f"{base.rps:,.0f}", "baseline"),
         ("no-op p50 / p99", f"{base.p50_ms:.2f} ms / {base.p99_ms:.2f} ms", ""),
@@ -234,8 +243,8 @@ def bench_sms(duration: float, connections: int, console: Console, work: Path) -
         ("intake, worker draining req/s", f"{res.rps:,.0f} ({res.rps / base.rps:.2f} of no-op)", ">= 0.45"),
         ("intake, worker draining p50 / p99", f"{res.p50_ms:.2f} ms / {res.p99_ms:.2f} ms", "p99 < 15 ms"),
         ("non-2xx or socket errors", f"{res.errors + alone.errors}", "0"),
-        ("end to end (webhook → central 201)",
-         f"{e2e:,.0f} complaints/s ({e2e / base.rps:.3f} of no-op; {forwarded}/{accepted} in {t_e2e:.1f}s)",
+        ("end to end (webhook → central 201 → receipt sent)",
+         f"{e2e:,.0f} complaints/s ({e2e / base.rps:.3f} of no-op; {done}/{accepted} in {t_e2e:.1f}s)",
          ">= 0.07, >= 1,000/s"),
         ("backlog after the load, drained at", f"{accepted - at_load_end:,} at {drain:,.0f} complaints/s "
          f"(first half {halves[0]:,.0f}/s, second {halves[1]:,.0f}/s)", "steady"),
@@ -262,7 +271,7 @@ def bench_smtp(duration: float, clients: int, console: Console, work: Path) -> d
             t0 = time.monotonic()
             res = smtp_load(gw.smtp_port, duration, clients, run + "g")
             journaled = gw.metric('lapor_inbound{state="accepted"}')
-            forwarded = gw.wait_forwarded(res.total)
+            forwarded = gw.wait_done(res.total, receipts=False)
             t_e2e = time.monotonic() - t0
     finally:
         stop(noop)
