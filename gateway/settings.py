@@ -55,7 +55,7 @@ class CentralSettings(BaseModel):
 
 
 class ForwarderSettings(BaseModel):
-    concurrency: int = Field(32, gt=0)
+    concurrency: int = Field(128, gt=0)  # forwards in progress (post, then its answer written); 64 connections
     max_attempts: int = Field(12, gt=0)
     backoff_base_seconds: float = Field(1.0, gt=0)
     backoff_max_seconds: float = Field(600.0, gt=0)
@@ -221,6 +221,7 @@ class NotifySettings(BaseModel):
 class ReceiptsSettings(BaseModel):
     replies_per_sender_per_hour: int = Field(10, gt=0)  # CEK/help answers; over it: not sent, logged once
     retry_hours: float = Field(24.0, gt=0)  # a receipt whose peer is down is retried this long, then failed
+    concurrency: int = Field(32, gt=0)  # receipts being sent at once (claim, send, its state written)
     updates_per_recipient_per_hour: int = Field(10, gt=0)  # the return path's flood cap; over it: not sent, shown
     # a citizen's answers posted to the store per complaint; over it: held (state held, retry-dead), not dropped
     citizen_responses_per_complaint_per_hour: int = Field(10, gt=0)

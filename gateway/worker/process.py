@@ -144,7 +144,7 @@ class Delivery:
             backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds),
         )
         self.receipts = ReceiptWorker(journal, self.senders, retry_hours=settings.receipts.retry_hours,
-                                      limits=limits)
+                                      concurrency=settings.receipts.concurrency, limits=limits)
         self.responses = ResponseForwarder(  # citizens' answers on their complaints, the second outbox
             journal, central, max_attempts=f.max_attempts,
             backoff=Backoff(f.backoff_base_seconds, f.backoff_max_seconds), limits=limits,
