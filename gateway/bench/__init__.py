@@ -211,10 +211,11 @@ def bench_sms(duration: float, connections: int, console: Console, work: Path) -
         wait_http(f"http://127.0.0.1:{noop_port}/healthz", noop, "no-op server")
         console.print(f"[bold]baseline[/]: aiohttp no-op handler, {connections} connections, {duration:.0f}s")
         base = run_wrk(f"http://127.0.0.1:{noop_port}", duration, connections, script)
-        # receipts go to the no-op server standing in for Kannel's sendsms
-        # the no-op stands in for Kannel's sendsms, whose SMSC has no throughput cap here: the gateway's own
-        # cap (sms.max_per_minute, an operator's promise to the SMSC) is lifted, or it would be what is measured
-        sms = {"LAPOR_SMTP__ENABLED": "false", "LAPOR_SMS__KANNEL__SENDSMS_URL": f"http://127.0.0.1:{noop_port}/cgi-bin/sendsms",
+        # receipts go to the no-op server standing in for Kannel's sendsms, whose SMSC has no throughput cap
+        # here: the gateway's own cap (sms.max_per_minute, an operator's promise to the SMSC) is lifted, or it
+        # would be what is measured
+        sms = {"LAPOR_SMTP__ENABLED": "false",
+               "LAPOR_SMS__KANNEL__SENDSMS_URL": f"http://127.0.0.1:{noop_port}/cgi-bin/sendsms",
                "LAPOR_SMS__MAX_PER_MINUTE": str(10**9)}
         with bench_gateway(work, **sms) as gw:
             console.print("[bold]gateway[/]: durable Kannel webhook (group commit, WAL, synchronous=FULL), "

@@ -106,7 +106,8 @@ async def test_a_state_file_from_before_the_counts_keeps_its_sends(tmp_path: Pat
         assert (await count(j, ["sms_per_minute"], T0)).outcome == "send"
     j.close()
     with sqlite3.connect(tmp_path / "gateway-state.db") as conn:  # as the file was before the counts
-        conn.executescript("DROP TRIGGER rate_sends_counted; DROP TRIGGER rate_sends_uncounted; DROP TABLE rate_counts;")
+        conn.executescript(
+            "DROP TRIGGER rate_sends_counted; DROP TRIGGER rate_sends_uncounted; DROP TABLE rate_counts;")
 
     j = open_journal(tmp_path)  # a new process on the old file
     try:
