@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,21 @@ class Files:
 
     def open_json(self, blob: bytes) -> Any:
         return json.loads(self.sealer.open(blob))
+
+
+def due_rows(reader: Reader, select: str, where: str, params: tuple[Any, ...], limit: int, *,
+             alias: str = "") -> list[sqlite3.Row]:
+    """The ``limit`` oldest (``created_at``, which ``select`` must name) due rows of an outbox table indexed
+    on ``(state, next_at)``, where ``where`` picks the state.
+
+    One ``ORDER BY created_at`` over the due rows sorted the whole backlog at every read: 100,000 rows for
+    each 128 taken in a burst. Read in two index walks instead, each stopping at ``limit``: rows never tried
+    (``next_at`` 0) in the order they were written, rows tried before in the order they fell due."""
+    a = f"{alias}." if alias else ""
+    fresh = reader.rows(f"{select} WHERE {where} AND {a}next_at=0 ORDER BY {a}rowid LIMIT ?", (*params, limit))
+    retried = reader.rows(f"{select} WHERE {where} AND {a}next_at>0 AND {a}next_at<=? ORDER BY {a}next_at LIMIT ?",
+                          (*params, time.time(), limit))
+    return sorted([*fresh, *retried], key=lambda r: r["created_at"])[:limit]
 
 
 def set_cursor_row(conn: sqlite3.Connection, key: str, value: str, now: float) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 from gateway.store.records import STRANGER_HOLDS, STRANGERS_ANSWER, Event, ReceiptRow
-from gateway.store.sqlite.base import Files, set_cursor_row
+from gateway.store.sqlite.base import Files, due_rows, set_cursor_row
 from gateway.store.sqlite.events import EVENT_INSERT
 from normalizer.ids import uuid7
 
@@ -76,12 +76,9 @@ class ComplaintTables(Files):
 
     # --- forwarder outbox ----------------------------------------------------------------
     def due_forwards(self, limit: int) -> list[tuple[str, str, str, int]]:
-        rows = self.reader.rows(
-            "SELECT id, tracking_id, record, attempts FROM complaints WHERE state='normalized' AND next_at<=? "
-            "ORDER BY created_at LIMIT ?",
-            (time.time(), limit),
-        )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        rows = due_rows(self.reader, "SELECT id, tracking_id, record, attempts, created_at FROM complaints",
+                        "state='normalized'", (), limit)
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def mark_forwarded(self, complaint_id: str, answer: dict[str, Any]) -> None:
         def write(c: sqlite3.Connection) -> None:

@@ -11,18 +11,18 @@ from typing import Any
 
 from channels.registry import spec_for
 from gateway.store.records import Event
-from gateway.store.sqlite.base import Files, set_cursor_row
+from gateway.store.sqlite.base import Files, due_rows, set_cursor_row
 from gateway.store.sqlite.events import EVENT_INSERT
 
 PATH_KEY = "receipt_path:"  # + family, in the state file's cursors: the last attempts on that path
 
 # A reply about a ticket (a CEK answer) waits while that ticket's own receipt has not gone out yet: the
 # citizen hears "received, ticket N" before "ticket N: status ...".
-_DUE = (
-    "SELECT id, kind, channel, tracking_id, target, body, attempts, failing_since, created_at FROM receipts r "
-    "WHERE state='pending' AND next_at<=? AND NOT (r.kind!='receipt' AND r.tracking_id IS NOT NULL AND EXISTS ("
+_DUE_SELECT = "SELECT id, kind, channel, tracking_id, target, body, attempts, failing_since, created_at FROM receipts r"
+_DUE_WHERE = (
+    "r.state='pending' AND NOT (r.kind!='receipt' AND r.tracking_id IS NOT NULL AND EXISTS ("
     "SELECT 1 FROM receipts p WHERE p.tracking_id=r.tracking_id AND p.kind='receipt' "
-    "AND p.state IN ('pending','sending','unsure') AND p.created_at<=r.created_at)) ORDER BY created_at LIMIT ?"
+    "AND p.state IN ('pending','sending','unsure') AND p.created_at<=r.created_at))"
 )
 
 
@@ -37,7 +37,7 @@ def _path_value(conn: sqlite3.Connection, family: str) -> dict[str, Any] | None:
 
 class ReceiptTables(Files):
     def due_receipts(self, limit: int) -> list[dict[str, Any]]:
-        rows = self.reader.rows(_DUE, (time.time(), limit))
+        rows = due_rows(self.reader, _DUE_SELECT, _DUE_WHERE, (), limit, alias="r")
         return [dict(r) | {"target": self.open_json(r["target"]), "body": self.open_json(r["body"])} for r in rows]
 
     async def set_receipt_state(

@@ -16,7 +16,7 @@ from typing import Any
 
 from channels.registry import spec_for
 from gateway.store.records import Event, ResponseRow
-from gateway.store.sqlite.base import Files
+from gateway.store.sqlite.base import Files, due_rows
 from gateway.store.sqlite.complaints import mark_delivered, mark_failed, requeue_dead, settle_responses
 from gateway.store.sqlite.events import EVENT_INSERT
 
@@ -56,12 +56,9 @@ class ResponseTables(Files):
     # --- the outbox (the response forwarder) ------------------------------------------------
     def due_responses(self, limit: int) -> list[tuple[str, str, str, int]]:
         """(id, tracking ID, payload JSON, attempts) of responses due whose complaint the store has."""
-        rows = self.reader.rows(
-            "SELECT r.id, r.tracking_id, r.payload, r.attempts FROM citizen_responses r "
-            "JOIN complaints c ON c.id=r.complaint_id "
-            "WHERE r.state='pending' AND r.next_at<=? AND c.state='forwarded' ORDER BY r.created_at LIMIT ?",
-            (time.time(), limit),
-        )
+        rows = due_rows(self.reader, "SELECT r.id, r.tracking_id, r.payload, r.attempts, r.created_at "
+                        "FROM citizen_responses r JOIN complaints c ON c.id=r.complaint_id",
+                        "r.state='pending' AND c.state='forwarded'", (), limit, alias="r")
         return [(r[0], r[1], json.dumps(self.open_json(r[2]), ensure_ascii=False), r[3]) for r in rows]
 
     async def mark_response_forwarded(self, response_id: str, answer: dict[str, Any]) -> None:
