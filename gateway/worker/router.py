@@ -15,6 +15,7 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from channels.base import Completer, SaysHeavy
@@ -33,6 +34,19 @@ from normalizer.pipeline import Normalizer, TextRead, read_text
 from normalizer.tracking import new_tracking_id
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class DecidedBatch:
+    """A batch's outcomes before they are written; ``ids`` (its messages) and ``refs`` (their senders) are
+    what the next batch, read and decided meanwhile, must leave out or wait for."""
+
+    outcomes: list[InboundOutcome]
+    cursor: int
+    heavy: list[DueInbound]  # set aside now, started in the heavy lane once written
+    ids: set[int]
+    refs: set[str]
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
 class Router(Commands):
@@ -70,21 +84,34 @@ class Router(Commands):
         self._heavy_tasks: set[asyncio.Task[None]] = set()
         self.fault: str | None = None
         self._senders = SenderReads()  # the light batch being decided: its senders' reads, made ahead
+        self._writing: DecidedBatch | None = None  # the batch being written while the next is decided
 
     async def run(self) -> None:
         """The loop never ends by an exception: a fault (the disk full, a bug) is reported, waited out
-        with a growing pause, and the same work is tried again; nothing is skipped."""
+        with a growing pause, and the same work is tried again; nothing is skipped.
+
+        A batch is decided while the one before it is being written (the worker's two halves, the
+        normaliser's CPU and the writer's SQLite work, overlap): the next read starts after the batch in
+        flight and leaves its messages out, and a batch whose senders are in the batch in flight waits
+        for that write before it reads what they sent. A batch is written only once the one before is
+        durable; when that write failed, the batch decided after it is dropped and read again."""
         failures = 0
         while True:
             try:
                 if failures == 0 and self.cursor == 0:
                     self.cursor = await asyncio.to_thread(self.journal.worker_cursor)
-                free = self.heavy_capacity - len(self.heavy_busy)
+                ahead = self._writing
                 rows = await asyncio.to_thread(
-                    self.journal.due_inbound, self.cursor, self.batch, deferred=free, busy=set(self.heavy_busy)
+                    self.journal.due_inbound, self._cursor_ahead(), self.batch, deferred=self._heavy_room(),
+                    busy=set(self.heavy_busy) | (ahead.ids if ahead else set()),
                 )
                 if rows:
-                    await self.process(rows)
+                    batch = await self.decide_batch(rows)
+                    await self._written_through()
+                    batch.task = asyncio.create_task(self.write_batch(batch))
+                    self._writing = batch
+                else:
+                    await self._written_through()
                 if failures or self.fault:
                     failures = 0
                     self._set_fault(None)
@@ -94,11 +121,27 @@ class Router(Commands):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                with contextlib.suppress(Exception):  # its failure, if any, is this one or tried again below
+                    await self._written_through()
                 failures += 1
                 self._set_fault(fault_reason(exc))
                 log.error("worker loop: %s (try %d); trying again", self.fault, failures)
                 log.debug("worker loop traceback", exc_info=True)
                 await asyncio.sleep(Backoff(0.5, 30.0).delay(failures - 1))
+
+    def _cursor_ahead(self) -> int:
+        """The cursor as it will be once the batch in flight is written."""
+        return self._writing.cursor if self._writing is not None else self.cursor
+
+    def _heavy_room(self) -> int:
+        """Heavy messages that may start: the batch in flight's count as started."""
+        return self.heavy_capacity - len(self.heavy_busy) - (len(self._writing.heavy) if self._writing else 0)
+
+    async def _written_through(self) -> None:
+        """Until the batch in flight is durable; its write's failure is raised here (once)."""
+        batch, self._writing = self._writing, None
+        if batch is not None and batch.task is not None:
+            await batch.task
 
     def _set_fault(self, fault: str | None) -> None:
         if fault != self.fault:
@@ -109,10 +152,14 @@ class Router(Commands):
     async def process(self, rows: list[DueInbound]) -> None:
         """Light messages are decided and written in one batch; heavy ones (OCR, PDFs, downloads) are set
         aside durably and decided in the heavy lane, each on its own: no batch waits for its slowest member."""
+        await self.write_batch(await self.decide_batch(rows))
+
+    async def decide_batch(self, rows: list[DueInbound]) -> DecidedBatch:
+        """The outcomes of a batch's light messages, nothing written yet."""
         light, heavy = [], []
         for row in rows:
             (heavy if row.msg is not None and self.is_heavy(row.msg) else light).append(row)
-        free = self.heavy_capacity - len(self.heavy_busy)
+        free = self._heavy_room()
         start, park = heavy[:max(free, 0)], heavy[max(free, 0):]
         # the channels' deferred work (MIME parsing of small mails) overlaps across the batch
         completed = await asyncio.gather(*(self.complete(row.msg) for row in light if row.msg is not None),
@@ -120,8 +167,12 @@ class Router(Commands):
         # what their senders sent before, read for the whole batch in one trip off the event loop
         opened = [(row, m) for row, m in zip([r for r in light if r.msg is not None], completed, strict=True)
                   if isinstance(m, InboundMessage)]
-        self._senders = await read_batch(self.journal, {row.id: self.normalizer.refs_of(m) for row, m in opened},
-                                         self.normalizer.duplicate_window_s, self.details_window_s)
+        refs = {row.id: self.normalizer.refs_of(m) for row, m in opened}
+        every = {ref for these in refs.values() for ref in these}
+        if self._writing is not None and every & self._writing.refs:
+            await self._written_through()  # what these senders sent last is still being written
+        self._senders = await read_batch(self.journal, refs, self.normalizer.duplicate_window_s,
+                                         self.details_window_s)
         done_iter = iter(completed)
         outcomes: list[InboundOutcome] = []
         try:
@@ -137,11 +188,15 @@ class Router(Commands):
             self._senders = SenderReads()  # true only until this batch is written
         outcomes += [InboundOutcome(row.id, "deferred") for row in start + park]
         # failures and set-asides are written with the cursor that moves past them: nothing is skipped
-        cursor = max([self.cursor, *(r.id for r in rows if r.attempts == 0)])
-        if outcomes or cursor != self.cursor:
-            await self.journal.record_outcomes(outcomes, cursor, max_attempts=self.max_attempts)
-            self.cursor = cursor
-        for row in start:
+        cursor = max([self._cursor_ahead(), *(r.id for r in rows if r.attempts == 0)])
+        return DecidedBatch(outcomes, cursor, start, {r.id for r in rows}, every)
+
+    async def write_batch(self, batch: DecidedBatch) -> None:
+        """A decided batch written with the cursor past it; then its heavy messages start."""
+        if batch.outcomes or batch.cursor != self.cursor:
+            await self.journal.record_outcomes(batch.outcomes, batch.cursor, max_attempts=self.max_attempts)
+            self.cursor = batch.cursor
+        for row in batch.heavy:
             self.heavy_busy.add(row.id)
             task = asyncio.create_task(self._heavy(row))
             self._heavy_tasks.add(task)
@@ -210,6 +265,8 @@ class Router(Commands):
         return msg if completer is None else await completer.complete(msg)
 
     async def stop(self) -> None:
+        with contextlib.suppress(BaseException):  # a write in flight ends (it is the writer's by now)
+            await self._written_through()
         for task in list(self._heavy_tasks):
             task.cancel()
         for task in list(self._heavy_tasks):
