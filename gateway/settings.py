@@ -221,7 +221,9 @@ class NotifySettings(BaseModel):
 class ReceiptsSettings(BaseModel):
     replies_per_sender_per_hour: int = Field(10, gt=0)  # CEK/help answers; over it: not sent, logged once
     retry_hours: float = Field(24.0, gt=0)  # a receipt whose peer is down is retried this long, then failed
-    concurrency: int = Field(32, gt=0)  # receipts being sent at once (claim, send, its state written)
+    # receipts being sent at once (claim, send, its state written): most of a send is the two commits, so at 32
+    # receipts fell behind the forwards in a burst; a peer still sees at most its session's 100 connections
+    concurrency: int = Field(96, gt=0)
     updates_per_recipient_per_hour: int = Field(10, gt=0)  # the return path's flood cap; over it: not sent, shown
     # a citizen's answers posted to the store per complaint; over it: held (state held, retry-dead), not dropped
     citizen_responses_per_complaint_per_hour: int = Field(10, gt=0)
