@@ -3,14 +3,32 @@
 A port returned here was free when we looked; another process may still take it
 before the peer binds it. Starters should therefore check that their peer came
 up and retry with fresh ports (``KannelPeer.start`` does).
+
+The ports are drawn below the kernel's ephemeral range: a port the kernel picked
+for ``bind(0)`` comes from the range it also gives every outgoing connection, so
+one of the gateway's own connections (to the store, to Kannel) could take it
+before the peer it was meant for bound it (seen: the embedded store's port, taken
+in the second between the test choosing it and the gateway starting).
 """
 
 from __future__ import annotations
 
+import random
 import socket
 from contextlib import ExitStack
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+LOWEST = 15000  # below it: ports other services here are configured on
+
+
+def _below_ephemeral() -> tuple[int, int] | None:
+    """The range ports are drawn from: from LOWEST up to the ephemeral range's start; None when too small."""
+    try:
+        start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        start = 32768
+    return (LOWEST, start) if start - LOWEST >= 1000 else None
 
 
 def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
@@ -21,11 +39,22 @@ def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
     """
     if count < 1:
         raise ValueError("count must be at least 1")
+    span = _below_ephemeral()
     with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
-        for sock in socks:
-            sock.bind((host, 0))
-        return [sock.getsockname()[1] for sock in socks]
+        ports: list[int] = []
+        for _draw in range(200 * count):
+            if len(ports) == count:
+                break
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            try:
+                sock.bind((host, random.randrange(*span) if span else 0))
+            except OSError:  # taken (or in TIME_WAIT): another draw
+                continue
+            if sock.getsockname()[1] not in ports:
+                ports.append(sock.getsockname()[1])
+        if len(ports) < count:
+            raise OSError(f"no {count} free ports on {host}")
+        return ports
 
 
 def free_port(host: str = LOOPBACK) -> int:
