@@ -7,13 +7,17 @@ up and retry with fresh ports (``KannelPeer.start`` does).
 The ports are drawn below the kernel's ephemeral range: a port the kernel picked
 for ``bind(0)`` comes from the range it also gives every outgoing connection, so
 one of the gateway's own connections (to the store, to Kannel) could take it
-before the peer it was meant for bound it (seen: the embedded store's port, taken
-in the second between the test choosing it and the gateway starting).
+before the peer it was meant for bound it. Two draws of ``bind(0)`` can also give
+the same port while the first is not bound yet (seen: the gateway's HTTP port
+drawn again for its embedded store). So a port is never handed out twice in one
+process, and each pytest-xdist worker draws from its own slice of the range.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import socket
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,13 +26,23 @@ LOOPBACK = "127.0.0.1"
 LOWEST = 15000  # below it: ports other services here are configured on
 
 
+_handed_out: set[int] = set()
+
+
 def _below_ephemeral() -> tuple[int, int] | None:
-    """The range ports are drawn from: from LOWEST up to the ephemeral range's start; None when too small."""
+    """The range ports are drawn from: from LOWEST up to the ephemeral range's start, this xdist worker's
+    slice of it; None when too small."""
     try:
         start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         start = 32768
-    return (LOWEST, start) if start - LOWEST >= 1000 else None
+    low, high = LOWEST, start
+    worker = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if worker and workers > 1:
+        size = (high - low) // workers
+        low, high = low + int(worker[1]) * size, low + (int(worker[1]) + 1) * size
+    return (low, high) if high - low >= 1000 else None
 
 
 def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
@@ -50,10 +64,12 @@ def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
                 sock.bind((host, random.randrange(*span) if span else 0))
             except OSError:  # taken (or in TIME_WAIT): another draw
                 continue
-            if sock.getsockname()[1] not in ports:
-                ports.append(sock.getsockname()[1])
+            port = sock.getsockname()[1]
+            if port not in ports and port not in _handed_out:
+                ports.append(port)
         if len(ports) < count:
             raise OSError(f"no {count} free ports on {host}")
+        _handed_out.update(ports)
         return ports
 
 

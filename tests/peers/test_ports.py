@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from tests.peers.ports import LOOPBACK, _below_ephemeral, free_ports
 
 
@@ -16,3 +18,18 @@ def test_ports_are_distinct_bindable_and_below_the_ephemeral_range() -> None:
     for port in ports:
         with socket.socket() as s:
             s.bind((LOOPBACK, port))
+
+
+def test_a_port_is_never_handed_out_twice() -> None:
+    seen = [p for _ in range(200) for p in free_ports(3)]
+    assert len(seen) == len(set(seen))
+
+
+def test_each_xdist_worker_draws_from_its_own_slice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    slices = []
+    for worker in ("gw0", "gw1"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        slices.append(_below_ephemeral())
+    (a_low, a_high), (b_low, b_high) = slices  # type: ignore[misc]
+    assert a_low < a_high <= b_low < b_high
