@@ -70,8 +70,7 @@ class Files:
         return json.loads(self.sealer.open(blob))
 
 
-def due_rows(reader: Reader, select: str, where: str, params: tuple[Any, ...], limit: int, *,
-             alias: str = "") -> list[sqlite3.Row]:
+def due_rows(reader: Reader, select: str, where: str, limit: int, *, alias: str = "") -> list[sqlite3.Row]:
     """The ``limit`` oldest (``created_at``, which ``select`` must name) due rows of an outbox table indexed
     on ``(state, next_at)``, where ``where`` picks the state.
 
@@ -79,9 +78,9 @@ def due_rows(reader: Reader, select: str, where: str, params: tuple[Any, ...], l
     each 128 taken in a burst. Read in two index walks instead, each stopping at ``limit``: rows never tried
     (``next_at`` 0) in the order they were written, rows tried before in the order they fell due."""
     a = f"{alias}." if alias else ""
-    fresh = reader.rows(f"{select} WHERE {where} AND {a}next_at=0 ORDER BY {a}rowid LIMIT ?", (*params, limit))
+    fresh = reader.rows(f"{select} WHERE {where} AND {a}next_at=0 ORDER BY {a}rowid LIMIT ?", (limit,))
     retried = reader.rows(f"{select} WHERE {where} AND {a}next_at>0 AND {a}next_at<=? ORDER BY {a}next_at LIMIT ?",
-                          (*params, time.time(), limit))
+                          (time.time(), limit))
     return sorted([*fresh, *retried], key=lambda r: r["created_at"])[:limit]
 
 

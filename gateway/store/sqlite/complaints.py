@@ -77,7 +77,7 @@ class ComplaintTables(Files):
     # --- forwarder outbox ----------------------------------------------------------------
     def due_forwards(self, limit: int) -> list[tuple[str, str, str, int]]:
         rows = due_rows(self.reader, "SELECT id, tracking_id, record, attempts, created_at FROM complaints",
-                        "state='normalized'", (), limit)
+                        "state='normalized'", limit)
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def mark_forwarded(self, complaint_id: str, answer: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ def _path_value(conn: sqlite3.Connection, family: str) -> dict[str, Any] | None:
 
 class ReceiptTables(Files):
     def due_receipts(self, limit: int) -> list[dict[str, Any]]:
-        rows = due_rows(self.reader, _DUE_SELECT, _DUE_WHERE, (), limit, alias="r")
+        rows = due_rows(self.reader, _DUE_SELECT, _DUE_WHERE, limit, alias="r")
         return [dict(r) | {"target": self.open_json(r["target"]), "body": self.open_json(r["body"])} for r in rows]
 
     async def set_receipt_state(

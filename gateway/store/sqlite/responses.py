@@ -58,7 +58,7 @@ class ResponseTables(Files):
         """(id, tracking ID, payload JSON, attempts) of responses due whose complaint the store has."""
         rows = due_rows(self.reader, "SELECT r.id, r.tracking_id, r.payload, r.attempts, r.created_at "
                         "FROM citizen_responses r JOIN complaints c ON c.id=r.complaint_id",
-                        "r.state='pending' AND c.state='forwarded'", (), limit, alias="r")
+                        "r.state='pending' AND c.state='forwarded'", limit, alias="r")
         return [(r[0], r[1], json.dumps(self.open_json(r[2]), ensure_ascii=False), r[3]) for r in rows]
 
     async def mark_response_forwarded(self, response_id: str, answer: dict[str, Any]) -> None:

@@ -51,7 +51,7 @@ def test_due_rows_agree_with_the_sorted_read(rows: list[tuple[str, str, int, int
         fill(path, rows)
         reader = Reader(path)
         try:
-            got = [r["id"] for r in due_rows(reader, SELECT, WHERE, (), limit)]
+            got = [r["id"] for r in due_rows(reader, SELECT, WHERE, limit)]
             conn = sqlite3.connect(path)
             want = [r[0] for r in conn.execute(REFERENCE, (time.time(), limit))]
             due = {r[0] for r in conn.execute(f"{SELECT} WHERE {WHERE} AND next_at<=?", (time.time(),))}
