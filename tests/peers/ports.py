@@ -46,10 +46,10 @@ def _below_ephemeral() -> tuple[int, int] | None:
 
 
 def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
-    """Return ``count`` distinct ports that were free a moment ago.
+    """Return ``count`` distinct ports that were free a moment ago, none handed out before in this process.
 
-    The sockets are held open together while the kernel picks, so the ports are
-    distinct from each other.
+    Each is drawn at random from this worker's slice and checked by binding it; the sockets are held open
+    together until all are drawn.
     """
     if count < 1:
         raise ValueError("count must be at least 1")
