@@ -15,6 +15,7 @@ so no lookup is needed; each update has its own Message-ID, the same when it is 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import defaultdict, deque
@@ -36,6 +37,9 @@ __all__ = ["EmailReceiptSender", "RateLimiter", "from_settings"]
 
 DEFAULT_SUBJECT = "Laporan Anda telah kami terima"
 UPDATE_SUBJECT = "Tanggapan atas laporan Anda"
+# SMTP sessions open to the relay at once. Every receipt opens its own; without a cap a burst opened as many
+# as receipts are sent at once (receipts.concurrency), past a Postfix's 100 smtpd processes for all its clients
+MAX_SESSIONS = 32
 _REPLY_PREFIX = re.compile(r"^(?:(?:re|aw|balas)\s*:\s*)+", re.IGNORECASE)
 _OUR_ID = re.compile(r"<lapor\.[^<>\s]+@[^<>\s]+>")
 
@@ -94,6 +98,7 @@ class EmailReceiptSender:
         rate_per_hour: int = 5,
         from_name: str = "Layanan Pengaduan",
         timeout: float = 30.0,
+        max_sessions: int = MAX_SESSIONS,
     ) -> None:
         self.host, self.port = host, port
         self.from_addr = from_addr
@@ -101,6 +106,7 @@ class EmailReceiptSender:
         self.domain = from_addr.rpartition("@")[2] or "localhost"
         self.timeout = timeout
         self.limiter = RateLimiter(rate_per_hour)
+        self._sessions = asyncio.Semaphore(max_sessions)
 
     def build(self, receipt: OutboundReceipt) -> EmailMessage:
         ctx = receipt.reply_context
@@ -173,10 +179,13 @@ class EmailReceiptSender:
 
     async def _send(self, msg: EmailMessage) -> str:
         try:
-            await aiosmtplib.send(
-                msg, sender=self.from_addr, recipients=[str(msg["To"])], hostname=self.host, port=self.port,
-                timeout=self.timeout, start_tls=False,
-            )  # fmt: skip
+            # the wait for a session counts against the timeout: behind a relay that hangs, a receipt fails
+            # (and is retried later) in one timeout, as it would on its own session
+            async with asyncio.timeout(self.timeout), self._sessions:
+                await aiosmtplib.send(
+                    msg, sender=self.from_addr, recipients=[str(msg["To"])], hostname=self.host, port=self.port,
+                    timeout=self.timeout, start_tls=False,
+                )  # fmt: skip
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if all(500 <= c < 600 for c in codes):

@@ -2,7 +2,9 @@
 
 Runs on the test's event loop: ``async with SmtpSink() as sink`` then point the
 sender at ``sink.port``; ``sink.messages`` holds parsed messages with their
-envelope. ``fail_with`` makes it answer DATA with that reply (e.g. ``"451 later"``).
+envelope. ``fail_with`` makes it answer DATA with that reply (e.g. ``"451 later"``); ``hold_data`` makes
+each DATA wait that long before it answers (a slow relay), and ``most_in_data`` is the most sessions that were
+in DATA at once.
 """
 
 from __future__ import annotations
@@ -29,11 +31,20 @@ class SmtpSink:
     host: str = "127.0.0.1"
     port: int = 0
     fail_with: str | None = None
+    hold_data: float = 0.0
+    most_in_data: int = 0
+    _in_data: int = 0
     messages: list[Captured] = field(default_factory=list)
     _server: asyncio.AbstractServer | None = None
     _arrived: asyncio.Condition | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self._in_data += 1
+        self.most_in_data = max(self.most_in_data, self._in_data)
+        try:
+            await asyncio.sleep(self.hold_data)
+        finally:
+            self._in_data -= 1
         if self.fail_with:
             return self.fail_with
         raw = envelope.original_content or envelope.content

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from channels.base import OutboundReceipt
@@ -97,3 +99,30 @@ async def test_rate_limit_per_address_and_failures(blobs: BlobStore) -> None:
     for _ in range(2):  # a failed attempt does not use up the quota
         with pytest.raises(PeerUnavailable):
             await down.send(r)
+
+
+def _receipt(i: int) -> OutboundReceipt:
+    return OutboundReceipt(channel="email.smtp", account="x", to=f"warga{i}@contoh.id", text="t",
+                           reply_context={"tracking_id": "4829157367"})  # fmt: skip
+
+
+async def test_a_burst_of_receipts_opens_at_most_max_sessions() -> None:
+    """Every receipt is its own SMTP session: a burst of them must not open one each at once."""
+    async with SmtpSink(hold_data=0.2) as sink:
+        sender = EmailReceiptSender("127.0.0.1", sink.port, FROM, max_sessions=3)
+        ids = await asyncio.gather(*(sender.send(_receipt(i)) for i in range(12)))
+        assert len(ids) == 12 and all(ids)
+        assert len(await sink.wait_for(12)) == 12
+        assert {c.rcpt_tos[0] for c in sink.messages} == {f"warga{i}@contoh.id" for i in range(12)}
+        assert 1 <= sink.most_in_data <= 3
+
+
+async def test_behind_a_relay_that_hangs_a_waiting_receipt_fails_in_its_timeout() -> None:
+    """The wait for a session counts against the timeout: a receipt queued behind a hung relay is retried
+    later (PeerUnavailable), it does not hold its slot for as long as the queue ahead of it."""
+    async with SmtpSink(hold_data=30.0) as sink:
+        sender = EmailReceiptSender("127.0.0.1", sink.port, FROM, timeout=0.5, max_sessions=1)
+        results = await asyncio.gather(*(sender.send(_receipt(i)) for i in range(3)), return_exceptions=True)
+        assert all(isinstance(r, PeerUnavailable) for r in results), results
+        assert sink.most_in_data == 1
+        assert sink.messages == []
