@@ -221,9 +221,10 @@ class NotifySettings(BaseModel):
 class ReceiptsSettings(BaseModel):
     replies_per_sender_per_hour: int = Field(10, gt=0)  # CEK/help answers; over it: not sent, logged once
     retry_hours: float = Field(24.0, gt=0)  # a receipt whose peer is down is retried this long, then failed
-    # receipts being sent at once (claim, send, its state written): most of a send is the two commits, so at 32
-    # receipts fell behind the forwards in a burst; a peer still sees at most its session's 100 connections
-    concurrency: int = Field(96, gt=0)
+    # receipts being sent at once (claim, send, its state written): most of a send is its two commits, twice a
+    # forward's one, so 256 beside the forwards' 128; at 96 they fell behind the forwards whenever the commits
+    # slowed. A peer sees at most its session's 100 connections (SMTP: 32 sessions)
+    concurrency: int = Field(256, gt=0)
     updates_per_recipient_per_hour: int = Field(10, gt=0)  # the return path's flood cap; over it: not sent, shown
     # a citizen's answers posted to the store per complaint; over it: held (state held, retry-dead), not dropped
     citizen_responses_per_complaint_per_hour: int = Field(10, gt=0)

@@ -42,7 +42,7 @@ class ReceiptWorker:
         journal: ReceiptStore,
         senders: list[ReceiptSender],
         *,
-        concurrency: int = 96,  # as receipts.concurrency
+        concurrency: int = 256,  # as receipts.concurrency
         retry_hours: float = 24.0,
         unsure_grace_seconds: float = 20.0,
         idle_seconds: float = 1.0,
