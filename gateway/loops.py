@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable
 
@@ -29,6 +30,20 @@ def tune_gc() -> None:
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
 
+
+INTAKE_SWITCH_INTERVAL = 0.001  # seconds; Python's default is 0.005
+
+
+def share_the_gil_sooner() -> None:
+    """The intake process's GIL switch interval: 1 ms instead of 5.
+
+    The journal's writer thread lets go of the GIL in each SQLite call and then has to take it back from
+    the event loop, which keeps it until the switch interval runs out. At 5 ms, under load, the loop sat idle
+    a quarter of the time waiting for commits that were held up that way. Measured with wrk (64 connections,
+    worker paused, six interleaved pairs): 9,364 → 11,012 req/s on average. The worker's and delivery's drains
+    were within noise at 1 ms, so they keep the default.
+    """
+    sys.setswitchinterval(INTAKE_SWITCH_INTERVAL)
 
 
 def report_failures(pollers: list[Poller], journal: EventLog) -> None:

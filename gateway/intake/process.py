@@ -27,7 +27,7 @@ from gateway.intake.metrics import Metrics
 from gateway.intake.receipt_paths import ReceiptPaths
 from gateway.intake.update_push import PATH as UPDATE_PUSH_PATH
 from gateway.intake.update_push import update_push_handler
-from gateway.loops import cancel_all, report_failures, supervise, tune_gc
+from gateway.loops import cancel_all, report_failures, share_the_gil_sooner, supervise, tune_gc
 from gateway.pipes import StatusPipe, WakePipe
 from gateway.settings import Settings
 from gateway.store import open_journal
@@ -279,6 +279,7 @@ class Gateway:
         # the receipt paths, told in one line each, without holding up start-up
         self._tasks.append(asyncio.create_task(self.receipt_paths.check_at_start()))
         tune_gc()
+        share_the_gil_sooner()
 
     def _disable(self, channel: object) -> None:
         """Stop a channel whose check was refused: its routes answer 404 (or are never added), its poller ends."""
