@@ -179,8 +179,8 @@ class EmailReceiptSender:
 
     async def _send(self, msg: EmailMessage) -> str:
         try:
-            # the wait for a session counts against the timeout: behind a relay that hangs, a receipt fails
-            # (and is retried later) in one timeout, as it would on its own session
+            # one timeout for the whole send, the wait for a session included (aiosmtplib's own is per command):
+            # behind a relay that hangs, a queued receipt fails in one timeout and is retried later
             async with asyncio.timeout(self.timeout), self._sessions:
                 await aiosmtplib.send(
                     msg, sender=self.from_addr, recipients=[str(msg["To"])], hostname=self.host, port=self.port,
